@@ -1,0 +1,72 @@
+package dev.connstate;
+
+import java.net.SocketAddress;
+
+/**
+ * What a {@link ConnStateListener} can read about a connection: Go passes the
+ * {@code net.Conn}, this passes its facts.
+ *
+ * <p>An inline listener receives the live, tracked connection: its values are consistent for the
+ * duration of the call and change afterwards. A queued listener receives a
+ * {@link ConnStateEvent}, an immutable snapshot taken at the transition. Call
+ * {@link #snapshot()} to keep the facts beyond the call.</p>
+ */
+public interface ConnInfo
+{
+    /**
+     * @return the connection id: unique within the JVM, the same for every event of one connection
+     */
+    long id();
+
+    /**
+     * @return the client's address; with the PROXY protocol, the proxied client once the PROXY
+     * header has been read
+     */
+    SocketAddress remote();
+
+    /**
+     * @return the server socket's address
+     */
+    SocketAddress local();
+
+    /**
+     * @return the application protocol at the time: {@code http/1.1}, {@code http/1.0},
+     * {@code h2}, {@code h2c}, or {@code unknown} before it is known
+     */
+    String protocol();
+
+    /**
+     * @return whether the connection is TLS
+     */
+    boolean secure();
+
+    /**
+     * @return how many requests the connection has begun so far, including the current one
+     */
+    long requests();
+
+    /**
+     * @return when the connection was accepted, in milliseconds since the epoch
+     */
+    long openedAtMillis();
+
+    /**
+     * @return the state the connection is in (the one just entered, during a listener call)
+     */
+    ConnState state();
+
+    /**
+     * @return the state before {@link #state()}, or {@code null} when the state is {@link ConnState#NEW}
+     */
+    ConnState previous();
+
+    /**
+     * @return how long the connection stayed in {@link #previous()}, in nanoseconds (0 on {@code new})
+     */
+    long previousNanos();
+
+    /**
+     * @return an immutable copy of these facts, stamped with the current time
+     */
+    ConnStateEvent snapshot();
+}

@@ -1,0 +1,245 @@
+package dev.connstate.jetty;
+
+import java.nio.channels.SelectableChannel;
+
+import dev.connstate.ConnState;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.SelectorManager;
+import org.eclipse.jetty.io.ssl.SslConnection;
+import org.eclipse.jetty.server.ConnectionMetaData;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpStream;
+import org.eclipse.jetty.server.Request;
+
+/**
+ * The one place where Jetty's events become {@link ConnState} transitions.
+ *
+ * <ul>
+ *   <li>{@link #onOpened(Connection)}: the first connection seen on a root end point is the
+ *   accept: {@code new}. Later ones on the same end point (the HTTP connection inside TLS, the
+ *   protocol after a detector or the PROXY header, HTTP/2 after h2c) only update the protocol,
+ *   the TLS flag and the addresses.</li>
+ *   <li>{@link #customize(Request, HttpFields.Mutable)}: a request head was read, the handler
+ *   is about to run: {@code active} (HTTP/2: only on the first of the concurrent streams).</li>
+ *   <li>the end of the request's stream ({@link RequestObserver}): {@code idle} if the
+ *   connection stays open for another request (HTTP/2: when the last stream ends);
+ *   {@code hijacked} if the request handed the connection to the application.</li>
+ *   <li>{@link #onClosed(Connection)} with the socket closed: {@code closed}, preceded by
+ *   {@code active} if an HTTP/1 connection had read bytes of a request that never reached a
+ *   handler (partial, malformed or timed-out request heads). With the socket still open it is
+ *   an upgrade, not a close.</li>
+ *   <li>{@link #onClosed(SelectableChannel)}: the socket of a hijacked connection closed (a
+ *   CONNECT tunnel's connection carries no listener); the tracker forgets it.</li>
+ * </ul>
+ *
+ * <p>Every method catches everything: a bug here is counted and logged, never thrown into Jetty.</p>
+ */
+final class JettyEvents implements Connection.Listener, SelectorManager.AcceptListener, HttpConfiguration.Customizer
+{
+    private final ConnStateTracker tracker;
+
+    JettyEvents(ConnStateTracker tracker)
+    {
+        this.tracker = tracker;
+    }
+
+    @Override
+    public void onOpened(Connection connection)
+    {
+        try
+        {
+            EndPoint endPoint = connection.getEndPoint();
+            EndPoint root = RootEndPoint.of(endPoint);
+            if (root == null || !root.isOpen())
+                return;
+            // Only the thread that accepted the socket opens its first connection: no race here.
+            TrackedConnection conn = tracker.lookup(root);
+            boolean accepted = conn == null;
+            if (accepted)
+                conn = tracker.register(root);
+            synchronized (conn)
+            {
+                if (conn.state().isTerminal())
+                    return;
+                if (connection instanceof SslConnection)
+                    conn.secure(true);
+                if (connection instanceof ConnectionMetaData metaData)
+                    conn.protocol(protocolOf(metaData.getHttpVersion(), conn.secure()));
+                // The outermost end point knows the PROXY protocol's client address.
+                if (endPoint != root)
+                    conn.addresses(endPoint.getRemoteSocketAddress(), endPoint.getLocalSocketAddress());
+                if (accepted)
+                    tracker.announceNew(conn);
+            }
+        }
+        catch (Throwable x)
+        {
+            tracker.internalError("onOpened", x);
+        }
+    }
+
+    @Override
+    public void onClosed(Connection connection)
+    {
+        try
+        {
+            EndPoint root = RootEndPoint.of(connection);
+            if (root == null)
+                return;
+            // An upgrade closes the old connection while the socket stays open: not a close.
+            if (root.isOpen())
+                return;
+            TrackedConnection conn = tracker.lookup(root);
+            if (conn == null)
+                return;
+            synchronized (conn)
+            {
+                ConnState state = conn.state();
+                if (!state.isTerminal())
+                {
+                    if ((state == ConnState.NEW || state == ConnState.IDLE) && readPartialRequest(connection, conn))
+                        tracker.transition(conn, ConnState.ACTIVE);
+                    tracker.transition(conn, ConnState.CLOSED);
+                }
+                tracker.forget(conn);
+            }
+        }
+        catch (Throwable x)
+        {
+            tracker.internalError("onClosed", x);
+        }
+    }
+
+    /**
+     * Jetty answers a malformed request (400), or drops a partial or timed-out request head,
+     * without calling customizers or handlers; the bytes the HTTP/1 connection read since its
+     * last request ended tell that a request was begun (Go reports {@code active} then too).
+     * HTTP/2 is left out: its preface and control frames are not requests.
+     */
+    private static boolean readPartialRequest(Connection connection, TrackedConnection conn)
+    {
+        if (!(connection instanceof ConnectionMetaData metaData) || isMultiplexed(metaData.getHttpVersion()))
+            return false;
+        return connection.getBytesIn() > conn.bytesInAtIdle;
+    }
+
+    @Override
+    public void onClosed(SelectableChannel channel)
+    {
+        try
+        {
+            tracker.socketClosed(channel);
+        }
+        catch (Throwable x)
+        {
+            tracker.internalError("onClosed(channel)", x);
+        }
+    }
+
+    @Override
+    public Request customize(Request request, HttpFields.Mutable responseHeaders)
+    {
+        try
+        {
+            ConnectionMetaData metaData = request.getConnectionMetaData();
+            EndPoint root = RootEndPoint.of(metaData.getConnection());
+            TrackedConnection conn = root == null ? null : tracker.lookup(root);
+            if (conn == null)
+                return request;
+            HttpVersion version = metaData.getHttpVersion();
+            boolean multiplexed = isMultiplexed(version);
+            synchronized (conn)
+            {
+                if (conn.state().isTerminal())
+                    return request;
+                conn.requestBegun();
+                conn.protocol(protocolOf(version, conn.secure()));
+                if (!multiplexed || conn.activeStreams++ == 0)
+                    tracker.transition(conn, ConnState.ACTIVE);
+            }
+            tracker.requestBegun();
+            request.addHttpStreamWrapper(stream -> new RequestObserver(stream, this, conn, request, multiplexed));
+        }
+        catch (Throwable x)
+        {
+            tracker.internalError("customize", x);
+        }
+        return request;
+    }
+
+    void requestEnded(TrackedConnection conn, Request request, Throwable failure, boolean multiplexed)
+    {
+        try
+        {
+            EndPoint root = conn.root();
+            synchronized (conn)
+            {
+                if (conn.state().isTerminal())
+                    return;
+                if (multiplexed)
+                {
+                    if (conn.activeStreams > 0 && --conn.activeStreams == 0 && root.isOpen())
+                        tracker.transition(conn, ConnState.IDLE);
+                    return;
+                }
+                // WebSocket, ConnectHandler and raw upgrades hand the socket over through this attribute.
+                if (request.getAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE) instanceof Connection)
+                {
+                    hijacked(conn);
+                    return;
+                }
+                ConnectionMetaData metaData = request.getConnectionMetaData();
+                // A failed stream aborts the HTTP/1 connection; a non-persistent one closes after the response.
+                if (failure == null && metaData.isPersistent() && root.isOpen() && !root.isOutputShutdown())
+                {
+                    conn.bytesInAtIdle = metaData.getConnection().getBytesIn();
+                    tracker.transition(conn, ConnState.IDLE);
+                }
+            }
+        }
+        catch (Throwable x)
+        {
+            tracker.internalError("requestEnded", x);
+        }
+    }
+
+    void hijacked(TrackedConnection conn)
+    {
+        try
+        {
+            synchronized (conn)
+            {
+                if (conn.state().isTerminal())
+                    return;
+                if (tracker.transition(conn, ConnState.HIJACKED))
+                    tracker.afterHijack(conn);
+            }
+        }
+        catch (Throwable x)
+        {
+            tracker.internalError("hijacked", x);
+        }
+    }
+
+    static boolean isMultiplexed(HttpVersion version)
+    {
+        return version == HttpVersion.HTTP_2 || version == HttpVersion.HTTP_3;
+    }
+
+    static String protocolOf(HttpVersion version, boolean secure)
+    {
+        if (version == null)
+            return TrackedConnection.UNKNOWN;
+        return switch (version)
+        {
+            case HTTP_1_0 -> "http/1.0";
+            case HTTP_1_1 -> "http/1.1";
+            case HTTP_2 -> secure ? "h2" : "h2c";
+            case HTTP_3 -> "h3";
+            default -> TrackedConnection.UNKNOWN;
+        };
+    }
+}

@@ -1,0 +1,61 @@
+package dev.connstate.jetty;
+
+import java.nio.ByteBuffer;
+
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.MetaData;
+import org.eclipse.jetty.server.HttpStream;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * Watches one request's {@link HttpStream}: the response commit (a 101, or a 2xx to
+ * {@code CONNECT}, hands an HTTP/1 connection to the application) and the stream's end, which
+ * Jetty reports here before it resets the connection for the next request, so the connection's
+ * persistence and the upgrade attribute can still be read.
+ */
+final class RequestObserver extends HttpStream.Wrapper
+{
+    private final JettyEvents events;
+    private final TrackedConnection conn;
+    private final Request request;
+    private final boolean multiplexed;
+
+    RequestObserver(HttpStream stream, JettyEvents events, TrackedConnection conn, Request request, boolean multiplexed)
+    {
+        super(stream);
+        this.events = events;
+        this.conn = conn;
+        this.request = request;
+        this.multiplexed = multiplexed;
+    }
+
+    @Override
+    public void send(MetaData.Request metaData, MetaData.Response response, boolean last, ByteBuffer content, Callback callback)
+    {
+        if (response != null && !multiplexed && takesOver(response.getStatus()))
+            events.hijacked(conn);
+        super.send(metaData, response, last, content, callback);
+    }
+
+    private boolean takesOver(int status)
+    {
+        // HTTP/2 has no 101, and a 2xx to an (extended) CONNECT there tunnels one stream, not the connection.
+        return status == HttpStatus.SWITCHING_PROTOCOLS_101 || (HttpStatus.isSuccess(status) && HttpMethod.CONNECT.is(request.getMethod()));
+    }
+
+    @Override
+    public void succeeded()
+    {
+        events.requestEnded(conn, request, null, multiplexed);
+        super.succeeded();
+    }
+
+    @Override
+    public void failed(Throwable x)
+    {
+        events.requestEnded(conn, request, x, multiplexed);
+        super.failed(x);
+    }
+}

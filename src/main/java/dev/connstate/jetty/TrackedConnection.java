@@ -1,0 +1,134 @@
+package dev.connstate.jetty;
+
+import java.net.SocketAddress;
+
+import dev.connstate.ConnInfo;
+import dev.connstate.ConnState;
+import dev.connstate.ConnStateEvent;
+import dev.connstate.ConnStateMachine;
+import org.eclipse.jetty.io.EndPoint;
+
+/**
+ * One tracked TCP connection: its state machine and the facts listeners read.
+ *
+ * <p>Transitions and the fields they touch are guarded by this object's monitor (held by
+ * {@link ConnStateTracker} while it moves the state and notifies listeners), so the
+ * transitions of one connection are totally ordered even when Jetty reports them from
+ * different threads. Fields read by other threads (JMX, dumps) are volatile.</p>
+ */
+final class TrackedConnection extends ConnStateMachine implements ConnInfo
+{
+    static final String UNKNOWN = "unknown";
+
+    private final long id;
+    private final EndPoint root;
+    private final long openedAtMillis;
+    private final long openedNanos;
+    private volatile SocketAddress remote;
+    private volatile SocketAddress local;
+    private volatile String protocol = UNKNOWN;
+    private volatile boolean secure;
+    private volatile long requests;
+    /** HTTP/2 streams between request begin and end; guarded by this. */
+    int activeStreams;
+    /** HTTP/1 bytes read when the last request ended; more at close means a partial request. Guarded by this. */
+    long bytesInAtIdle;
+
+    TrackedConnection(long id, EndPoint root, long nowNanos)
+    {
+        super(nowNanos);
+        this.id = id;
+        this.root = root;
+        this.openedNanos = nowNanos;
+        this.openedAtMillis = System.currentTimeMillis();
+        this.remote = root.getRemoteSocketAddress();
+        this.local = root.getLocalSocketAddress();
+    }
+
+    EndPoint root()
+    {
+        return root;
+    }
+
+    long openedNanos()
+    {
+        return openedNanos;
+    }
+
+    void addresses(SocketAddress remote, SocketAddress local)
+    {
+        if (remote != null)
+            this.remote = remote;
+        if (local != null)
+            this.local = local;
+    }
+
+    void protocol(String protocol)
+    {
+        this.protocol = protocol;
+    }
+
+    void secure(boolean secure)
+    {
+        this.secure = secure;
+    }
+
+    void requestBegun()
+    {
+        requests++;
+    }
+
+    @Override
+    public long id()
+    {
+        return id;
+    }
+
+    @Override
+    public SocketAddress remote()
+    {
+        return remote;
+    }
+
+    @Override
+    public SocketAddress local()
+    {
+        return local;
+    }
+
+    @Override
+    public String protocol()
+    {
+        return protocol;
+    }
+
+    @Override
+    public boolean secure()
+    {
+        return secure;
+    }
+
+    @Override
+    public long requests()
+    {
+        return requests;
+    }
+
+    @Override
+    public long openedAtMillis()
+    {
+        return openedAtMillis;
+    }
+
+    @Override
+    public ConnStateEvent snapshot()
+    {
+        return ConnStateEvent.of(this);
+    }
+
+    @Override
+    public String toString()
+    {
+        return String.format("#%d %s->%s %s %s%s requests=%d", id, remote, local, state(), protocol, secure ? " tls" : "", requests);
+    }
+}

@@ -1,0 +1,124 @@
+package dev.connstate;
+
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+import dev.connstate.jetty.ConnStateTracker;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.ConnectionFactory;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * An embedded Jetty on 127.0.0.1 with a tracker and an inline {@link Recorder}; closing it
+ * stops the server and checks that every connection ended and nothing is left tracked.
+ */
+public class TrackedServer implements AutoCloseable
+{
+    public final Server server;
+    public final ConnStateTracker tracker;
+    public final Recorder recorder = new Recorder();
+    public final HttpConfiguration httpConfig = new HttpConfiguration();
+    private ServerConnector connector;
+
+    public TrackedServer()
+    {
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("server");
+        server = new Server(threads);
+        tracker = new ConnStateTracker(server);
+        tracker.addInlineListener(recorder);
+        server.addBean(tracker);
+        server.setHandler(new Hello());
+    }
+
+    /** Adds a connector on a free port of 127.0.0.1 with these factories (HTTP/1.1 alone if none). */
+    public ServerConnector addConnector(ConnectionFactory... factories)
+    {
+        if (factories.length == 0)
+            factories = new ConnectionFactory[]{new HttpConnectionFactory(httpConfig)};
+        ServerConnector c = new ServerConnector(server, 1, 1, factories);
+        c.setHost("127.0.0.1");
+        c.setPort(0);
+        server.addConnector(c);
+        if (connector == null)
+            connector = c;
+        return c;
+    }
+
+    public TrackedServer handler(Handler handler)
+    {
+        server.setHandler(handler);
+        return this;
+    }
+
+    public TrackedServer configure(Consumer<TrackedServer> configurer)
+    {
+        configurer.accept(this);
+        return this;
+    }
+
+    public TrackedServer start() throws Exception
+    {
+        if (connector == null)
+            addConnector();
+        server.start();
+        return this;
+    }
+
+    public int port()
+    {
+        return connector.getLocalPort();
+    }
+
+    public int port(ServerConnector c)
+    {
+        return c.getLocalPort();
+    }
+
+    @Override
+    public void close() throws Exception
+    {
+        try
+        {
+            Recorder.await("all connections to end", recorder::allTerminated);
+            Recorder.await("the tracker to forget every connection", () -> tracker.getTrackedConnections() == 0);
+            assertEquals(java.util.List.of(), recorder.violations(), "contract violations");
+            assertEquals(0, tracker.getIllegalTransitions(), "illegal transitions");
+            assertEquals(0, tracker.getInternalErrors(), "internal errors");
+            assertEquals(0, tracker.getNewConnections() + tracker.getActiveConnections() + tracker.getIdleConnections(), "per-state gauges");
+            assertEquals(tracker.getOpenedTotal(), tracker.getClosedTotal() + tracker.getHijackedTotal(), "opened = closed + hijacked");
+        }
+        finally
+        {
+            server.stop();
+        }
+    }
+
+    /** Answers "hello" to everything. */
+    public static class Hello extends Handler.Abstract
+    {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback)
+        {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain");
+            Content.Sink.write(response, true, "hello", callback);
+            return true;
+        }
+    }
+
+    public static byte[] ascii(String s)
+    {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+}
