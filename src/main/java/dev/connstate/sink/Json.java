@@ -1,0 +1,99 @@
+package dev.connstate.sink;
+
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+import dev.connstate.ConnInfo;
+import dev.connstate.ConnStateEvent;
+
+/**
+ * Writes the JSON record of the contract, one object per transition, with strings escaped so
+ * that no value (client-controlled ones included) can break the line or the object.
+ */
+public final class Json
+{
+    /** ISO-8601 UTC with microseconds, as in the contract's example. */
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private Json()
+    {
+    }
+
+    /**
+     * @param conn a transition (a snapshot is taken if it is a live connection)
+     * @return the record, without a line terminator
+     */
+    public static String record(ConnInfo conn)
+    {
+        ConnStateEvent e = ConnStateEvent.of(conn);
+        StringBuilder json = new StringBuilder(256);
+        json.append("{\"time\":");
+        string(json, TIME.format(e.time()));
+        json.append(",\"id\":").append(e.id());
+        json.append(",\"remote\":");
+        string(json, Addresses.format(e.remote()));
+        json.append(",\"local\":");
+        string(json, Addresses.format(e.local()));
+        json.append(",\"state\":");
+        string(json, e.state().toString());
+        json.append(",\"prev\":");
+        if (e.previous() == null)
+            json.append("null");
+        else
+            string(json, e.previous().toString());
+        json.append(",\"protocol\":");
+        string(json, e.protocol());
+        json.append(",\"secure\":").append(e.secure());
+        json.append(",\"prevMs\":").append(e.previousMillis());
+        json.append(",\"requests\":").append(e.requests());
+        json.append('}');
+        return json.toString();
+    }
+
+    /**
+     * Appends {@code value} as a JSON string: quotes, backslashes, every control character,
+     * U+2028/U+2029 and unpaired surrogates are escaped, so the output is one line of valid JSON.
+     *
+     * @param json where to append
+     * @param value the string, {@code null} for JSON null
+     */
+    public static void string(StringBuilder json, String value)
+    {
+        if (value == null)
+        {
+            json.append("null");
+            return;
+        }
+        json.append('"');
+        for (int i = 0; i < value.length(); i++)
+        {
+            char c = value.charAt(i);
+            switch (c)
+            {
+                case '"' -> json.append("\\\"");
+                case '\\' -> json.append("\\\\");
+                case '\n' -> json.append("\\n");
+                case '\r' -> json.append("\\r");
+                case '\t' -> json.append("\\t");
+                default ->
+                {
+                    boolean paired = Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1));
+                    if (paired)
+                    {
+                        json.append(c).append(value.charAt(++i));
+                    }
+                    else if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || Character.isSurrogate(c))
+                    {
+                        json.append("\\u").append(HEX[(c >> 12) & 0xf]).append(HEX[(c >> 8) & 0xf]).append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
+                    }
+                    else
+                    {
+                        json.append(c);
+                    }
+                }
+            }
+        }
+        json.append('"');
+    }
+}
