@@ -30,6 +30,22 @@ public interface ConnInfo
     SocketAddress local();
 
     /**
+     * @return {@link #remote()} as Go prints it: {@code ip:port}, {@code [v6]:port}
+     */
+    default String remoteAddress()
+    {
+        return Addresses.format(remote());
+    }
+
+    /**
+     * @return {@link #local()} as Go prints it: {@code ip:port}, {@code [v6]:port}
+     */
+    default String localAddress()
+    {
+        return Addresses.format(local());
+    }
+
+    /**
      * @return the application protocol at the time: {@code http/1.1}, {@code http/1.0},
      * {@code h2}, {@code h2c}, or {@code unknown} before it is known
      */

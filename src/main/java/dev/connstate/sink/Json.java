@@ -32,9 +32,9 @@ public final class Json
         string(json, TIME.format(e.time()));
         json.append(",\"id\":").append(e.id());
         json.append(",\"remote\":");
-        string(json, Addresses.format(e.remote()));
+        string(json, e.remoteAddress());
         json.append(",\"local\":");
-        string(json, Addresses.format(e.local()));
+        string(json, e.localAddress());
         json.append(",\"state\":");
         string(json, e.state().toString());
         json.append(",\"prev\":");

@@ -88,8 +88,8 @@ public final class LogSink implements ConnStateListener
         return switch (name)
         {
             case "id" -> ConnInfo::id;
-            case "remote" -> c -> Addresses.format(c.remote());
-            case "local" -> c -> Addresses.format(c.local());
+            case "remote" -> ConnInfo::remoteAddress;
+            case "local" -> ConnInfo::localAddress;
             case "state" -> ConnInfo::state;
             case "prev" -> c -> c.previous() == null ? "-" : c.previous();
             case "protocol" -> ConnInfo::protocol;

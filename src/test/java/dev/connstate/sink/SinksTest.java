@@ -4,6 +4,7 @@ import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 
+import dev.connstate.Addresses;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import org.junit.jupiter.api.Test;

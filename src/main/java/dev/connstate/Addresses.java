@@ -1,4 +1,4 @@
-package dev.connstate.sink;
+package dev.connstate;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
