@@ -1,0 +1,158 @@
+package dev.connstate.jetty;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import dev.connstate.ConnInfo;
+import dev.connstate.ConnState;
+import dev.connstate.sink.Json;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.InetAddressSet;
+
+/**
+ * Serves the live connection table as JSON at one path: counts per state and one row per
+ * tracked connection. Its own request is tracked like any other, so the table shows the
+ * connection asking for it as {@code active}.
+ *
+ * <p>Only loopback clients and the addresses or ranges of the allow list (single addresses,
+ * CIDR {@code 10.0.0.0/8}, ranges {@code 10.0.0.1-10.0.0.9}) get the table; others get 403.
+ * The client is the connection's peer (the PROXY protocol's client where that is on), never a
+ * request header a client could forge.</p>
+ */
+public class ConnStateStatusHandler extends Handler.Wrapper
+{
+    private static final Pattern ADDRESS_PATTERN = Pattern.compile("[0-9A-Fa-f:.]+(/[0-9]{1,3}|-[0-9A-Fa-f:.]+)?");
+
+    private final ConnStateTracker tracker;
+    private final String path;
+    private final InetAddressSet allowed = new InetAddressSet();
+
+    /**
+     * @param tracker the tracker whose table to serve
+     * @param path the exact path of the table, e.g. {@code /connstate}
+     * @param allow addresses or ranges besides loopback that may read the table, comma separated; may be empty
+     * @throws IllegalArgumentException if the path does not start with {@code /} or an allow entry is not an IP address, CIDR or range
+     */
+    public ConnStateStatusHandler(ConnStateTracker tracker, String path, String allow)
+    {
+        if (path == null || !path.startsWith("/"))
+            throw new IllegalArgumentException("The status path must start with '/': '" + path + "'");
+        this.tracker = tracker;
+        this.path = path;
+        if (allow != null)
+        {
+            for (String entry : allow.split(","))
+            {
+                String pattern = entry.strip();
+                if (pattern.isEmpty())
+                    continue;
+                // InetAddressSet would resolve host names: only literal addresses are allowed here.
+                if (!ADDRESS_PATTERN.matcher(pattern).matches())
+                    throw new IllegalArgumentException("Not an IP address, CIDR range or address range: '" + pattern + "'");
+                allowed.add(pattern);
+            }
+        }
+    }
+
+    /**
+     * @return the path the table is served at
+     */
+    public String getPath()
+    {
+        return path;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception
+    {
+        if (!path.equals(Request.getPathInContext(request)))
+            return super.handle(request, response, callback);
+        if (!isAllowed(peer(request)))
+        {
+            Response.writeError(request, response, callback, HttpStatus.FORBIDDEN_403);
+            return true;
+        }
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        response.write(true, StandardCharsets.UTF_8.encode(table()), callback);
+        return true;
+    }
+
+    private static SocketAddress peer(Request request)
+    {
+        // The connection's end point: the socket's peer, or the PROXY protocol's client. Never
+        // Request.getRemoteAddr(), which a forwarding customizer may take from a header.
+        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+        return endPoint.getRemoteSocketAddress();
+    }
+
+    boolean isAllowed(SocketAddress peer)
+    {
+        if (!(peer instanceof InetSocketAddress inet))
+            return false;
+        InetAddress address = inet.getAddress();
+        return address != null && (address.isLoopbackAddress() || allowed.test(address));
+    }
+
+    /**
+     * @return the table as JSON
+     */
+    public String table()
+    {
+        long now = System.currentTimeMillis();
+        long nowNanos = System.nanoTime();
+        List<ConnInfo> rows = new ArrayList<>();
+        for (ConnInfo conn : tracker.getConnections())
+        {
+            // Hijacked sockets are the application's, no longer the server's connections.
+            if (!conn.state().isTerminal())
+                rows.add(conn);
+        }
+        rows.sort(Comparator.comparingLong(ConnInfo::id));
+        StringBuilder json = new StringBuilder(256 + rows.size() * 200);
+        json.append("{\"time\":");
+        Json.string(json, Instant.ofEpochMilli(now).toString());
+        json.append(",\"counts\":{");
+        json.append("\"new\":").append(tracker.getConnections(ConnState.NEW));
+        json.append(",\"active\":").append(tracker.getConnections(ConnState.ACTIVE));
+        json.append(",\"idle\":").append(tracker.getConnections(ConnState.IDLE));
+        json.append("},\"connections\":[");
+        boolean first = true;
+        for (ConnInfo conn : rows)
+        {
+            if (!first)
+                json.append(',');
+            first = false;
+            json.append("{\"id\":").append(conn.id());
+            json.append(",\"remote\":");
+            Json.string(json, conn.remoteAddress());
+            json.append(",\"local\":");
+            Json.string(json, conn.localAddress());
+            json.append(",\"protocol\":");
+            Json.string(json, conn.protocol());
+            json.append(",\"secure\":").append(conn.secure());
+            json.append(",\"state\":");
+            Json.string(json, conn.state().toString());
+            long stateMs = conn instanceof TrackedConnection tracked ? (nowNanos - tracked.sinceNanos()) / 1_000_000L : 0;
+            json.append(",\"stateMs\":").append(stateMs);
+            json.append(",\"ageMs\":").append(Math.max(0, now - conn.openedAtMillis()));
+            json.append(",\"requests\":").append(conn.requests());
+            json.append('}');
+        }
+        json.append("]}");
+        return json.toString();
+    }
+}
