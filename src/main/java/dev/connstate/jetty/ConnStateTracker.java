@@ -27,6 +27,8 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.annotation.ManagedAttribute;
 import org.eclipse.jetty.util.annotation.ManagedObject;
+import org.eclipse.jetty.util.annotation.ManagedOperation;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.util.annotation.Name;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
 import org.eclipse.jetty.util.component.DumpableCollection;
@@ -506,6 +508,81 @@ public class ConnStateTracker extends ContainerLifeCycle
     public long getInternalErrors()
     {
         return internalErrors.sum();
+    }
+
+    /**
+     * @param state {@code NEW}, {@code ACTIVE} or {@code IDLE}
+     * @return how long the connection that has been in {@code state} the longest has been in it, in milliseconds; 0 if none is
+     */
+    public long getOldestMillis(ConnState state)
+    {
+        long now = System.nanoTime();
+        long oldest = 0;
+        for (TrackedConnection conn : connections.values())
+        {
+            if (conn.state() == state)
+                oldest = Math.max(oldest, now - conn.sinceNanos());
+        }
+        return TimeUnit.NANOSECONDS.toMillis(oldest);
+    }
+
+    @ManagedAttribute("Milliseconds the longest-waiting connection in state new has been waiting for its first request")
+    public long getOldestNewMillis()
+    {
+        return getOldestMillis(ConnState.NEW);
+    }
+
+    @ManagedAttribute("Milliseconds the longest-running connection in state active has been active")
+    public long getOldestActiveMillis()
+    {
+        return getOldestMillis(ConnState.ACTIVE);
+    }
+
+    @ManagedAttribute("Milliseconds the longest-idle connection in state idle has been idle")
+    public long getOldestIdleMillis()
+    {
+        return getOldestMillis(ConnState.IDLE);
+    }
+
+    /**
+     * Closes every connection that is idle now, as Go's {@code Server.Shutdown} does first.
+     * A connection that turns active meanwhile is left alone.
+     *
+     * @return how many connections were closed
+     */
+    @ManagedOperation(value = "Closes every connection now idle, as Go's Shutdown does first", impact = "ACTION")
+    public int closeIdleConnections()
+    {
+        int count = 0;
+        for (TrackedConnection conn : connections.values())
+        {
+            synchronized (conn)
+            {
+                // Under the lock no request can begin on it: what is idle here is closed idle.
+                if (conn.state() != ConnState.IDLE)
+                    continue;
+                Connection connection = conn.root().getConnection();
+                if (connection != null)
+                    connection.close();
+                else
+                    conn.root().close();
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * @return one line per tracked connection: id, addresses, state, time in state, protocol, requests
+     */
+    @ManagedOperation(value = "Lists the tracked connections, one per line", impact = "INFO")
+    public String dumpConnections()
+    {
+        long now = System.nanoTime();
+        StringBuilder table = new StringBuilder();
+        connections.values().stream().sorted(java.util.Comparator.comparingLong(TrackedConnection::id)).forEach(conn ->
+            table.append(conn).append(" for ").append(TimeUnit.NANOSECONDS.toMillis(now - conn.sinceNanos())).append(" ms\n"));
+        return table.toString();
     }
 
     @Override

@@ -1,0 +1,58 @@
+package dev.connstate.jetty;
+
+import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.util.Set;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+import dev.connstate.Recorder;
+import dev.connstate.TrackedServer;
+import org.eclipse.jetty.jmx.MBeanContainer;
+import org.junit.jupiter.api.Test;
+
+import static dev.connstate.Recorder.seq;
+import static dev.connstate.TrackedServer.ascii;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+public class JmxTest
+{
+    @Test
+    public void attributesAndOperationsThroughARealMBeanServer() throws Exception
+    {
+        MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
+        try (TrackedServer s = new TrackedServer())
+        {
+            s.server.addBean(new MBeanContainer(mbeans));
+            s.start();
+            Set<ObjectName> names = mbeans.queryNames(new ObjectName("dev.connstate.jetty:type=connstatetracker,*"), null);
+            assertEquals(1, names.size(), names.toString());
+            ObjectName tracker = names.iterator().next();
+
+            try (Socket idle = new Socket("127.0.0.1", s.port()); Socket fresh = new Socket("127.0.0.1", s.port()))
+            {
+                idle.getOutputStream().write(ascii("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+                idle.getInputStream().readNBytes(1);
+                s.recorder.idOfClientPort(fresh.getLocalPort());
+                Recorder.await("one idle, one new", () -> s.tracker.getIdleConnections() == 1 && s.tracker.getNewConnections() == 1);
+
+                assertEquals(1L, mbeans.getAttribute(tracker, "idleConnections"));
+                assertEquals(1L, mbeans.getAttribute(tracker, "newConnections"));
+                assertEquals(0L, mbeans.getAttribute(tracker, "activeConnections"));
+                assertEquals(2L, mbeans.getAttribute(tracker, "openedTotal"));
+                assertEquals(1L, mbeans.getAttribute(tracker, "requestsTotal"));
+                assertEquals(2, mbeans.getAttribute(tracker, "trackedConnections"));
+                assertTrue((Long)mbeans.getAttribute(tracker, "oldestNewMillis") >= 0);
+                String dump = (String)mbeans.invoke(tracker, "dumpConnections", null, null);
+                assertEquals(2, dump.lines().count(), dump);
+
+                // Go's Shutdown closes idle connections first: only the idle one goes.
+                assertEquals(1, mbeans.invoke(tracker, "closeIdleConnections", null, null));
+                assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(idle.getLocalPort()));
+                assertEquals(1L, mbeans.getAttribute(tracker, "closedTotal"));
+                assertEquals(1L, mbeans.getAttribute(tracker, "newConnections"));
+            }
+        }
+    }
+}
