@@ -82,6 +82,22 @@ public interface ConnInfo
     long previousNanos();
 
     /**
+     * @return how old the connection is (at the transition, for an event), in nanoseconds
+     */
+    long ageNanos();
+
+    /**
+     * @return why the connection closed, on {@link ConnState#CLOSED}; {@code null} in any other state
+     */
+    CloseReason reason();
+
+    /**
+     * @return what the TLS handshake settled, once it has completed; {@code null} before, and
+     * for plain connections
+     */
+    TlsInfo tls();
+
+    /**
      * @return an immutable copy of these facts, stamped with the current time
      */
     ConnStateEvent snapshot();

@@ -19,6 +19,9 @@ import java.time.Instant;
  * @param previousNanos time spent in {@code previous}, in nanoseconds
  * @param requests requests begun so far on the connection
  * @param openedAtMillis when the connection was accepted, in milliseconds since the epoch
+ * @param ageNanos how old the connection was at the transition, in nanoseconds
+ * @param reason why it closed, on {@link ConnState#CLOSED}; {@code null} otherwise
+ * @param tls what the TLS handshake settled, {@code null} before it completed or without TLS
  */
 public record ConnStateEvent(
     Instant time,
@@ -31,7 +34,10 @@ public record ConnStateEvent(
     ConnState previous,
     long previousNanos,
     long requests,
-    long openedAtMillis) implements ConnInfo
+    long openedAtMillis,
+    long ageNanos,
+    CloseReason reason,
+    TlsInfo tls) implements ConnInfo
 {
     /**
      * @return a copy of {@code conn}'s facts stamped with the current time; {@code conn} itself
@@ -42,7 +48,8 @@ public record ConnStateEvent(
         if (conn instanceof ConnStateEvent event)
             return event;
         return new ConnStateEvent(Instant.now(), conn.id(), conn.remote(), conn.local(), conn.protocol(), conn.secure(),
-            conn.state(), conn.previous(), conn.previousNanos(), conn.requests(), conn.openedAtMillis());
+            conn.state(), conn.previous(), conn.previousNanos(), conn.requests(), conn.openedAtMillis(), conn.ageNanos(),
+            conn.reason(), conn.tls());
     }
 
     @Override
@@ -57,5 +64,13 @@ public record ConnStateEvent(
     public long previousMillis()
     {
         return previousNanos / 1_000_000L;
+    }
+
+    /**
+     * @return how old the connection was at the transition, in milliseconds
+     */
+    public long ageMillis()
+    {
+        return ageNanos / 1_000_000L;
     }
 }

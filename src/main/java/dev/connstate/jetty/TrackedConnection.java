@@ -2,10 +2,12 @@ package dev.connstate.jetty;
 
 import java.net.SocketAddress;
 
+import dev.connstate.CloseReason;
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.ConnStateMachine;
+import dev.connstate.TlsInfo;
 import org.eclipse.jetty.io.EndPoint;
 
 /**
@@ -29,6 +31,8 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     private volatile String protocol = UNKNOWN;
     private volatile boolean secure;
     private volatile long requests;
+    private volatile CloseReason reason;
+    private volatile TlsInfo tls;
     /** HTTP/2 streams between request begin and end; guarded by this. */
     int activeStreams;
     /** HTTP/1 bytes read when the last request ended; more at close means a partial request. Guarded by this. */
@@ -78,6 +82,16 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
         requests++;
     }
 
+    void reason(CloseReason reason)
+    {
+        this.reason = reason;
+    }
+
+    void tls(TlsInfo tls)
+    {
+        this.tls = tls;
+    }
+
     @Override
     public long id()
     {
@@ -118,6 +132,25 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     public long openedAtMillis()
     {
         return openedAtMillis;
+    }
+
+    @Override
+    public long ageNanos()
+    {
+        // At the transition, not now: the same figure whichever listener reads it, whenever.
+        return sinceNanos() - openedNanos;
+    }
+
+    @Override
+    public CloseReason reason()
+    {
+        return reason;
+    }
+
+    @Override
+    public TlsInfo tls()
+    {
+        return tls;
     }
 
     @Override

@@ -47,6 +47,22 @@ public final class Json
         json.append(",\"secure\":").append(e.secure());
         json.append(",\"prevMs\":").append(e.previousMillis());
         json.append(",\"requests\":").append(e.requests());
+        json.append(",\"ageMs\":").append(e.ageMillis());
+        if (e.reason() != null)
+        {
+            json.append(",\"reason\":");
+            string(json, e.reason().toString());
+        }
+        if (e.tls() != null)
+        {
+            json.append(",\"tls\":{\"protocol\":");
+            string(json, e.tls().protocol());
+            json.append(",\"cipher\":");
+            string(json, e.tls().cipherSuite());
+            json.append(",\"sni\":");
+            string(json, e.tls().sniHost());
+            json.append('}');
+        }
         json.append('}');
         return json.toString();
     }

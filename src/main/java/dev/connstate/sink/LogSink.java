@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The line is a template whose placeholders are {@code {id}}, {@code {remote}},
  * {@code {local}}, {@code {state}}, {@code {prev}}, {@code {protocol}}, {@code {secure}},
- * {@code {requests}} and {@code {prevMs}}; an unknown placeholder is refused when the sink is
+ * {@code {requests}}, {@code {prevMs}}, {@code {ageMs}}, {@code {reason}}, {@code {tls}}, {@code {cipher}}
+ * and {@code {sni}} ({@code -} where there is no value); an unknown placeholder is refused when the sink is
  * made. Values are made safe for a log line: control characters (CR, LF, ...) are escaped.</p>
  *
  * <p>It does I/O (the logger's appenders): register it as a queued listener, never inline.</p>
@@ -28,7 +29,7 @@ public final class LogSink implements ConnStateListener
     /** The default line. */
     public static final String DEFAULT_FORMAT = "Client: {remote} - new state: {state} (id {id})";
 
-    private static final List<String> PLACEHOLDERS = List.of("id", "remote", "local", "state", "prev", "protocol", "secure", "requests", "prevMs");
+    private static final List<String> PLACEHOLDERS = List.of("id", "remote", "local", "state", "prev", "protocol", "secure", "requests", "prevMs", "ageMs", "reason", "tls", "cipher", "sni");
 
     private final Logger logger;
     private final String format;
@@ -96,6 +97,11 @@ public final class LogSink implements ConnStateListener
             case "secure" -> ConnInfo::secure;
             case "requests" -> ConnInfo::requests;
             case "prevMs" -> c -> c.previousNanos() / 1_000_000L;
+            case "ageMs" -> c -> c.ageNanos() / 1_000_000L;
+            case "reason" -> c -> c.reason() == null ? "-" : c.reason();
+            case "tls" -> c -> c.tls() == null ? "-" : c.tls().protocol();
+            case "cipher" -> c -> c.tls() == null ? "-" : c.tls().cipherSuite();
+            case "sni" -> c -> c.tls() == null || c.tls().sniHost() == null ? "-" : c.tls().sniHost();
             default -> throw new IllegalArgumentException("Unknown placeholder {" + name + "} in line format '" + format + "' (known: " + PLACEHOLDERS + ")");
         };
     }

@@ -5,7 +5,9 @@ import java.net.InetSocketAddress;
 import java.time.Instant;
 
 import dev.connstate.Addresses;
+import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
+import dev.connstate.TlsInfo;
 import dev.connstate.ConnStateEvent;
 import org.junit.jupiter.api.Test;
 
@@ -19,14 +21,14 @@ public class SinksTest
     {
         return new ConnStateEvent(Instant.parse("2026-11-24T10:15:30.123456Z"), 17,
             new InetSocketAddress("127.0.0.1", 54321), new InetSocketAddress("127.0.0.1", 8080),
-            protocol, false, state, previous, 2_500_000, 1, 0);
+            protocol, false, state, previous, 2_500_000, 1, 0, 7_000_000, null, null);
     }
 
     @Test
     public void jsonRecordIsTheContractsRecord()
     {
         assertEquals("{\"time\":\"2026-11-24T10:15:30.123456Z\",\"id\":17,\"remote\":\"127.0.0.1:54321\",\"local\":\"127.0.0.1:8080\"," +
-                "\"state\":\"active\",\"prev\":\"new\",\"protocol\":\"http/1.1\",\"secure\":false,\"prevMs\":2,\"requests\":1}",
+                "\"state\":\"active\",\"prev\":\"new\",\"protocol\":\"http/1.1\",\"secure\":false,\"prevMs\":2,\"requests\":1,\"ageMs\":7}",
             Json.record(event(ConnState.ACTIVE, ConnState.NEW, "http/1.1")));
         assertTrue(Json.record(event(ConnState.NEW, null, "unknown")).contains("\"prev\":null"));
     }
@@ -34,7 +36,7 @@ public class SinksTest
     @Test
     public void jsonTimeAlwaysHasMicroseconds()
     {
-        ConnStateEvent e = new ConnStateEvent(Instant.parse("2026-11-24T10:15:30Z"), 1, null, null, "h2", true, ConnState.NEW, null, 0, 0, 0);
+        ConnStateEvent e = new ConnStateEvent(Instant.parse("2026-11-24T10:15:30Z"), 1, null, null, "h2", true, ConnState.NEW, null, 0, 0, 0, 0, null, null);
         assertTrue(Json.record(e).startsWith("{\"time\":\"2026-11-24T10:15:30.000000Z\",\"id\":1,\"remote\":\"-\""), Json.record(e));
     }
 
@@ -44,6 +46,15 @@ public class SinksTest
         StringBuilder json = new StringBuilder();
         Json.string(json, "a\"b\\c\r\nd\u0000\u001f\u007f\u2028x\uD800y\uD83D\uDE00");
         assertEquals("\"a\\\"b\\\\c\\r\\nd\\u0000\\u001f\\u007f\\u2028x\\ud800y\uD83D\uDE00\"", json.toString());
+    }
+
+    @Test
+    public void closedRecordCarriesReasonAndTls()
+    {
+        ConnStateEvent e = new ConnStateEvent(Instant.parse("2026-11-24T10:15:30Z"), 1, null, null, "h2", true, ConnState.CLOSED, ConnState.IDLE,
+            0, 3, 0, 0, CloseReason.IDLE_TIMEOUT, new TlsInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", "evil\"\r\nhost"));
+        assertTrue(Json.record(e).endsWith(",\"reason\":\"idle_timeout\",\"tls\":{\"protocol\":\"TLSv1.3\",\"cipher\":\"TLS_AES_128_GCM_SHA256\",\"sni\":\"evil\\\"\\r\\nhost\"}}"), Json.record(e));
+        assertEquals("closed idle_timeout sni=evil\"\\u000d\\u000ahost", new LogSink("x", "{state} {reason} sni={sni}").line(e));
     }
 
     @Test

@@ -1,0 +1,29 @@
+package dev.connstate;
+
+import java.util.Locale;
+
+/**
+ * Why a connection reached {@link ConnState#CLOSED}, as far as the server can tell.
+ * {@link #toString()} gives the name logs and JSON carry ({@code idle_timeout}, ...).
+ */
+public enum CloseReason
+{
+    /** The connection was idle for the server's idle timeout. */
+    IDLE_TIMEOUT,
+    /** The client closed (or reset) the connection. */
+    REMOTE_CLOSE,
+    /** The server closed it: a non-persistent response ({@code Connection: close}, HTTP/1.0), shutdown, or {@code closeIdleConnections()}. */
+    LOCAL_CLOSE,
+    /** The server closed it because of an error: a malformed request, a failed response. */
+    ERROR,
+    /** The TLS handshake failed (no HTTP was spoken). */
+    TLS_HANDSHAKE_FAILED;
+
+    private final String label = name().toLowerCase(Locale.ROOT);
+
+    @Override
+    public String toString()
+    {
+        return label;
+    }
+}
