@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
+import dev.connstate.CloseReason;
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
@@ -245,6 +246,7 @@ public class ConnStateTracker extends ContainerLifeCycle
                 if (!conn.state().isTerminal())
                 {
                     left++;
+                    conn.reason(CloseReason.LOCAL_CLOSE);
                     transition(conn, ConnState.CLOSED);
                 }
                 forget(conn);
@@ -348,6 +350,14 @@ public class ConnStateTracker extends ContainerLifeCycle
             current[next.ordinal()].increment();
         notifyListeners(conn, next);
         return true;
+    }
+
+    /**
+     * @return whether the server (or the tracked connector) is stopping, so that it closes connections itself
+     */
+    boolean isShuttingDown()
+    {
+        return (server != null && server.isStopping()) || (connector != null && connector.isStopping());
     }
 
     void requestBegun()
@@ -561,6 +571,7 @@ public class ConnStateTracker extends ContainerLifeCycle
                 // Under the lock no request can begin on it: what is idle here is closed idle.
                 if (conn.state() != ConnState.IDLE)
                     continue;
+                conn.closing = CloseReason.LOCAL_CLOSE;
                 Connection connection = conn.root().getConnection();
                 if (connection != null)
                     connection.close();

@@ -1,16 +1,28 @@
 package dev.connstate.jetty;
 
+import java.io.IOException;
 import java.nio.channels.SelectableChannel;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLSession;
 
+import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
+import dev.connstate.TlsInfo;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.SelectorManager;
 import org.eclipse.jetty.io.ssl.SslConnection;
+import org.eclipse.jetty.io.ssl.SslHandshakeListener;
 import org.eclipse.jetty.server.ConnectionMetaData;
 import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
 
@@ -33,11 +45,18 @@ import org.eclipse.jetty.server.Request;
  *   an upgrade, not a close.</li>
  *   <li>{@link #onClosed(SelectableChannel)}: the socket of a hijacked connection closed (a
  *   CONNECT tunnel's connection carries no listener); the tracker forgets it.</li>
+ *   <li>{@link #handshakeSucceeded(Event)} and {@link #handshakeFailed(Event, Throwable)}: TLS
+ *   details for the following events, or the reason of the coming close.</li>
  * </ul>
+ *
+ * <p>The close reason is gathered on the way: a failed TLS handshake; a connection that waited
+ * (new or idle) for the whole idle timeout; the server stopping; a response after which the connection does not
+ * persist (an error status makes it {@code error}); a failed response (an I/O failure means the
+ * client went away); otherwise the client closed.</p>
  *
  * <p>Every method catches everything: a bug here is counted and logged, never thrown into Jetty.</p>
  */
-final class JettyEvents implements Connection.Listener, SelectorManager.AcceptListener, HttpConfiguration.Customizer
+final class JettyEvents implements Connection.Listener, SelectorManager.AcceptListener, HttpConfiguration.Customizer, SslHandshakeListener
 {
     private final ConnStateTracker tracker;
 
@@ -100,8 +119,16 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                 ConnState state = conn.state();
                 if (!state.isTerminal())
                 {
-                    if ((state == ConnState.NEW || state == ConnState.IDLE) && readPartialRequest(connection, conn))
+                    boolean waiting = state == ConnState.NEW || state == ConnState.IDLE;
+                    boolean timedOut = waiting && idledOut(conn, connection);
+                    if (waiting && readPartialRequest(connection, conn))
+                    {
+                        // Jetty answered it (400, 431...): the server closed because the request was bad.
+                        if (connection.getMessagesOut() > conn.messagesOutAtIdle && conn.closing == null)
+                            conn.closing = CloseReason.ERROR;
                         tracker.transition(conn, ConnState.ACTIVE);
+                    }
+                    conn.reason(closeReason(conn, timedOut));
                     tracker.transition(conn, ConnState.CLOSED);
                 }
                 tracker.forget(conn);
@@ -111,6 +138,35 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         {
             tracker.internalError("onClosed", x);
         }
+    }
+
+    private CloseReason closeReason(TrackedConnection conn, boolean timedOut)
+    {
+        if (conn.closing == CloseReason.TLS_HANDSHAKE_FAILED)
+            return conn.closing;
+        if (timedOut)
+            return CloseReason.IDLE_TIMEOUT;
+        if (tracker.isShuttingDown())
+            return CloseReason.LOCAL_CLOSE;
+        return conn.closing != null ? conn.closing : CloseReason.REMOTE_CLOSE;
+    }
+
+    /**
+     * Whether a waiting connection ({@code new} or {@code idle}) waited the whole idle timeout.
+     * Jetty does not tell listeners why a connection closed, and after an idle timeout it
+     * half-closes and resets the end point's idle clock, so the time spent in the state is the
+     * witness: a client cannot stay silent that long, the server closes first. The tolerance
+     * covers the moment between the last I/O and the transition.
+     */
+    private static boolean idledOut(TrackedConnection conn, Connection connection)
+    {
+        long timeout = connection.getEndPoint().getIdleTimeout();
+        if (timeout <= 0)
+            timeout = conn.root().getIdleTimeout();
+        if (timeout <= 0)
+            return false;
+        long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - conn.sinceNanos());
+        return waitedMillis >= timeout - Math.min(50, timeout / 10);
     }
 
     /**
@@ -170,7 +226,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         return request;
     }
 
-    void requestEnded(TrackedConnection conn, Request request, Throwable failure, boolean multiplexed)
+    void requestEnded(TrackedConnection conn, Request request, int status, Throwable failure, boolean multiplexed)
     {
         try
         {
@@ -195,8 +251,18 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                 // A failed stream aborts the HTTP/1 connection; a non-persistent one closes after the response.
                 if (failure == null && metaData.isPersistent() && root.isOpen() && !root.isOutputShutdown())
                 {
-                    conn.bytesInAtIdle = metaData.getConnection().getBytesIn();
+                    Connection connection = metaData.getConnection();
+                    conn.bytesInAtIdle = connection.getBytesIn();
+                    conn.messagesOutAtIdle = connection.getMessagesOut();
                     tracker.transition(conn, ConnState.IDLE);
+                }
+                else if (failure != null)
+                {
+                    conn.closing = closeReasonOf(failure);
+                }
+                else
+                {
+                    conn.closing = status == HttpStatus.BAD_REQUEST_400 || HttpStatus.isServerError(status) ? CloseReason.ERROR : CloseReason.LOCAL_CLOSE;
                 }
             }
         }
@@ -222,6 +288,78 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         {
             tracker.internalError("hijacked", x);
         }
+    }
+
+    /** A request that timed out, or whose client went away, is not the server's error. */
+    private static CloseReason closeReasonOf(Throwable failure)
+    {
+        for (Throwable x = failure; x != null; x = x.getCause())
+        {
+            if (x instanceof TimeoutException)
+                return CloseReason.IDLE_TIMEOUT;
+            if (x instanceof IOException)
+                return CloseReason.REMOTE_CLOSE;
+        }
+        return CloseReason.ERROR;
+    }
+
+    @Override
+    public void handshakeSucceeded(Event event)
+    {
+        try
+        {
+            TrackedConnection conn = handshaking(event);
+            if (conn == null)
+                return;
+            SSLSession session = event.getSSLEngine().getSession();
+            TlsInfo tls = new TlsInfo(session.getProtocol(), session.getCipherSuite(), sniHost(session));
+            synchronized (conn)
+            {
+                conn.tls(tls);
+            }
+        }
+        catch (Throwable x)
+        {
+            tracker.internalError("handshakeSucceeded", x);
+        }
+    }
+
+    @Override
+    public void handshakeFailed(Event event, Throwable failure)
+    {
+        try
+        {
+            TrackedConnection conn = handshaking(event);
+            if (conn == null)
+                return;
+            synchronized (conn)
+            {
+                conn.closing = CloseReason.TLS_HANDSHAKE_FAILED;
+            }
+        }
+        catch (Throwable x)
+        {
+            tracker.internalError("handshakeFailed", x);
+        }
+    }
+
+    private TrackedConnection handshaking(Event event)
+    {
+        EndPoint endPoint = event.getEndPoint();
+        return endPoint == null ? null : tracker.lookup(RootEndPoint.of(endPoint));
+    }
+
+    private static String sniHost(SSLSession session)
+    {
+        if (!(session instanceof ExtendedSSLSession extended))
+            return null;
+        List<SNIServerName> names = extended.getRequestedServerNames();
+        for (SNIServerName name : names)
+        {
+            if (name instanceof SNIHostName host)
+                return host.getAsciiName();
+        }
+        return null;
     }
 
     static boolean isMultiplexed(HttpVersion version)

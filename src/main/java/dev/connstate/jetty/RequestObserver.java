@@ -21,6 +21,8 @@ final class RequestObserver extends HttpStream.Wrapper
     private final TrackedConnection conn;
     private final Request request;
     private final boolean multiplexed;
+    /** The committed response's status, 0 until then; read at the end of the stream, on the same or a later thread. */
+    private volatile int status;
 
     RequestObserver(HttpStream stream, JettyEvents events, TrackedConnection conn, Request request, boolean multiplexed)
     {
@@ -34,8 +36,12 @@ final class RequestObserver extends HttpStream.Wrapper
     @Override
     public void send(MetaData.Request metaData, MetaData.Response response, boolean last, ByteBuffer content, Callback callback)
     {
-        if (response != null && !multiplexed && takesOver(response.getStatus()))
-            events.hijacked(conn);
+        if (response != null)
+        {
+            status = response.getStatus();
+            if (!multiplexed && takesOver(status))
+                events.hijacked(conn);
+        }
         super.send(metaData, response, last, content, callback);
     }
 
@@ -48,14 +54,14 @@ final class RequestObserver extends HttpStream.Wrapper
     @Override
     public void succeeded()
     {
-        events.requestEnded(conn, request, null, multiplexed);
+        events.requestEnded(conn, request, status, null, multiplexed);
         super.succeeded();
     }
 
     @Override
     public void failed(Throwable x)
     {
-        events.requestEnded(conn, request, x, multiplexed);
+        events.requestEnded(conn, request, status, x, multiplexed);
         super.failed(x);
     }
 }

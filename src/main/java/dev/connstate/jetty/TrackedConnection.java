@@ -37,6 +37,10 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     int activeStreams;
     /** HTTP/1 bytes read when the last request ended; more at close means a partial request. Guarded by this. */
     long bytesInAtIdle;
+    /** HTTP/1 responses sent when the last request ended; more at close means Jetty answered a bad request. Guarded by this. */
+    long messagesOutAtIdle;
+    /** What is known so far of why the connection will close, if it closes now. Guarded by this. */
+    CloseReason closing;
 
     TrackedConnection(long id, EndPoint root, long nowNanos)
     {
