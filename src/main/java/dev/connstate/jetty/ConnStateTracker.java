@@ -87,6 +87,7 @@ public class ConnStateTracker extends ContainerLifeCycle
     private final AtomicBoolean illegalLogged = new AtomicBoolean();
     private final RateLimitedLog errorLog = new RateLimitedLog(LOG, 10, TimeUnit.SECONDS);
     private int queuedCount;
+    private long drainMillis = DEFAULT_DRAIN_MILLIS;
 
     /**
      * Tracks every connector of {@code server}; add it as a bean of the server.
@@ -143,7 +144,7 @@ public class ConnStateTracker extends ContainerLifeCycle
     /**
      * Adds a listener fed through a bounded queue by a daemon thread of its own: it may block,
      * do I/O or throw without affecting the server. When the queue is full, events are dropped
-     * and counted. On stop, the queue is delivered (within {@value #DEFAULT_DRAIN_MILLIS} ms) and
+     * and counted. On stop, the queue is delivered (within {@link #getDrainMillis()}) and
      * the listener is closed if it is {@link java.io.Closeable}.
      *
      * @param name the listener's name, for its thread and in JMX
@@ -156,7 +157,7 @@ public class ConnStateTracker extends ContainerLifeCycle
         QueuedListener queued;
         synchronized (this)
         {
-            queued = new QueuedListener(name + "-" + (++queuedCount), listener, capacity, DEFAULT_DRAIN_MILLIS);
+            queued = new QueuedListener(name + "-" + (++queuedCount), listener, capacity, drainMillis);
             queuedListeners = append(queuedListeners, queued);
         }
         addBean(queued, true);
@@ -216,6 +217,31 @@ public class ConnStateTracker extends ContainerLifeCycle
         ConnStateListener[] result = Arrays.copyOf(array, array.length + 1);
         result[array.length] = listener;
         return result;
+    }
+
+    @ManagedAttribute("Milliseconds a queued listener has to deliver its queue when stopping")
+    public long getDrainMillis()
+    {
+        return drainMillis;
+    }
+
+    /**
+     * @param drainMillis how long each queued listener added afterwards may take to deliver its
+     * queue when stopping; what is left then is dropped and counted
+     */
+    public void setDrainMillis(long drainMillis)
+    {
+        if (drainMillis < 0)
+            throw new IllegalArgumentException("Drain time must not be negative: " + drainMillis);
+        this.drainMillis = drainMillis;
+    }
+
+    /**
+     * @return the queues of the queued listeners
+     */
+    public List<QueuedListener> getQueuedListeners()
+    {
+        return getBeans(QueuedListener.class).stream().toList();
     }
 
     @Override

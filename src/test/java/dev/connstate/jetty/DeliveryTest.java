@@ -1,0 +1,148 @@
+package dev.connstate.jetty;
+
+import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+import dev.connstate.ConnInfo;
+import dev.connstate.ConnState;
+import dev.connstate.ConnStateListener;
+import dev.connstate.Recorder;
+import dev.connstate.TrackedServer;
+import org.eclipse.jetty.jmx.MBeanContainer;
+import org.junit.jupiter.api.Test;
+
+import static dev.connstate.Recorder.seq;
+import static dev.connstate.TrackedServer.ascii;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Sinks that block forever, throw on every event or are slow change nothing for the server
+ * nor for the other sinks; what they lose is counted.
+ */
+public class DeliveryTest
+{
+    private static final int CONNECTIONS = 20;
+    private static final int REQUESTS = 5;
+
+    @Test
+    public void badSinksHurtNobody() throws Exception
+    {
+        CountDownLatch never = new CountDownLatch(1);
+        ConnStateListener blocking = (conn, state) ->
+        {
+            try
+            {
+                never.await();
+            }
+            catch (InterruptedException x)
+            {
+                Thread.currentThread().interrupt();
+            }
+        };
+        AtomicLong thrown = new AtomicLong();
+        ConnStateListener throwing = (conn, state) ->
+        {
+            thrown.incrementAndGet();
+            throw new IllegalStateException("boom");
+        };
+        ConnStateListener slow = (conn, state) -> LockSupportPark.millis(50);
+        Recorder queuedHealthy = new Recorder();
+        ConnStateListener throwingInline = (conn, state) ->
+        {
+            throw new IllegalStateException("inline boom");
+        };
+
+        MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
+        TrackedServer s = new TrackedServer();
+        s.server.addBean(new MBeanContainer(mbeans));
+        s.tracker.setDrainMillis(300);
+        QueuedListener blockingQueue = s.tracker.addListener("blocking", blocking, 16);
+        QueuedListener throwingQueue = s.tracker.addListener("throwing", throwing, 100_000);
+        QueuedListener slowQueue = s.tracker.addListener("slow", slow, 16);
+        QueuedListener healthyQueue = s.tracker.addListener("healthy", queuedHealthy, 100_000);
+        s.tracker.addInlineListener(throwingInline);
+        s.start();
+
+        long start = System.nanoTime();
+        List<Integer> ports = new ArrayList<>();
+        for (int c = 0; c < CONNECTIONS; c++)
+        {
+            try (Socket socket = new Socket("127.0.0.1", s.port()))
+            {
+                ports.add(socket.getLocalPort());
+                for (int r = 0; r < REQUESTS; r++)
+                {
+                    socket.getOutputStream().write(ascii("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+                    readHello(socket);
+                }
+            }
+        }
+        long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        // 100 requests take well under a second here; a stalled server would take forever.
+        assertTrue(elapsedMs < 10_000, "requests took " + elapsedMs + " ms");
+
+        List<ConnState> expected = new ArrayList<>(seq("new"));
+        for (int r = 0; r < REQUESTS; r++)
+            expected.addAll(seq("active", "idle"));
+        expected.add(ConnState.CLOSED);
+        for (int port : ports)
+            assertEquals(expected, s.recorder.awaitEnd(port));
+        int events = CONNECTIONS * expected.size();
+        Recorder.await("the healthy queued sink", () -> queuedHealthy.awaitAllEnded(CONNECTIONS).size() == CONNECTIONS);
+        for (int port : ports)
+            assertEquals(expected, queuedHealthy.sequence(s.recorder.idOfClientPort(port)));
+        assertEquals(List.of(), queuedHealthy.violations());
+        Recorder.await("every event thrown on", () -> thrown.get() == events);
+
+        Set<ObjectName> names = mbeans.queryNames(new ObjectName("dev.connstate.jetty:type=queuedlistener,*"), null);
+        assertEquals(4, names.size(), names.toString());
+        assertEquals((long)events, throwingQueue.getErrors());
+        assertEquals((long)events, s.tracker.getListenerErrors());
+        assertTrue(blockingQueue.getDropped() >= events - 16 - 1, "blocking dropped " + blockingQueue.getDropped());
+        assertTrue(slowQueue.getDropped() > 0, "slow dropped " + slowQueue.getDropped());
+        assertEquals(0, healthyQueue.getDropped());
+        for (ObjectName name : names)
+        {
+            String listener = (String)mbeans.getAttribute(name, "name");
+            QueuedListener queue = listener.startsWith("blocking") ? blockingQueue : listener.startsWith("throwing") ? throwingQueue
+                : listener.startsWith("slow") ? slowQueue : healthyQueue;
+            assertEquals(queue.getDropped(), mbeans.getAttribute(name, "dropped"), listener);
+            assertEquals(queue.getErrors(), mbeans.getAttribute(name, "errors"), listener);
+        }
+
+        // Stopping does not hang on the blocked sink: it gives up after the drain time.
+        long stopStart = System.nanoTime();
+        s.close();
+        long stopMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopStart);
+        assertTrue(stopMs < 5_000, "stop took " + stopMs + " ms");
+        // Nothing is lost silently: every event was delivered or counted as dropped.
+        assertEquals(events, blockingQueue.getDropped() + blockingQueue.getDelivered());
+    }
+
+    private static void readHello(Socket socket) throws Exception
+    {
+        var in = socket.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n"))
+            head.append((char)in.read());
+        in.readNBytes(5);
+    }
+
+    /** A slow sink: parks its own delivery thread, never a Jetty thread. */
+    private static final class LockSupportPark
+    {
+        static void millis(long ms)
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ms));
+        }
+    }
+}
