@@ -43,6 +43,7 @@ public final class Distribution
     public static final String VERSION = required("connstate.it.version");
     public static final Path WORK = Path.of(required("connstate.it.work"));
     public static final Path TEST_CLASSES = Path.of(required("connstate.it.testClasses"));
+    public static final Path EXAMPLES = Path.of(required("connstate.it.examples"));
 
     private static final AtomicLong BASES = new AtomicLong();
     private static final Pattern CONNECTOR = Pattern.compile("Started oejs\\.ServerConnector@\\w+\\{([^}]*)\\}\\{([^}]*):(\\d+)\\}");

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Modifier;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -232,7 +233,7 @@ public class ConnStateModule extends ContainerLifeCycle
             removeAdded(true);
             throw x;
         }
-        LOG.info("Reporting connection states of every connector to {}", resolved.values());
+        LOG.info("Reporting connection states of every connector to {}", describe(resolved));
     }
 
     @Override
@@ -359,11 +360,27 @@ public class ConnStateModule extends ContainerLifeCycle
                 Files.createDirectories(parent);
             return new JsonLinesSink(file);
         }
+        catch (FileAlreadyExistsException x)
+        {
+            // Files.createDirectories() met a file where a directory must be.
+            throw new ConnStateConfigurationException(JSONL_FILE, value, "cannot append to " + file + ": " + x.getFile() + " is not a directory");
+        }
         catch (IOException | UncheckedIOException x)
         {
             Throwable reason = x instanceof UncheckedIOException u && u.getCause() != null ? u.getCause() : x;
             throw new ConnStateConfigurationException(JSONL_FILE, value, "cannot append to " + file + ": " + describe(reason));
         }
+    }
+
+    private static String describe(Map<String, ConnStateListener> listeners)
+    {
+        List<String> names = new ArrayList<>();
+        for (ConnStateListener listener : listeners.values())
+        {
+            boolean sink = listener instanceof LogSink || listener instanceof JsonLinesSink;
+            names.add(sink ? listener.toString() : listener.getClass().getName());
+        }
+        return String.join(", ", names);
     }
 
     private static String describe(Throwable x)
