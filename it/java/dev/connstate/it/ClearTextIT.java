@@ -65,6 +65,7 @@ public class ClearTextIT
         try
         {
             Clients.get(client, uri, false);
+            jsonl.awaitState("idle");
         }
         finally
         {
@@ -83,6 +84,7 @@ public class ClearTextIT
         {
             for (int i = 0; i < 3; i++)
                 Clients.get(client, uri, false);
+            jsonl.awaitState("idle");
         }
         finally
         {
@@ -115,6 +117,7 @@ public class ClearTextIT
         try
         {
             Clients.get(client, uri, false);
+            jsonl.awaitState("idle");
         }
         finally
         {

@@ -71,6 +71,7 @@ public class TlsIT
         {
             Clients.get(client, https(), false);
             Clients.get(client, https(), false);
+            jsonl.awaitState("idle");
         }
         finally
         {
@@ -88,6 +89,7 @@ public class TlsIT
         try
         {
             Clients.get(client, https(), false);
+            jsonl.awaitState("idle");
         }
         finally
         {
@@ -119,6 +121,7 @@ public class TlsIT
         try
         {
             Clients.get(client, "http://127.0.0.1:" + jetty.httpPort() + "/", false);
+            jsonl.awaitState("idle");
         }
         finally
         {
