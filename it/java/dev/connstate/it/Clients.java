@@ -1,0 +1,99 @@
+package dev.connstate.it;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.HttpClientTransport;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http2.client.HTTP2Client;
+import org.eclipse.jetty.http2.client.transport.HttpClientTransportOverHTTP2;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** jetty-client over HTTP/1.1, h2c and h2, and raw sockets; every call bounded. */
+public final class Clients
+{
+    private static final long TIMEOUT_SECONDS = 15;
+
+    private Clients()
+    {
+    }
+
+    /** An HTTP/1.1 client (over TLS if {@code tls}, trusting the test certificate); stop it to close its connections. */
+    public static HttpClient http1(boolean tls) throws Exception
+    {
+        return start(new HttpClientTransportOverHTTP(connector(tls)));
+    }
+
+    /** An HTTP/2 client: h2c with prior knowledge on http://, h2 with ALPN on https:// (if {@code tls}). */
+    public static HttpClient http2(boolean tls) throws Exception
+    {
+        return start(new HttpClientTransportOverHTTP2(new HTTP2Client(connector(tls))));
+    }
+
+    private static ClientConnector connector(boolean tls)
+    {
+        ClientConnector connector = new ClientConnector();
+        if (tls)
+        {
+            SslContextFactory.Client ssl = new SslContextFactory.Client(true);
+            ssl.setEndpointIdentificationAlgorithm(null);
+            connector.setSslContextFactory(ssl);
+        }
+        connector.setSelectors(1);
+        return connector;
+    }
+
+    private static HttpClient start(HttpClientTransport transport) throws Exception
+    {
+        HttpClient client = new HttpClient(transport);
+        client.setIdleTimeout(30_000);
+        client.start();
+        return client;
+    }
+
+    /** GETs {@code uri} and checks the 200 and the static page of the test base. */
+    public static ContentResponse get(HttpClient client, String uri, boolean close) throws Exception
+    {
+        ContentResponse response = client.newRequest(uri)
+            .headers(h ->
+            {
+                if (close)
+                    h.put(HttpHeader.CONNECTION, "close");
+            })
+            .timeout(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+            .send();
+        assertEquals(200, response.getStatus(), () -> uri + " answered " + response.getStatus() + ": " + response.getContentAsString());
+        assertEquals(Bases.PAGE, response.getContentAsString());
+        return response;
+    }
+
+    /** A raw socket to 127.0.0.1:port with a read timeout. */
+    public static Socket socket(int port) throws IOException
+    {
+        Socket socket = new Socket();
+        socket.connect(new InetSocketAddress("127.0.0.1", port), (int)TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+        socket.setSoTimeout((int)TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
+        return socket;
+    }
+
+    /** Sends {@code bytes} and reads until the server closes; returns what it answered. */
+    public static String sendAndReadToEnd(Socket socket, String bytes) throws IOException
+    {
+        OutputStream out = socket.getOutputStream();
+        out.write(bytes.getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+        InputStream in = socket.getInputStream();
+        return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+    }
+}

@@ -1,0 +1,134 @@
+package dev.connstate.it;
+
+import java.net.Socket;
+import java.util.List;
+
+import dev.connstate.it.Distribution.Base;
+import dev.connstate.it.Distribution.Jetty;
+import dev.connstate.it.JsonLines.Event;
+import org.eclipse.jetty.client.HttpClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import static dev.connstate.it.JsonLines.assertProtocol;
+import static dev.connstate.it.JsonLines.assertSequence;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/**
+ * {@code --add-modules=http,http2c,ssl,https,http2,connstate} on the real distribution, with a
+ * keystore made by keytool at test time: HTTP/1.1 over TLS, h2 with ALPN, bytes that are not
+ * TLS, and the clear-text connector of the same server.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public class TlsIT
+{
+    private Jetty jetty;
+    private JsonLines jsonl;
+
+    @BeforeAll
+    public void start() throws Exception
+    {
+        Base base = Distribution.newBase("tls").addModules("http,http2c,ssl,https,http2,static-deploy,connstate");
+        Bases.addRootPage(base);
+        String[] keystore = Bases.addKeystore(base);
+        String[] properties = new String[keystore.length + 1];
+        System.arraycopy(keystore, 0, properties, 0, keystore.length);
+        properties[keystore.length] = "jetty.connstate.sinks=jsonl";
+        jetty = base.start(properties);
+        jsonl = new JsonLines(base.file("logs/connstate.jsonl"));
+    }
+
+    @AfterAll
+    public void stop() throws Exception
+    {
+        if (jetty == null)
+            return;
+        try
+        {
+            jetty.stop();
+            String output = jetty.output();
+            assertFalse(output.contains(":WARN :dcj") || output.contains(":ERROR:dcj"), () -> "connstate complained:\n" + output);
+        }
+        finally
+        {
+            jetty.close();
+        }
+    }
+
+    private String https()
+    {
+        return "https://127.0.0.1:" + jetty.sslPort() + "/";
+    }
+
+    @Test
+    public void twoGetsOverTls() throws Exception
+    {
+        HttpClient client = Clients.http1(true);
+        try
+        {
+            Clients.get(client, https(), false);
+            Clients.get(client, https(), false);
+            jsonl.awaitState("idle");
+        }
+        finally
+        {
+            client.stop();
+        }
+        List<Event> conn = jsonl.nextOne();
+        assertSequence(conn, jetty.sslPort(), true, "new", "active", "idle", "active", "idle", "closed");
+        assertProtocol(conn, "http/1.1");
+    }
+
+    @Test
+    public void h2WithAlpn() throws Exception
+    {
+        HttpClient client = Clients.http2(true);
+        try
+        {
+            Clients.get(client, https(), false);
+            jsonl.awaitState("idle");
+        }
+        finally
+        {
+            client.stop();
+        }
+        List<Event> conn = jsonl.nextOne();
+        assertSequence(conn, jetty.sslPort(), true, "new", "active", "idle", "closed");
+        assertProtocol(conn, "h2");
+    }
+
+    @Test
+    public void plainTextToTheTlsPort() throws Exception
+    {
+        int clientPort;
+        try (Socket socket = Clients.socket(jetty.sslPort()))
+        {
+            clientPort = socket.getLocalPort();
+            Clients.sendAndReadToEnd(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        }
+        List<Event> conn = jsonl.nextOne();
+        assertSequence(conn, jetty.sslPort(), true, "new", "closed");
+        assertEquals(clientPort, conn.get(0).remotePort());
+    }
+
+    @Test
+    public void theClearTextConnectorOfTheSameServer() throws Exception
+    {
+        HttpClient client = Clients.http2(false);
+        try
+        {
+            Clients.get(client, "http://127.0.0.1:" + jetty.httpPort() + "/", false);
+            jsonl.awaitState("idle");
+        }
+        finally
+        {
+            client.stop();
+        }
+        List<Event> conn = jsonl.nextOne();
+        assertSequence(conn, jetty.httpPort(), false, "new", "active", "idle", "closed");
+        assertProtocol(conn, "h2c");
+    }
+}

@@ -1,0 +1,71 @@
+# Jetty module of jetty-connstate: https://github.com/ (see README.md)
+
+[description]
+Reports the state of every client connection, as Go's http.Server.ConnState
+hook does: new, active, idle, hijacked, closed. Sinks: a log line per
+transition (log) and/or a JSON Lines file (jsonl); user listeners may be
+added by class name. Works on every connector (http, https, http2, h2c,
+proxy-protocol, ...), whatever the order of the modules.
+
+[tags]
+connector
+server
+monitoring
+
+[depend]
+server
+
+# The tracker attaches to the connectors when the server starts, so the order
+# of the modules does not matter for correctness. These lines only make the
+# order of the generated XML files predictable: connstate comes after the
+# modules that create connectors and HttpConfigurations.
+[after]
+http-config
+http
+http-forwarded
+ssl
+https
+alpn
+http2
+http2c
+http3
+proxy-protocol
+proxy-protocol-ssl
+unixdomain-http
+fcgi
+forwarded
+rewrite-customizer
+
+[lib]
+lib/connstate/*.jar
+
+[xml]
+etc/jetty-connstate.xml
+
+[files]
+logs/
+
+[ini-template]
+#tag::documentation[]
+## The sinks that receive every transition, a comma-separated list:
+##   log   - one log line per transition (SLF4J, see jetty.connstate.log.*)
+##   jsonl - one JSON object per line and per transition (see jetty.connstate.jsonl.file)
+## Blank is allowed only if jetty.connstate.listeners names a listener.
+#jetty.connstate.sinks=log
+
+## The logger of the log sink (its level must allow INFO).
+#jetty.connstate.log.logger=connstate
+
+## The line of the log sink. Placeholders: {id} {remote} {local} {state} {prev}
+## {protocol} {secure} {requests} {prevMs}; an unknown one stops the server.
+#jetty.connstate.log.format=Client: {remote} - new state: {state} (id {id})
+
+## The file of the jsonl sink, relative to jetty.base (parent directories are
+## created), or - for standard output. Lines are appended and flushed one by one.
+#jetty.connstate.jsonl.file=logs/connstate.jsonl
+
+## Class names of your own dev.connstate.ConnStateListener implementations,
+## comma-separated. Each needs a public no-argument constructor, its jar in
+## $JETTY_BASE/lib/connstate/, and runs queued on a thread of its own.
+#jetty.connstate.listeners=
+#end::documentation[]

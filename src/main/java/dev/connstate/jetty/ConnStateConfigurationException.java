@@ -1,0 +1,59 @@
+package dev.connstate.jetty;
+
+/**
+ * A {@code jetty.connstate.*} setting that cannot work: thrown when the {@link ConnStateModule}
+ * starts, so the server does not start.
+ *
+ * <p>The message is the whole story, one line, {@code property=value: what is wrong}; the
+ * exception has no stack trace and no cause, so that what Jetty prints when it fails to start
+ * is that line and not a page of frames.</p>
+ */
+public class ConnStateConfigurationException extends IllegalStateException
+{
+    private static final long serialVersionUID = 1L;
+
+    private final String property;
+    private final String value;
+
+    /**
+     * @param property the property's name, e.g. {@code jetty.connstate.sinks}
+     * @param value the value it was given
+     * @param problem what is wrong with the value
+     */
+    public ConnStateConfigurationException(String property, String value, String problem)
+    {
+        super(property + "=" + value + ": " + problem);
+        this.property = property;
+        this.value = value;
+    }
+
+    /**
+     * @return the property's name
+     */
+    public String getProperty()
+    {
+        return property;
+    }
+
+    /**
+     * @return the value it was given
+     */
+    public String getValue()
+    {
+        return value;
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace()
+    {
+        // The message names the property and the value: the frames would only hide it.
+        return this;
+    }
+
+    @Override
+    public String toString()
+    {
+        // Printed by Jetty and by Throwable.printStackTrace(): the line alone, easy to grep.
+        return getClass().getSimpleName() + ": " + getMessage();
+    }
+}
