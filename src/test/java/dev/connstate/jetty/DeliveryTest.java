@@ -1,6 +1,5 @@
 package dev.connstate.jetty;
 
-import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +8,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.management.MBeanServer;
+import javax.management.MBeanServerFactory;
 import javax.management.ObjectName;
 
 import dev.connstate.ConnInfo;
@@ -61,7 +61,8 @@ public class DeliveryTest
             throw new IllegalStateException("inline boom");
         };
 
-        MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
+        // A real MBeanServer of its own: the platform one outlives the tests that register in it.
+        MBeanServer mbeans = MBeanServerFactory.newMBeanServer();
         TrackedServer s = new TrackedServer();
         s.server.addBean(new MBeanContainer(mbeans));
         s.tracker.setDrainMillis(300);

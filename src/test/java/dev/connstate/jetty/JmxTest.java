@@ -1,9 +1,9 @@
 package dev.connstate.jetty;
 
-import java.lang.management.ManagementFactory;
 import java.net.Socket;
 import java.util.Set;
 import javax.management.MBeanServer;
+import javax.management.MBeanServerFactory;
 import javax.management.ObjectName;
 
 import dev.connstate.Recorder;
@@ -21,7 +21,8 @@ public class JmxTest
     @Test
     public void attributesAndOperationsThroughARealMBeanServer() throws Exception
     {
-        MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
+        // A real MBeanServer of its own: the platform one outlives the tests that register in it.
+        MBeanServer mbeans = MBeanServerFactory.newMBeanServer();
         try (TrackedServer s = new TrackedServer())
         {
             s.server.addBean(new MBeanContainer(mbeans));
