@@ -1,0 +1,93 @@
+package dev.connstate.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A {@link BenchServer} in a JVM of its own, and the line protocol to talk to it. */
+final class ServerProcess implements AutoCloseable
+{
+    final String variant;
+    final Process process;
+    final int port;
+    private final BufferedReader out;
+    private final PrintWriter in;
+
+    /** What {@code stats} answers. */
+    record Stats(long cpuNanos, long requests, long allocatedBytes, long gcCount, long gcMillis, long dropped, long delivered)
+    {
+    }
+
+    ServerProcess(String variant, Path dir, List<String> jvmArgs) throws IOException
+    {
+        this.variant = variant;
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmArgs);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(BenchServer.class.getName());
+        command.add(variant);
+        command.add(dir.toString());
+        ProcessBuilder builder = new ProcessBuilder(command);
+        // Standard error is the log: jetty-slf4j-impl writes there, so the log sink goes to this file.
+        builder.redirectError(dir.resolve(variant + ".log").toFile());
+        process = builder.start();
+        out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+        String ready = out.readLine();
+        if (ready == null || !ready.startsWith("READY "))
+            throw new IOException("Server " + variant + " did not start (" + ready + "); see " + dir.resolve(variant + ".log"));
+        port = Integer.parseInt(ready.substring(6).trim());
+    }
+
+    long pid()
+    {
+        return process.pid();
+    }
+
+    private String[] ask(String command, String answer) throws IOException
+    {
+        in.println(command);
+        String line = out.readLine();
+        if (line == null || !line.startsWith(answer + " "))
+            throw new IOException("Server " + variant + " answered '" + line + "' to " + command);
+        return line.substring(answer.length() + 1).trim().split(" ");
+    }
+
+    Stats stats() throws IOException
+    {
+        String[] f = ask("stats", "STATS");
+        return new Stats(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]),
+            Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]));
+    }
+
+    /** @return used heap after full GCs, open end points, tracked connections */
+    long[] heap() throws IOException
+    {
+        String[] f = ask("heap", "HEAP");
+        return new long[]{Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2])};
+    }
+
+    @Override
+    public void close() throws Exception
+    {
+        try
+        {
+            in.println("quit");
+            if (!process.waitFor(20, TimeUnit.SECONDS))
+                process.destroy();
+        }
+        finally
+        {
+            if (!process.waitFor(5, TimeUnit.SECONDS))
+                process.destroyForcibly();
+        }
+    }
+}
