@@ -39,7 +39,7 @@ public final class Bench
 
     private final Path dir = Path.of(System.getProperty("bench.out", "target/bench"));
     private final int seconds = Integer.getInteger("bench.seconds", 4);
-    private final int warmup = Integer.getInteger("bench.warmup", 8);
+    private final int warmup = Integer.getInteger("bench.warmup", 5);
     private final int rounds = Integer.getInteger("bench.rounds", 10);
     private final int idleConnections = Integer.getInteger("bench.idleConnections", 5000);
     private final List<Workload> workloads = list("bench.workloads", "h1,churn,h2c").stream().map(Workload::valueOf).toList();
@@ -51,7 +51,7 @@ public final class Bench
 
     /** One measured run of one variant in one round. */
     record Run(Workload workload, int round, String variant, LoadGen.Result load, double cpuMicrosPerRequest,
-               double allocBytesPerRequest, long dropped, long serverRequests)
+               double allocBytesPerRequest, long dropped, long serverRequests, double sinkBytesPerRequest)
     {
     }
 
@@ -79,6 +79,8 @@ public final class Bench
     {
         Files.createDirectories(dir);
         Files.deleteIfExists(dir.resolve("jsonl.jsonl"));
+        for (String v : List.of("plain", "count", "log", "jsonl"))
+            Files.deleteIfExists(dir.resolve(v + ".log"));
         if (parts.contains("load") || parts.contains("alloc"))
         {
             String missing = LoadGen.missingTools();
@@ -114,6 +116,7 @@ public final class Bench
             for (ServerProcess server : servers.values())
                 server.close();
         }
+        report.append("- load average at end: ").append(loadAverage()).append("\n");
         Path results = dir.resolve("results.md");
         Files.writeString(results, report.toString());
         writeRuns();
@@ -158,8 +161,8 @@ public final class Bench
             {
                 if (variant.equals("plain") || variants.contains(variant))
                 {
-                    LoadGen.Result r = gen.run(workload, servers.get(variant).port, warmup);
-                    log("warm-up %-5s %9.0f req/s", variant, r.requestsPerSecond());
+                    Run r = measure(gen, workload, -1, variant, warmup);
+                    log("warm-up %-5s %9.0f req/s", variant, r.load().requestsPerSecond());
                 }
             }
             for (int round = 0; round < rounds; round++)
@@ -172,7 +175,7 @@ public final class Bench
                 Map<String, Run> byVariant = new HashMap<>();
                 for (String variant : order)
                 {
-                    Run run = measure(gen, workload, round, variant);
+                    Run run = measure(gen, workload, round, variant, seconds);
                     runs.add(run);
                     byVariant.put(variant, run);
                 }
@@ -194,19 +197,21 @@ public final class Bench
         loadTable();
     }
 
-    private Run measure(LoadGen gen, Workload workload, int round, String variant) throws Exception
+    private Run measure(LoadGen gen, Workload workload, int round, String variant, int seconds) throws Exception
     {
         ServerProcess server = servers.get(variant);
+        server.truncateSinkFiles(dir);
         ServerProcess.Stats before = server.stats();
         LoadGen.Result result = gen.run(workload, server.port, seconds);
-        ServerProcess.Stats after = server.stats();
+        ServerProcess.Stats after = server.drainedStats();
+        long sinkBytes = server.truncateSinkFiles(dir);
         long requests = Math.max(1, after.requests() - before.requests());
         if (result.errors() > 0)
             log("WARNING: %s %s round %d: %d client errors", workload, variant, round, result.errors());
         return new Run(workload, round, variant, result,
             (after.cpuNanos() - before.cpuNanos()) / 1e3 / requests,
             (double)(after.allocatedBytes() - before.allocatedBytes()) / requests,
-            after.dropped() - before.dropped(), requests);
+            after.dropped() - before.dropped(), requests, (double)sinkBytes / requests);
     }
 
     /** Targets: median throughput ratio at least, p99 ratio at most; count, then sinks. */
@@ -247,7 +252,9 @@ public final class Bench
                     summary(cpu), plainFigures, errors, dropped));
             }
         }
-        report.append("\nserver CPU/request = process CPU time of the server JVM (all threads, incl. JIT and GC) / requests it handled; ")
+        report.append("\nTargets: count = counting only; the sink targets (jsonl) are applied to log too. ")
+            .append("events dropped > 0 means the sink's queue overflowed: the sink did less work than asked and its cost is understated.\n");
+        report.append("server CPU/request = process CPU time of the server JVM (all threads, incl. JIT and GC) / requests it handled; ")
             .append("it resolves small differences better than throughput when client and server share the cores.\n\n");
         report.append("### Bytes allocated per request by the server JVM (all live threads; median over the rounds)\n\n");
         report.append("| workload | plain | ").append(String.join(" | ", variants)).append(" |\n");
@@ -314,12 +321,12 @@ public final class Bench
     {
         if (runs.isEmpty())
             return;
-        StringBuilder csv = new StringBuilder("workload,round,variant,requests,seconds,req_per_s,p99_us,client_errors,server_requests,cpu_us_per_req,alloc_bytes_per_req,dropped\n");
+        StringBuilder csv = new StringBuilder("workload,round,variant,requests,seconds,req_per_s,p99_us,client_errors,server_requests,cpu_us_per_req,alloc_bytes_per_req,dropped,sink_bytes_per_req\n");
         for (Run r : runs)
         {
-            csv.append(String.format(Locale.ROOT, "%s,%d,%s,%d,%.3f,%.1f,%.1f,%d,%d,%.3f,%.1f,%d%n", r.workload(), r.round(), r.variant(),
+            csv.append(String.format(Locale.ROOT, "%s,%d,%s,%d,%.3f,%.1f,%.1f,%d,%d,%.3f,%.1f,%d,%.1f%n", r.workload(), r.round(), r.variant(),
                 r.load().requests(), r.load().seconds(), r.load().requestsPerSecond(), r.load().p99Micros(), r.load().errors(),
-                r.serverRequests(), r.cpuMicrosPerRequest(), r.allocBytesPerRequest(), r.dropped()));
+                r.serverRequests(), r.cpuMicrosPerRequest(), r.allocBytesPerRequest(), r.dropped(), r.sinkBytesPerRequest()));
         }
         Files.writeString(dir.resolve("runs.csv"), csv);
     }
@@ -330,24 +337,25 @@ public final class Bench
     {
         LoadGen gen = new LoadGen(dir);
         int allocRounds = Integer.getInteger("bench.alloc.rounds", 3);
+        int allocSeconds = Integer.getInteger("bench.alloc.seconds", 3);
         report.append("## Allocation, counting configuration\n\n");
         report.append(String.format("Whole server JVM, bytes allocated by all live threads (ThreadMXBean.getThreadAllocatedBytes) per request handled, "
-            + "median of %d alternating runs after warm-up; the difference is what the tracker (bridge, HttpStream wrapper, counters) allocates.%n%n", allocRounds));
+            + "median of %d alternating %d s runs after warm-up; the difference is what the tracker (bridge, HttpStream wrapper, counters) allocates.%n%n", allocRounds, allocSeconds));
         report.append("| workload | plain B/request | count B/request | difference B/request |\n| --- | --- | --- | --- |\n");
         for (Workload workload : workloads)
         {
             // Warm the path even when the load part did not run.
             if (!parts.contains("load"))
             {
-                gen.run(workload, servers.get("plain").port, warmup);
-                gen.run(workload, servers.get("count").port, warmup);
+                measure(gen, workload, -1, "plain", warmup);
+                measure(gen, workload, -1, "count", warmup);
             }
             double[] plain = new double[allocRounds];
             double[] count = new double[allocRounds];
             for (int i = 0; i < allocRounds; i++)
             {
-                plain[i] = measure(gen, workload, -1, "plain").allocBytesPerRequest();
-                count[i] = measure(gen, workload, -1, "count").allocBytesPerRequest();
+                plain[i] = measure(gen, workload, -1, "plain", allocSeconds).allocBytesPerRequest();
+                count[i] = measure(gen, workload, -1, "count", allocSeconds).allocBytesPerRequest();
             }
             double p = median(plain);
             double c = median(count);

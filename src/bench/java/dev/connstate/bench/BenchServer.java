@@ -47,9 +47,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * with the same thread pool, selectors and configuration in every variant. It prints
  * {@code READY port} and then answers commands on standard input, one line each:</p>
  * <ul>
- *   <li>{@code stats}: {@code STATS cpuNanos requests allocatedBytes gcCount gcMillis dropped delivered}
+ *   <li>{@code stats}: {@code STATS cpuNanos requests allocatedBytes gcCount gcMillis dropped delivered queued}
  *   (process CPU time; requests handled; bytes allocated by all live threads; queued-listener
- *   events dropped and delivered);</li>
+ *   events dropped, delivered and waiting);</li>
  *   <li>{@code heap}: full GCs, then {@code HEAP usedBytes openEndPoints trackedConnections};</li>
  *   <li>{@code quit}: stops the server and exits.</li>
  * </ul>
@@ -134,12 +134,14 @@ public final class BenchServer
                     }
                     long dropped = 0;
                     long delivered = 0;
+                    long queued = 0;
                     for (QueuedListener q : queues)
                     {
                         dropped += q.getDropped();
                         delivered += q.getDelivered();
+                        queued += q.getQueued();
                     }
-                    System.out.println("STATS " + os.getProcessCpuTime() + " " + REQUESTS.sum() + " " + allocated + " " + gcCount + " " + gcMillis + " " + dropped + " " + delivered);
+                    System.out.println("STATS " + os.getProcessCpuTime() + " " + REQUESTS.sum() + " " + allocated + " " + gcCount + " " + gcMillis + " " + dropped + " " + delivered + " " + queued);
                 }
                 case "heap" ->
                 {

@@ -20,7 +20,7 @@ final class ServerProcess implements AutoCloseable
     private final PrintWriter in;
 
     /** What {@code stats} answers. */
-    record Stats(long cpuNanos, long requests, long allocatedBytes, long gcCount, long gcMillis, long dropped, long delivered)
+    record Stats(long cpuNanos, long requests, long allocatedBytes, long gcCount, long gcMillis, long dropped, long delivered, long queued)
     {
     }
 
@@ -37,14 +37,45 @@ final class ServerProcess implements AutoCloseable
         command.add(dir.toString());
         ProcessBuilder builder = new ProcessBuilder(command);
         // Standard error is the log: jetty-slf4j-impl writes there, so the log sink goes to this file.
-        builder.redirectError(dir.resolve(variant + ".log").toFile());
+        // Appending (O_APPEND), so that the file can be truncated between runs while the server writes to it.
+        builder.redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(variant + ".log").toFile()));
         process = builder.start();
         out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+        // Skip what the JVM itself may print first (-XX:StartFlightRecording, for one).
         String ready = out.readLine();
-        if (ready == null || !ready.startsWith("READY "))
-            throw new IOException("Server " + variant + " did not start (" + ready + "); see " + dir.resolve(variant + ".log"));
+        while (ready != null && !ready.startsWith("READY "))
+            ready = out.readLine();
+        if (ready == null)
+        {
+            process.destroyForcibly();
+            throw new IOException("Server " + variant + " did not start; see " + dir.resolve(variant + ".log"));
+        }
         port = Integer.parseInt(ready.substring(6).trim());
+    }
+
+    /**
+     * Empties the files the sinks append to: at 100k+ events per second they grow by tens of MB a
+     * second. Both are opened for appending, so the writer goes on at the new end.
+     *
+     * @return how many bytes they held
+     */
+    long truncateSinkFiles(Path dir) throws IOException
+    {
+        long bytes = 0;
+        for (Path file : List.of(dir.resolve(variant + ".log"), dir.resolve(variant + ".jsonl")))
+        {
+            // Small files hold only Jetty's own messages (and warnings worth keeping).
+            if (java.nio.file.Files.exists(file) && java.nio.file.Files.size(file) > (1 << 20))
+            {
+                try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE))
+                {
+                    bytes += channel.size();
+                    channel.truncate(0);
+                }
+            }
+        }
+        return bytes;
     }
 
     long pid()
@@ -65,7 +96,22 @@ final class ServerProcess implements AutoCloseable
     {
         String[] f = ask("stats", "STATS");
         return new Stats(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]),
-            Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]));
+            Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]));
+    }
+
+    /**
+     * Waits (at most 10 s) until the queued listeners have taken every event, so that the work a
+     * sink does after the load stopped is counted in the run that caused it.
+     */
+    Stats drainedStats() throws IOException, InterruptedException
+    {
+        Stats stats = stats();
+        for (int i = 0; i < 200 && stats.queued() > 0; i++)
+        {
+            Thread.sleep(50);
+            stats = stats();
+        }
+        return stats;
     }
 
     /** @return used heap after full GCs, open end points, tracked connections */
