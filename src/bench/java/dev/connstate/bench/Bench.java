@@ -38,7 +38,7 @@ public final class Bench
     private static final PrintStream OUT = System.out;
 
     private final Path dir = Path.of(System.getProperty("bench.out", "target/bench"));
-    private final int seconds = Integer.getInteger("bench.seconds", 4);
+    private final int seconds = Integer.getInteger("bench.seconds", 3);
     private final int warmup = Integer.getInteger("bench.warmup", 5);
     private final int rounds = Integer.getInteger("bench.rounds", 10);
     private final int idleConnections = Integer.getInteger("bench.idleConnections", 5000);
@@ -79,7 +79,7 @@ public final class Bench
     {
         Files.createDirectories(dir);
         Files.deleteIfExists(dir.resolve("jsonl.jsonl"));
-        for (String v : List.of("plain", "count", "log", "jsonl"))
+        for (String v : List.of("plain", "bare", "count", "log", "jsonl"))
             Files.deleteIfExists(dir.resolve(v + ".log"));
         if (parts.contains("load") || parts.contains("alloc"))
         {
@@ -133,7 +133,7 @@ public final class Bench
         report.append(String.format("- %d rounds of %d s per variant per workload (after %d s warm-up per server and workload); order P,variants then reversed every round%n",
             rounds, seconds, warmup));
         report.append("- server JVMs: `").append(String.join(" ", jvmArgs)).append("`, one per variant, hello handler, 1 connector (HTTP/1.1 + h2c) on 127.0.0.1\n");
-        report.append("- variants: plain = Jetty alone; count = tracker + inline counting listener; log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flush per line)\n");
+        report.append("- variants: plain = Jetty alone; bare = tracker without listeners; count = tracker + inline counting listener; log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flush per line)\n");
         report.append("- ratios are variant / plain of the same round; table: median [min-max] over the rounds\n\n");
     }
 
@@ -217,7 +217,7 @@ public final class Bench
     /** Targets: median throughput ratio at least, p99 ratio at most; count, then sinks. */
     private static double[] targets(Workload workload, String variant)
     {
-        boolean counting = variant.equals("count");
+        boolean counting = variant.equals("count") || variant.equals("bare");
         double throughput = switch (workload)
         {
             case h1 -> counting ? 0.98 : 0.95;

@@ -36,6 +36,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * <p>{@code java dev.connstate.bench.BenchServer VARIANT DIR}, VARIANT one of</p>
  * <ul>
  *   <li>{@code plain}: Jetty alone, no tracker;</li>
+ *   <li>{@code bare}: a tracker without listeners (the bridge and the built-in counters alone);</li>
  *   <li>{@code count}: a tracker with one inline listener that counts transitions (plus the
  *   tracker's built-in JMX counters);</li>
  *   <li>{@code log}: a tracker with a queued {@link LogSink}; jetty-slf4j-impl writes it to
@@ -89,6 +90,7 @@ public final class BenchServer
         switch (variant)
         {
             case "plain" -> { }
+            case "bare" -> tracker = new ConnStateTracker(server);
             case "count" ->
             {
                 tracker = new ConnStateTracker(server);
@@ -104,7 +106,7 @@ public final class BenchServer
                 tracker = new ConnStateTracker(server);
                 queues.add(tracker.addListener("jsonl", new JsonLinesSink(dir.resolve("jsonl.jsonl")), ConnStateTracker.DEFAULT_QUEUE_CAPACITY));
             }
-            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, count, log, jsonl)");
+            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, bare, count, log, jsonl)");
         }
         if (tracker != null)
             server.addBean(tracker);

@@ -102,7 +102,9 @@ final class LoadGen
 
     private static String exec(List<String> command, long timeoutSeconds) throws IOException, InterruptedException
     {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        List<String> pinned = new ArrayList<>(ServerProcess.pinned("bench.clientCpus"));
+        pinned.addAll(command);
+        Process p = new ProcessBuilder(pinned).redirectErrorStream(true).start();
         byte[] output = p.getInputStream().readAllBytes();
         if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS))
         {

@@ -27,7 +27,7 @@ final class ServerProcess implements AutoCloseable
     ServerProcess(String variant, Path dir, List<String> jvmArgs) throws IOException
     {
         this.variant = variant;
-        List<String> command = new ArrayList<>();
+        List<String> command = new ArrayList<>(pinned("bench.serverCpus"));
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
         command.add("-cp");
@@ -52,6 +52,16 @@ final class ServerProcess implements AutoCloseable
             throw new IOException("Server " + variant + " did not start; see " + dir.resolve(variant + ".log"));
         }
         port = Integer.parseInt(ready.substring(6).trim());
+    }
+
+    /**
+     * @param property a system property naming CPUs as taskset does ({@code 0}, {@code 0-1}, {@code 0,2})
+     * @return the {@code taskset} prefix that pins a command to them, or nothing if the property is not set
+     */
+    static List<String> pinned(String property)
+    {
+        String cpus = System.getProperty(property, "").trim();
+        return cpus.isEmpty() ? List.of() : List.of("taskset", "-c", cpus);
     }
 
     /**
