@@ -1,0 +1,194 @@
+package dev.connstate.bench;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+
+import dev.connstate.ConnInfo;
+import dev.connstate.ConnState;
+import dev.connstate.ConnStateListener;
+import dev.connstate.jetty.ConnStateTracker;
+import dev.connstate.jetty.QueuedListener;
+import dev.connstate.sink.JsonLinesSink;
+import dev.connstate.sink.LogSink;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * One embedded Jetty 12.1 with a hello handler, in its own JVM, driven by {@link Bench}.
+ *
+ * <p>{@code java dev.connstate.bench.BenchServer VARIANT DIR}, VARIANT one of</p>
+ * <ul>
+ *   <li>{@code plain}: Jetty alone, no tracker;</li>
+ *   <li>{@code bare}: a tracker without listeners (the bridge and the built-in counters alone);</li>
+ *   <li>{@code count}: a tracker with one inline listener that counts transitions (plus the
+ *   tracker's built-in JMX counters);</li>
+ *   <li>{@code log}: a tracker with a queued {@link LogSink}; jetty-slf4j-impl writes it to
+ *   standard error, which {@link Bench} redirects to a file;</li>
+ *   <li>{@code jsonl}: a tracker with a queued {@link JsonLinesSink} appending to DIR/VARIANT.jsonl.</li>
+ * </ul>
+ *
+ * <p>One connector on 127.0.0.1 (free port) speaks HTTP/1.1 and h2c (prior knowledge or upgrade),
+ * with the same thread pool, selectors and configuration in every variant. It prints
+ * {@code READY port} and then answers commands on standard input, one line each:</p>
+ * <ul>
+ *   <li>{@code stats}: {@code STATS cpuNanos requests allocatedBytes gcCount gcMillis dropped delivered queued}
+ *   (process CPU time; requests handled; bytes allocated by all live threads; queued-listener
+ *   events dropped, delivered and waiting);</li>
+ *   <li>{@code heap}: full GCs, then {@code HEAP usedBytes openEndPoints trackedConnections};</li>
+ *   <li>{@code quit}: stops the server and exits.</li>
+ * </ul>
+ */
+public final class BenchServer
+{
+    private static final LongAdder REQUESTS = new LongAdder();
+
+    private BenchServer()
+    {
+    }
+
+    public static void main(String[] args) throws Exception
+    {
+        String variant = args[0];
+        Path dir = Path.of(args.length > 1 ? args[1] : "target/bench");
+
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("server");
+        // Threads live through the run: the allocation counters of dead threads would be lost.
+        threads.setIdleTimeout(3_600_000);
+        Server server = new Server(threads);
+        HttpConfiguration config = new HttpConfiguration();
+        config.setSendServerVersion(false);
+        config.setSendDateHeader(false);
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(config), new HTTP2CServerConnectionFactory(config));
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        connector.setIdleTimeout(3_600_000);
+        connector.setAcceptQueueSize(4096);
+        server.addConnector(connector);
+        server.setHandler(new Hello());
+
+        ConnStateTracker tracker = null;
+        List<QueuedListener> queues = new ArrayList<>();
+        LongAdder transitions = new LongAdder();
+        switch (variant)
+        {
+            case "plain" -> { }
+            case "bare" -> tracker = new ConnStateTracker(server);
+            case "count" ->
+            {
+                tracker = new ConnStateTracker(server);
+                tracker.addInlineListener(new Counter(transitions));
+            }
+            case "log" ->
+            {
+                tracker = new ConnStateTracker(server);
+                queues.add(tracker.addListener("log", new LogSink(), ConnStateTracker.DEFAULT_QUEUE_CAPACITY));
+            }
+            case "jsonl" ->
+            {
+                tracker = new ConnStateTracker(server);
+                queues.add(tracker.addListener("jsonl", new JsonLinesSink(dir.resolve("jsonl.jsonl")), ConnStateTracker.DEFAULT_QUEUE_CAPACITY));
+            }
+            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, bare, count, log, jsonl)");
+        }
+        if (tracker != null)
+            server.addBean(tracker);
+        server.start();
+        System.out.println("READY " + connector.getLocalPort());
+        System.out.flush();
+
+        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)ManagementFactory.getOperatingSystemMXBean();
+        com.sun.management.ThreadMXBean tmx = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        String line;
+        while ((line = in.readLine()) != null)
+        {
+            switch (line.trim())
+            {
+                case "stats" ->
+                {
+                    long allocated = 0;
+                    for (long bytes : tmx.getThreadAllocatedBytes(tmx.getAllThreadIds()))
+                        allocated += Math.max(0, bytes);
+                    long gcCount = 0;
+                    long gcMillis = 0;
+                    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans())
+                    {
+                        gcCount += gc.getCollectionCount();
+                        gcMillis += gc.getCollectionTime();
+                    }
+                    long dropped = 0;
+                    long delivered = 0;
+                    long queued = 0;
+                    for (QueuedListener q : queues)
+                    {
+                        dropped += q.getDropped();
+                        delivered += q.getDelivered();
+                        queued += q.getQueued();
+                    }
+                    System.out.println("STATS " + os.getProcessCpuTime() + " " + REQUESTS.sum() + " " + allocated + " " + gcCount + " " + gcMillis + " " + dropped + " " + delivered + " " + queued);
+                }
+                case "heap" ->
+                {
+                    for (int i = 0; i < 4; i++)
+                    {
+                        System.gc();
+                        Thread.sleep(100);
+                    }
+                    long used = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+                    System.out.println("HEAP " + used + " " + connector.getConnectedEndPoints().size() + " " + (tracker == null ? 0 : tracker.getTrackedConnections()));
+                }
+                case "quit" ->
+                {
+                    server.stop();
+                    System.out.println("BYE");
+                    System.out.flush();
+                    System.exit(0);
+                }
+                default -> System.out.println("ERROR unknown command " + line);
+            }
+            System.out.flush();
+        }
+        server.stop();
+    }
+
+    /** The counting configuration: an inline listener that only counts. */
+    private record Counter(LongAdder transitions) implements ConnStateListener
+    {
+        @Override
+        public void onStateChange(ConnInfo conn, ConnState state)
+        {
+            transitions.increment();
+        }
+    }
+
+    /** Answers "hello" to everything; identical in every variant. */
+    static final class Hello extends Handler.Abstract.NonBlocking
+    {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback)
+        {
+            REQUESTS.increment();
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain");
+            Content.Sink.write(response, true, "hello", callback);
+            return true;
+        }
+    }
+}

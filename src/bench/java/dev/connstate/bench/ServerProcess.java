@@ -1,0 +1,149 @@
+package dev.connstate.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A {@link BenchServer} in a JVM of its own, and the line protocol to talk to it. */
+final class ServerProcess implements AutoCloseable
+{
+    final String variant;
+    final Process process;
+    final int port;
+    private final BufferedReader out;
+    private final PrintWriter in;
+
+    /** What {@code stats} answers. */
+    record Stats(long cpuNanos, long requests, long allocatedBytes, long gcCount, long gcMillis, long dropped, long delivered, long queued)
+    {
+    }
+
+    ServerProcess(String variant, Path dir, List<String> jvmArgs) throws IOException
+    {
+        this.variant = variant;
+        List<String> command = new ArrayList<>(pinned("bench.serverCpus"));
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmArgs);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(BenchServer.class.getName());
+        command.add(variant);
+        command.add(dir.toString());
+        ProcessBuilder builder = new ProcessBuilder(command);
+        // Standard error is the log: jetty-slf4j-impl writes there, so the log sink goes to this file.
+        // Appending (O_APPEND), so that the file can be truncated between runs while the server writes to it.
+        builder.redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve(variant + ".log").toFile()));
+        process = builder.start();
+        out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
+        // Skip what the JVM itself may print first (-XX:StartFlightRecording, for one).
+        String ready = out.readLine();
+        while (ready != null && !ready.startsWith("READY "))
+            ready = out.readLine();
+        if (ready == null)
+        {
+            process.destroyForcibly();
+            throw new IOException("Server " + variant + " did not start; see " + dir.resolve(variant + ".log"));
+        }
+        port = Integer.parseInt(ready.substring(6).trim());
+    }
+
+    /**
+     * @param property a system property naming CPUs as taskset does ({@code 0}, {@code 0-1}, {@code 0,2})
+     * @return the {@code taskset} prefix that pins a command to them, or nothing if the property is not set
+     */
+    static List<String> pinned(String property)
+    {
+        String cpus = System.getProperty(property, "").trim();
+        return cpus.isEmpty() ? List.of() : List.of("taskset", "-c", cpus);
+    }
+
+    /**
+     * Empties the files the sinks append to: at 100k+ events per second they grow by tens of MB a
+     * second. Both are opened for appending, so the writer goes on at the new end.
+     *
+     * @return how many bytes they held
+     */
+    long truncateSinkFiles(Path dir) throws IOException
+    {
+        long bytes = 0;
+        for (Path file : List.of(dir.resolve(variant + ".log"), dir.resolve(variant + ".jsonl")))
+        {
+            // Small files hold only Jetty's own messages (and warnings worth keeping).
+            if (java.nio.file.Files.exists(file) && java.nio.file.Files.size(file) > (1 << 20))
+            {
+                try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE))
+                {
+                    bytes += channel.size();
+                    channel.truncate(0);
+                }
+            }
+        }
+        return bytes;
+    }
+
+    long pid()
+    {
+        return process.pid();
+    }
+
+    private String[] ask(String command, String answer) throws IOException
+    {
+        in.println(command);
+        String line = out.readLine();
+        if (line == null || !line.startsWith(answer + " "))
+            throw new IOException("Server " + variant + " answered '" + line + "' to " + command);
+        return line.substring(answer.length() + 1).trim().split(" ");
+    }
+
+    Stats stats() throws IOException
+    {
+        String[] f = ask("stats", "STATS");
+        return new Stats(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]),
+            Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]));
+    }
+
+    /**
+     * Waits (at most 10 s) until the queued listeners have taken every event, so that the work a
+     * sink does after the load stopped is counted in the run that caused it.
+     */
+    Stats drainedStats() throws IOException, InterruptedException
+    {
+        Stats stats = stats();
+        for (int i = 0; i < 200 && stats.queued() > 0; i++)
+        {
+            Thread.sleep(50);
+            stats = stats();
+        }
+        return stats;
+    }
+
+    /** @return used heap after full GCs, open end points, tracked connections */
+    long[] heap() throws IOException
+    {
+        String[] f = ask("heap", "HEAP");
+        return new long[]{Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2])};
+    }
+
+    @Override
+    public void close() throws Exception
+    {
+        try
+        {
+            in.println("quit");
+            if (!process.waitFor(20, TimeUnit.SECONDS))
+                process.destroy();
+        }
+        finally
+        {
+            if (!process.waitFor(5, TimeUnit.SECONDS))
+                process.destroyForcibly();
+        }
+    }
+}
