@@ -13,6 +13,7 @@ import org.eclipse.jetty.server.ConnectionMetaData;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.internal.HttpConnection;
 
 /**
  * The one place where Jetty's events become {@link ConnState} transitions.
@@ -67,7 +68,13 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                 if (connection instanceof SslConnection)
                     conn.secure(true);
                 if (connection instanceof ConnectionMetaData metaData)
+                {
                     conn.protocol(protocolOf(metaData.getHttpVersion(), conn.secure()));
+                    if (isMultiplexed(metaData.getHttpVersion()))
+                        conn.http1 = null;
+                    else
+                        requestBoundary(conn, connection);
+                }
                 // The outermost end point knows the PROXY protocol's client address.
                 if (endPoint != root)
                     conn.addresses(endPoint.getRemoteSocketAddress(), endPoint.getLocalSocketAddress());
@@ -100,7 +107,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                 ConnState state = conn.state();
                 if (!state.isTerminal())
                 {
-                    if ((state == ConnState.NEW || state == ConnState.IDLE) && readPartialRequest(connection, conn))
+                    if ((state == ConnState.NEW || state == ConnState.IDLE) && readPartialRequest(conn))
                         tracker.transition(conn, ConnState.ACTIVE);
                     tracker.transition(conn, ConnState.CLOSED);
                 }
@@ -115,15 +122,29 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
 
     /**
      * Jetty answers a malformed request (400), or drops a partial or timed-out request head,
-     * without calling customizers or handlers; the bytes the HTTP/1 connection read since its
-     * last request ended tell that a request was begun (Go reports {@code active} then too).
-     * HTTP/2 is left out: its preface and control frames are not requests.
+     * without calling customizers or handlers: bytes the HTTP/1 connection read since it opened
+     * or its last request ended tell that a request was begun (Go reports {@code active} then
+     * too). HTTP/2 is left out: its preface and control frames are not requests.
      */
-    private static boolean readPartialRequest(Connection connection, TrackedConnection conn)
+    private static boolean readPartialRequest(TrackedConnection conn)
     {
-        if (!(connection instanceof ConnectionMetaData metaData) || isMultiplexed(metaData.getHttpVersion()))
-            return false;
-        return connection.getBytesIn() > conn.bytesInAtIdle;
+        Connection http1 = conn.http1;
+        return http1 != null && (conn.bufferedAtBoundary || http1.getBytesIn() > conn.bytesInAtBoundary);
+    }
+
+    /**
+     * Notes where the HTTP/1 connection stands when no request is under way (it opened, or a
+     * request ended). Bytes already read but not parsed are the start of the next request: a
+     * pipelined one read together with the last, or bytes a detector or the PROXY protocol read
+     * and handed over (those never count in this connection's bytes in). Only Jetty's own
+     * HTTP/1 connection tells; it holds no unparsed bytes while a request is being handled
+     * unless the application reads, and the application is done when the request ends.
+     */
+    private static void requestBoundary(TrackedConnection conn, Connection http1)
+    {
+        conn.http1 = http1;
+        conn.bytesInAtBoundary = http1.getBytesIn();
+        conn.bufferedAtBoundary = http1 instanceof HttpConnection http && !http.isRequestBufferEmpty();
     }
 
     @Override
@@ -195,7 +216,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                 // A failed stream aborts the HTTP/1 connection; a non-persistent one closes after the response.
                 if (failure == null && metaData.isPersistent() && root.isOpen() && !root.isOutputShutdown())
                 {
-                    conn.bytesInAtIdle = metaData.getConnection().getBytesIn();
+                    requestBoundary(conn, metaData.getConnection());
                     tracker.transition(conn, ConnState.IDLE);
                 }
             }

@@ -6,6 +6,7 @@ import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.ConnStateMachine;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 
 /**
@@ -31,8 +32,12 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     private volatile long requests;
     /** HTTP/2 streams between request begin and end; guarded by this. */
     int activeStreams;
-    /** HTTP/1 bytes read when the last request ended; more at close means a partial request. Guarded by this. */
-    long bytesInAtIdle;
+    /** The HTTP/1 connection on the socket, null before HTTP starts and after a switch to HTTP/2; guarded by this. */
+    Connection http1;
+    /** Bytes {@link #http1} had read when it opened or its last request ended; guarded by this. */
+    long bytesInAtBoundary;
+    /** Whether {@link #http1} then held bytes it had not parsed yet: the start of a next request. Guarded by this. */
+    boolean bufferedAtBoundary;
 
     TrackedConnection(long id, EndPoint root, long nowNanos)
     {
