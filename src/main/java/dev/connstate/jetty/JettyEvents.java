@@ -96,14 +96,21 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
             EndPoint root = RootEndPoint.of(connection);
             if (root == null)
                 return;
-            // An upgrade closes the old connection while the socket stays open: not a close.
-            if (root.isOpen())
-                return;
             TrackedConnection conn = tracker.lookup(root);
             if (conn == null)
                 return;
             synchronized (conn)
             {
+                // An upgrade closes the old connection while the socket stays open: not a close.
+                // The HTTP/1 connection is gone for good then, its bytes no longer tell anything
+                // (with h2c, HTTP/2 may serve the upgraded request and the socket may close
+                // before HTTP/2 reports that it opened).
+                if (root.isOpen())
+                {
+                    if (conn.http1 == connection)
+                        conn.http1 = null;
+                    return;
+                }
                 ConnState state = conn.state();
                 if (!state.isTerminal())
                 {
@@ -200,9 +207,14 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
             {
                 if (conn.state().isTerminal())
                     return;
+                // As Go does, a request that ended well leaves the connection idle if the server
+                // keeps it, even if the client has already closed its end: the response was
+                // written, the close is reported when Jetty reads it. Asking whether the socket is
+                // still open would race with a client that closes as soon as it has the response.
                 if (multiplexed)
                 {
-                    if (conn.activeStreams > 0 && --conn.activeStreams == 0 && root.isOpen())
+                    // A stream that failed (reset) leaves the session open; one failed by the session's end does not.
+                    if (conn.activeStreams > 0 && --conn.activeStreams == 0 && (failure == null || root.isOpen()))
                         tracker.transition(conn, ConnState.IDLE);
                     return;
                 }
@@ -214,7 +226,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                 }
                 ConnectionMetaData metaData = request.getConnectionMetaData();
                 // A failed stream aborts the HTTP/1 connection; a non-persistent one closes after the response.
-                if (failure == null && metaData.isPersistent() && root.isOpen() && !root.isOutputShutdown())
+                if (failure == null && metaData.isPersistent())
                 {
                     requestBoundary(conn, metaData.getConnection());
                     tracker.transition(conn, ConnState.IDLE);
