@@ -83,6 +83,15 @@ public final class Raw
         }
     }
 
+    /** Reads only a response head: for responses without a body the reader cannot tell, such as a 200 to CONNECT. */
+    public static Response readHead(InputStream in) throws IOException
+    {
+        String head = readLine(in, true);
+        if (head == null)
+            throw new IOException("EOF before a response");
+        return new Response(Integer.parseInt(head.split(" ")[1]), head, new byte[0]);
+    }
+
     private static byte[] readChunked(InputStream in) throws IOException
     {
         ByteArrayOutputStream body = new ByteArrayOutputStream();
