@@ -25,9 +25,10 @@ import org.eclipse.jetty.server.internal.HttpConnection;
  *   the TLS flag and the addresses.</li>
  *   <li>{@link #customize(Request, HttpFields.Mutable)}: a request head was read, the handler
  *   is about to run: {@code active} (HTTP/2: only on the first of the concurrent streams).</li>
- *   <li>the end of the request's stream ({@link RequestObserver}): {@code idle} if the
- *   connection stays open for another request (HTTP/2: when the last stream ends);
- *   {@code hijacked} if the request handed the connection to the application.</li>
+ *   <li>the end of the request's stream ({@link RequestObserver}): {@code idle} if the request
+ *   ended well and the server keeps the connection for another one, as Go decides it, even if
+ *   the client has already gone (HTTP/2: when the last stream ends); {@code hijacked} if the
+ *   request handed the connection to the application.</li>
  *   <li>{@link #onClosed(Connection)} with the socket closed: {@code closed}, preceded by
  *   {@code active} if an HTTP/1 connection had read bytes of a request that never reached a
  *   handler (partial, malformed or timed-out request heads). With the socket still open it is
@@ -69,9 +70,10 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                     conn.secure(true);
                 if (connection instanceof ConnectionMetaData metaData)
                 {
-                    conn.protocol(protocolOf(metaData.getHttpVersion(), conn.secure()));
+                    // HTTP/2 knows its protocol when it opens; HTTP/1 only once it reads a request
+                    // line (1.0, 1.1, or the preface of h2c): until then the protocol is unknown.
                     if (isMultiplexed(metaData.getHttpVersion()))
-                        conn.http1 = null;
+                        conn.protocol(protocolOf(metaData.getHttpVersion(), conn.secure()));
                     else
                         requestBoundary(conn, connection);
                 }

@@ -81,6 +81,8 @@ public class Http1Test
             assertEquals(seq("new", "active", "idle", "active", "idle", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
             long id = s.recorder.idOfClientPort(clientPort);
             List<ConnStateEvent> events = s.recorder.events(id);
+            // HTTP/1 tells its version with the first request line.
+            assertEquals("unknown", events.get(0).protocol());
             assertEquals("http/1.1", events.get(1).protocol());
             assertEquals(false, events.get(1).secure());
             assertEquals(3, events.get(events.size() - 1).requests());

@@ -167,6 +167,8 @@ public class Http2Test
         {
             sequentialRequests(s, "https");
             List<ConnStateEvent> events = onlyConnection(s, seq("new", "active", "idle", "active", "idle", "closed"));
+            // Accepted as TLS, before ALPN chose h2.
+            assertEquals("unknown", events.get(0).protocol());
             assertEquals("h2", events.get(1).protocol());
         }
     }
@@ -191,6 +193,8 @@ public class Http2Test
         {
             sequentialRequests(s, "http");
             List<ConnStateEvent> events = onlyConnection(s, seq("new", "active", "idle", "active", "idle", "closed"));
+            // Accepted as HTTP/1 (it could have been any version): the preface tells h2c.
+            assertEquals("unknown", events.get(0).protocol());
             assertEquals("h2c", events.get(1).protocol());
         }
     }
