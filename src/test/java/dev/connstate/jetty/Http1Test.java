@@ -335,8 +335,7 @@ public class Http1Test
         abortMidRequestBody(true);
     }
 
-    @Test
-    public void clientResetsMidResponse() throws Exception
+    private static void abortMidResponse(boolean reset) throws Exception
     {
         Handler big = new Handler.Abstract()
         {
@@ -360,9 +359,24 @@ public class Http1Test
             int clientPort = socket.getLocalPort();
             Raw.write(socket, GET);
             socket.getInputStream().readNBytes(100_000);
-            Raw.reset(socket);
+            if (reset)
+                Raw.reset(socket);
+            else
+                socket.close();
             assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
         }
+    }
+
+    @Test
+    public void clientClosesMidResponse() throws Exception
+    {
+        abortMidResponse(false);
+    }
+
+    @Test
+    public void clientResetsMidResponse() throws Exception
+    {
+        abortMidResponse(true);
     }
 
     @Test

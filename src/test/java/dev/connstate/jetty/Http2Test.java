@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.Raw;
+import dev.connstate.Recorder;
 import dev.connstate.Tls;
 import dev.connstate.TrackedServer;
 import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
@@ -171,6 +172,40 @@ public class Http2Test
             assertEquals("unknown", events.get(0).protocol());
             assertEquals("h2", events.get(1).protocol());
         }
+    }
+
+    @Test
+    public void h2StreamResetByClientLeavesTheConnectionIdle() throws Exception
+    {
+        Gate gate = new Gate(1);
+        try (TrackedServer s = h2Server(gate))
+        {
+            HttpClient client = h2Client();
+            try
+            {
+                org.eclipse.jetty.client.Request waiting = client.newRequest("https://127.0.0.1:" + s.port() + "/wait").timeout(15, TimeUnit.SECONDS);
+                CompletableFuture<ContentResponse> aborted = new CompletableResponseListener(waiting).send();
+                assertTrue(gate.arrived.await(15, TimeUnit.SECONDS));
+                // RST_STREAM: the stream fails, the session stays.
+                waiting.abort(new Exception("aborted by the test"));
+                assertTrue(aborted.handle((r, x) -> x != null).get(15, TimeUnit.SECONDS));
+                gate.release.countDown();
+                Recorder.await("idle after the reset stream", () -> s.recorder.connectionCount() == 1 &&
+                    s.recorder.sequence(onlyId(s)).equals(seq("new", "active", "idle")));
+                assertEquals("hello", client.newRequest("https://127.0.0.1:" + s.port() + "/").timeout(15, TimeUnit.SECONDS).send().getContentAsString());
+            }
+            finally
+            {
+                gate.release.countDown();
+                client.stop();
+            }
+            onlyConnection(s, seq("new", "active", "idle", "active", "idle", "closed"));
+        }
+    }
+
+    private static long onlyId(TrackedServer s)
+    {
+        return s.recorder.ids().iterator().next();
     }
 
     @Test
