@@ -32,7 +32,7 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     private volatile long requests;
     /** HTTP/2 streams between request begin and end; guarded by this. */
     int activeStreams;
-    /** The HTTP/1 connection on the socket, null before HTTP starts and after a switch to HTTP/2; guarded by this. */
+    /** The HTTP/1 connection on the socket, null before HTTP starts and after an upgrade (h2c, WebSocket...); guarded by this. */
     Connection http1;
     /** Bytes {@link #http1} had read when it opened or its last request ended; guarded by this. */
     long bytesInAtBoundary;
