@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BooleanSupplier;
@@ -70,6 +71,12 @@ public class Recorder implements ConnStateListener
     public List<ConnStateEvent> events(long id)
     {
         return List.copyOf(events.getOrDefault(id, List.of()));
+    }
+
+    /** The ids of the connections seen so far. */
+    public Set<Long> ids()
+    {
+        return Set.copyOf(sequences.keySet());
     }
 
     public int connectionCount()

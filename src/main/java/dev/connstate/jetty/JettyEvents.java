@@ -25,6 +25,7 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.internal.HttpConnection;
 
 /**
  * The one place where Jetty's events become {@link ConnState} transitions.
@@ -36,9 +37,10 @@ import org.eclipse.jetty.server.Request;
  *   the TLS flag and the addresses.</li>
  *   <li>{@link #customize(Request, HttpFields.Mutable)}: a request head was read, the handler
  *   is about to run: {@code active} (HTTP/2: only on the first of the concurrent streams).</li>
- *   <li>the end of the request's stream ({@link RequestObserver}): {@code idle} if the
- *   connection stays open for another request (HTTP/2: when the last stream ends);
- *   {@code hijacked} if the request handed the connection to the application.</li>
+ *   <li>the end of the request's stream ({@link RequestObserver}): {@code idle} if the request
+ *   ended well and the server keeps the connection for another one, as Go decides it, even if
+ *   the client has already gone (HTTP/2: when the last stream ends); {@code hijacked} if the
+ *   request handed the connection to the application.</li>
  *   <li>{@link #onClosed(Connection)} with the socket closed: {@code closed}, preceded by
  *   {@code active} if an HTTP/1 connection had read bytes of a request that never reached a
  *   handler (partial, malformed or timed-out request heads). With the socket still open it is
@@ -86,7 +88,14 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                 if (connection instanceof SslConnection)
                     conn.secure(true);
                 if (connection instanceof ConnectionMetaData metaData)
-                    conn.protocol(protocolOf(metaData.getHttpVersion(), conn.secure()));
+                {
+                    // HTTP/2 knows its protocol when it opens; HTTP/1 only once it reads a request
+                    // line (1.0, 1.1, or the preface of h2c): until then the protocol is unknown.
+                    if (isMultiplexed(metaData.getHttpVersion()))
+                        conn.protocol(protocolOf(metaData.getHttpVersion(), conn.secure()));
+                    else
+                        requestBoundary(conn, connection);
+                }
                 // The outermost end point knows the PROXY protocol's client address.
                 if (endPoint != root)
                     conn.addresses(endPoint.getRemoteSocketAddress(), endPoint.getLocalSocketAddress());
@@ -108,23 +117,30 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
             EndPoint root = RootEndPoint.of(connection);
             if (root == null)
                 return;
-            // An upgrade closes the old connection while the socket stays open: not a close.
-            if (root.isOpen())
-                return;
             TrackedConnection conn = tracker.lookup(root);
             if (conn == null)
                 return;
             synchronized (conn)
             {
+                // An upgrade closes the old connection while the socket stays open: not a close.
+                // The HTTP/1 connection is gone for good then, its bytes no longer tell anything
+                // (with h2c, HTTP/2 may serve the upgraded request and the socket may close
+                // before HTTP/2 reports that it opened).
+                if (root.isOpen())
+                {
+                    if (conn.http1 == connection)
+                        conn.http1 = null;
+                    return;
+                }
                 ConnState state = conn.state();
                 if (!state.isTerminal())
                 {
                     boolean waiting = state == ConnState.NEW || state == ConnState.IDLE;
                     boolean timedOut = waiting && idledOut(conn, connection);
-                    if (waiting && readPartialRequest(connection, conn))
+                    if (waiting && readPartialRequest(conn))
                     {
                         // Jetty answered it (400, 431...): the server closed because the request was bad.
-                        if (connection.getMessagesOut() > conn.messagesOutAtIdle && conn.closing == null)
+                        if (conn.http1.getMessagesOut() > conn.messagesOutAtBoundary && conn.closing == null)
                             conn.closing = CloseReason.ERROR;
                         tracker.transition(conn, ConnState.ACTIVE);
                     }
@@ -171,15 +187,30 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
 
     /**
      * Jetty answers a malformed request (400), or drops a partial or timed-out request head,
-     * without calling customizers or handlers; the bytes the HTTP/1 connection read since its
-     * last request ended tell that a request was begun (Go reports {@code active} then too).
-     * HTTP/2 is left out: its preface and control frames are not requests.
+     * without calling customizers or handlers: bytes the HTTP/1 connection read since it opened
+     * or its last request ended tell that a request was begun (Go reports {@code active} then
+     * too). HTTP/2 is left out: its preface and control frames are not requests.
      */
-    private static boolean readPartialRequest(Connection connection, TrackedConnection conn)
+    private static boolean readPartialRequest(TrackedConnection conn)
     {
-        if (!(connection instanceof ConnectionMetaData metaData) || isMultiplexed(metaData.getHttpVersion()))
-            return false;
-        return connection.getBytesIn() > conn.bytesInAtIdle;
+        Connection http1 = conn.http1;
+        return http1 != null && (conn.bufferedAtBoundary || http1.getBytesIn() > conn.bytesInAtBoundary);
+    }
+
+    /**
+     * Notes where the HTTP/1 connection stands when no request is under way (it opened, or a
+     * request ended). Bytes already read but not parsed are the start of the next request: a
+     * pipelined one read together with the last, or bytes a detector or the PROXY protocol read
+     * and handed over (those never count in this connection's bytes in). Only Jetty's own
+     * HTTP/1 connection tells; it holds no unparsed bytes while a request is being handled
+     * unless the application reads, and the application is done when the request ends.
+     */
+    private static void requestBoundary(TrackedConnection conn, Connection http1)
+    {
+        conn.http1 = http1;
+        conn.bytesInAtBoundary = http1.getBytesIn();
+        conn.messagesOutAtBoundary = http1.getMessagesOut();
+        conn.bufferedAtBoundary = http1 instanceof HttpConnection http && !http.isRequestBufferEmpty();
     }
 
     @Override
@@ -235,9 +266,14 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
             {
                 if (conn.state().isTerminal())
                     return;
+                // As Go does, a request that ended well leaves the connection idle if the server
+                // keeps it, even if the client has already closed its end: the response was
+                // written, the close is reported when Jetty reads it. Asking whether the socket is
+                // still open would race with a client that closes as soon as it has the response.
                 if (multiplexed)
                 {
-                    if (conn.activeStreams > 0 && --conn.activeStreams == 0 && root.isOpen())
+                    // A stream that failed (reset) leaves the session open; one failed by the session's end does not.
+                    if (conn.activeStreams > 0 && --conn.activeStreams == 0 && (failure == null || root.isOpen()))
                         tracker.transition(conn, ConnState.IDLE);
                     return;
                 }
@@ -249,11 +285,9 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                 }
                 ConnectionMetaData metaData = request.getConnectionMetaData();
                 // A failed stream aborts the HTTP/1 connection; a non-persistent one closes after the response.
-                if (failure == null && metaData.isPersistent() && root.isOpen() && !root.isOutputShutdown())
+                if (failure == null && metaData.isPersistent())
                 {
-                    Connection connection = metaData.getConnection();
-                    conn.bytesInAtIdle = connection.getBytesIn();
-                    conn.messagesOutAtIdle = connection.getMessagesOut();
+                    requestBoundary(conn, metaData.getConnection());
                     tracker.transition(conn, ConnState.IDLE);
                 }
                 else if (failure != null)

@@ -8,6 +8,7 @@ import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.ConnStateMachine;
 import dev.connstate.TlsInfo;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 
 /**
@@ -35,10 +36,14 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     private volatile TlsInfo tls;
     /** HTTP/2 streams between request begin and end; guarded by this. */
     int activeStreams;
-    /** HTTP/1 bytes read when the last request ended; more at close means a partial request. Guarded by this. */
-    long bytesInAtIdle;
-    /** HTTP/1 responses sent when the last request ended; more at close means Jetty answered a bad request. Guarded by this. */
-    long messagesOutAtIdle;
+    /** The HTTP/1 connection on the socket, null before HTTP starts and after an upgrade (h2c, WebSocket...); guarded by this. */
+    Connection http1;
+    /** Bytes {@link #http1} had read when it opened or its last request ended; guarded by this. */
+    long bytesInAtBoundary;
+    /** Whether {@link #http1} then held bytes it had not parsed yet: the start of a next request. Guarded by this. */
+    boolean bufferedAtBoundary;
+    /** Responses {@link #http1} had sent then; more at close means Jetty answered a bad request. Guarded by this. */
+    long messagesOutAtBoundary;
     /** What is known so far of why the connection will close, if it closes now. Guarded by this. */
     CloseReason closing;
 

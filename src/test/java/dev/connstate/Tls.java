@@ -1,0 +1,102 @@
+package dev.connstate;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+
+/**
+ * TLS for tests: a self-signed keystore made once per build with {@code keytool} (nothing
+ * binary is committed), and clients that trust it.
+ */
+public final class Tls
+{
+    private static final String PASSWORD = "connstate";
+    private static Path keyStore;
+
+    private Tls()
+    {
+    }
+
+    private static synchronized Path keyStore() throws Exception
+    {
+        if (keyStore != null)
+            return keyStore;
+        Path dir = Path.of("target", "tls");
+        Files.createDirectories(dir);
+        Path path = dir.resolve("server.p12");
+        if (!Files.exists(path))
+        {
+            Path tmp = dir.resolve("server-" + ProcessHandle.current().pid() + ".p12");
+            Files.deleteIfExists(tmp);
+            String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+            Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
+                "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1", "-validity", "30",
+                "-storetype", "PKCS12", "-keystore", tmp.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD)
+                .redirectErrorStream(true)
+                .start();
+            String output = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0)
+                throw new IOException("keytool failed: " + output);
+            // Atomic, so concurrent builds never read a half-written keystore.
+            Files.move(tmp, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        keyStore = path;
+        return path;
+    }
+
+    public static SslContextFactory.Server server() throws Exception
+    {
+        SslContextFactory.Server ssl = new SslContextFactory.Server();
+        ssl.setKeyStorePath(keyStore().toString());
+        ssl.setKeyStorePassword(PASSWORD);
+        ssl.setKeyStoreType("PKCS12");
+        return ssl;
+    }
+
+    /** A jetty-client TLS configuration that trusts the test certificate. */
+    public static SslContextFactory.Client client()
+    {
+        SslContextFactory.Client ssl = new SslContextFactory.Client(true);
+        ssl.setEndpointIdentificationAlgorithm(null);
+        return ssl;
+    }
+
+    /** A raw TLS socket to 127.0.0.1, handshake done, trusting the test certificate. */
+    public static SSLSocket connect(int port) throws Exception
+    {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, new TrustManager[]{new TrustAll()}, new SecureRandom());
+        SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket("127.0.0.1", port);
+        socket.setSoTimeout(10_000);
+        socket.startHandshake();
+        return socket;
+    }
+
+    private static final class TrustAll implements X509TrustManager
+    {
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType)
+        {
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType)
+        {
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers()
+        {
+            return new X509Certificate[0];
+        }
+    }
+}

@@ -1,0 +1,322 @@
+package dev.connstate.jetty;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import dev.connstate.ConnState;
+import dev.connstate.ConnStateEvent;
+import dev.connstate.Raw;
+import dev.connstate.Recorder;
+import dev.connstate.Tls;
+import dev.connstate.TrackedServer;
+import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
+import org.eclipse.jetty.client.CompletableResponseListener;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.http2.client.HTTP2Client;
+import org.eclipse.jetty.http2.client.transport.HttpClientTransportOverHTTP2;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.Callback;
+import org.junit.jupiter.api.Test;
+
+import static dev.connstate.Recorder.seq;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * HTTP/2 over TLS (ALPN) and h2c (prior knowledge and the HTTP/1.1 upgrade): {@code active} on
+ * the first active stream, {@code idle} when the last ends; opening the session is no request.
+ */
+public class Http2Test
+{
+    /** Holds requests to {@code /wait} until released, so that streams overlap. */
+    static class Gate extends Handler.Abstract
+    {
+        final CountDownLatch arrived;
+        final CountDownLatch release = new CountDownLatch(1);
+
+        Gate(int streams)
+        {
+            arrived = new CountDownLatch(streams);
+        }
+
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) throws Exception
+        {
+            if (Request.getPathInContext(request).equals("/wait"))
+            {
+                arrived.countDown();
+                // Bounded: a broken test must fail, not hang a server thread.
+                if (!release.await(15, TimeUnit.SECONDS))
+                    throw new IllegalStateException("never released");
+            }
+            Content.Sink.write(response, true, "hello", callback);
+            return true;
+        }
+    }
+
+    static TrackedServer h2Server(Handler handler) throws Exception
+    {
+        TrackedServer s = new TrackedServer().handler(handler);
+        HttpConnectionFactory http1 = new HttpConnectionFactory(s.httpConfig);
+        HTTP2ServerConnectionFactory h2 = new HTTP2ServerConnectionFactory(s.httpConfig);
+        ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory();
+        alpn.setDefaultProtocol(http1.getProtocol());
+        SslConnectionFactory ssl = new SslConnectionFactory(Tls.server(), alpn.getProtocol());
+        s.addConnector(ssl, alpn, h2, http1);
+        return s.start();
+    }
+
+    static TrackedServer h2cServer(Handler handler) throws Exception
+    {
+        TrackedServer s = new TrackedServer().handler(handler);
+        s.addConnector(new HttpConnectionFactory(s.httpConfig), new HTTP2CServerConnectionFactory(s.httpConfig));
+        return s.start();
+    }
+
+    static HttpClient h2Client() throws Exception
+    {
+        ClientConnector connector = new ClientConnector();
+        connector.setSslContextFactory(Tls.client());
+        HttpClient client = new HttpClient(new HttpClientTransportOverHTTP2(new HTTP2Client(connector)));
+        // One connection, so that concurrent requests are streams of one session.
+        client.setMaxConnectionsPerDestination(1);
+        client.start();
+        return client;
+    }
+
+    private static void overlappingStreams(TrackedServer s, Gate gate, String scheme) throws Exception
+    {
+        HttpClient client = h2Client();
+        try
+        {
+            List<CompletableFuture<ContentResponse>> responses = new ArrayList<>();
+            for (int i = 0; i < 3; i++)
+            {
+                responses.add(new CompletableResponseListener(client.newRequest(scheme + "://127.0.0.1:" + s.port() + "/wait").timeout(15, TimeUnit.SECONDS)).send());
+            }
+            assertTrue(gate.arrived.await(15, TimeUnit.SECONDS), "three streams in the handler at once");
+            gate.release.countDown();
+            for (CompletableFuture<ContentResponse> response : responses)
+                assertEquals("hello", response.get(15, TimeUnit.SECONDS).getContentAsString());
+        }
+        finally
+        {
+            gate.release.countDown();
+            client.stop();
+        }
+    }
+
+    private static void sequentialRequests(TrackedServer s, String scheme) throws Exception
+    {
+        HttpClient client = h2Client();
+        try
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                ContentResponse response = client.newRequest(scheme + "://127.0.0.1:" + s.port() + "/").timeout(15, TimeUnit.SECONDS).send();
+                assertEquals("hello", response.getContentAsString());
+            }
+        }
+        finally
+        {
+            client.stop();
+        }
+    }
+
+    private static List<ConnStateEvent> onlyConnection(TrackedServer s, List<ConnState> expected)
+    {
+        Map<Long, List<ConnState>> all = s.recorder.awaitAllEnded(1);
+        assertEquals(List.of(expected), List.copyOf(all.values()));
+        return s.recorder.events(all.keySet().iterator().next());
+    }
+
+    @Test
+    public void h2ThreeOverlappingStreams() throws Exception
+    {
+        Gate gate = new Gate(3);
+        try (TrackedServer s = h2Server(gate))
+        {
+            overlappingStreams(s, gate, "https");
+            List<ConnStateEvent> events = onlyConnection(s, seq("new", "active", "idle", "closed"));
+            assertEquals("h2", events.get(1).protocol());
+            assertTrue(events.stream().allMatch(ConnStateEvent::secure));
+            assertEquals(3, events.get(3).requests());
+        }
+    }
+
+    @Test
+    public void h2TwoSequentialRequests() throws Exception
+    {
+        try (TrackedServer s = h2Server(new TrackedServer.Hello()))
+        {
+            sequentialRequests(s, "https");
+            List<ConnStateEvent> events = onlyConnection(s, seq("new", "active", "idle", "active", "idle", "closed"));
+            // Accepted as TLS, before ALPN chose h2.
+            assertEquals("unknown", events.get(0).protocol());
+            assertEquals("h2", events.get(1).protocol());
+        }
+    }
+
+    @Test
+    public void h2StreamResetByClientLeavesTheConnectionIdle() throws Exception
+    {
+        Gate gate = new Gate(1);
+        try (TrackedServer s = h2Server(gate))
+        {
+            HttpClient client = h2Client();
+            try
+            {
+                org.eclipse.jetty.client.Request waiting = client.newRequest("https://127.0.0.1:" + s.port() + "/wait").timeout(15, TimeUnit.SECONDS);
+                CompletableFuture<ContentResponse> aborted = new CompletableResponseListener(waiting).send();
+                assertTrue(gate.arrived.await(15, TimeUnit.SECONDS));
+                // RST_STREAM: the stream fails, the session stays.
+                waiting.abort(new Exception("aborted by the test"));
+                assertTrue(aborted.handle((r, x) -> x != null).get(15, TimeUnit.SECONDS));
+                gate.release.countDown();
+                Recorder.await("idle after the reset stream", () -> s.recorder.connectionCount() == 1 &&
+                    s.recorder.sequence(onlyId(s)).equals(seq("new", "active", "idle")));
+                assertEquals("hello", client.newRequest("https://127.0.0.1:" + s.port() + "/").timeout(15, TimeUnit.SECONDS).send().getContentAsString());
+            }
+            finally
+            {
+                gate.release.countDown();
+                client.stop();
+            }
+            onlyConnection(s, seq("new", "active", "idle", "active", "idle", "closed"));
+        }
+    }
+
+    private static long onlyId(TrackedServer s)
+    {
+        return s.recorder.ids().iterator().next();
+    }
+
+    @Test
+    public void h2cPriorKnowledgeThreeOverlappingStreams() throws Exception
+    {
+        Gate gate = new Gate(3);
+        try (TrackedServer s = h2cServer(gate))
+        {
+            overlappingStreams(s, gate, "http");
+            List<ConnStateEvent> events = onlyConnection(s, seq("new", "active", "idle", "closed"));
+            assertEquals("h2c", events.get(1).protocol());
+            assertTrue(events.stream().noneMatch(ConnStateEvent::secure));
+        }
+    }
+
+    @Test
+    public void h2cPriorKnowledgeTwoSequentialRequests() throws Exception
+    {
+        try (TrackedServer s = h2cServer(new TrackedServer.Hello()))
+        {
+            sequentialRequests(s, "http");
+            List<ConnStateEvent> events = onlyConnection(s, seq("new", "active", "idle", "active", "idle", "closed"));
+            // Accepted as HTTP/1 (it could have been any version): the preface tells h2c.
+            assertEquals("unknown", events.get(0).protocol());
+            assertEquals("h2c", events.get(1).protocol());
+        }
+    }
+
+    @Test
+    public void h2cPrefaceOnlyThenClose() throws Exception
+    {
+        try (TrackedServer s = h2cServer(new TrackedServer.Hello()))
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                // The session opens (preface, settings) but no stream does: not a request.
+                socket.getOutputStream().write(PREFACE_AND_SETTINGS);
+                readFrameOfType(socket.getInputStream(), 0x4);
+            }
+            assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
+        }
+    }
+
+    @Test
+    public void h2cUpgradeFromHttp11() throws Exception
+    {
+        try (TrackedServer s = h2cServer(new TrackedServer.Hello()))
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: \r\n\r\n");
+                Raw.Response switching = Raw.read(socket.getInputStream());
+                assertEquals(101, switching.status());
+                socket.getOutputStream().write(PREFACE_AND_SETTINGS);
+                // The upgrade request becomes stream 1; its response ends the stream.
+                readEndOfStream(socket.getInputStream(), 1);
+            }
+            // A protocol switch, not a hijack and not a close: one connection, one request.
+            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
+            assertEquals("h2c", events.get(1).protocol());
+            assertEquals("h2c", events.get(3).protocol());
+            assertEquals(1, s.recorder.connectionCount());
+        }
+    }
+
+    /** The client connection preface and an empty SETTINGS frame. */
+    static final byte[] PREFACE_AND_SETTINGS;
+
+    static
+    {
+        byte[] preface = TrackedServer.ascii("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+        byte[] settings = {0, 0, 0, 0x4, 0, 0, 0, 0, 0};
+        PREFACE_AND_SETTINGS = new byte[preface.length + settings.length];
+        System.arraycopy(preface, 0, PREFACE_AND_SETTINGS, 0, preface.length);
+        System.arraycopy(settings, 0, PREFACE_AND_SETTINGS, preface.length, settings.length);
+    }
+
+    /** Reads frames until one of {@code type} arrives. */
+    static void readFrameOfType(InputStream in, int type) throws IOException
+    {
+        while (readFrame(new DataInputStream(in))[0] != type)
+        {
+        }
+    }
+
+    /** Reads frames until a HEADERS or DATA frame ends {@code streamId}. */
+    static void readEndOfStream(InputStream in, int streamId) throws IOException
+    {
+        DataInputStream data = new DataInputStream(in);
+        while (true)
+        {
+            int[] frame = readFrame(data);
+            boolean endStream = (frame[1] & 0x1) != 0 && (frame[0] == 0x0 || frame[0] == 0x1);
+            if (endStream && frame[2] == streamId)
+                return;
+        }
+    }
+
+    /** Reads one frame, skipping its payload; returns its type, flags and stream id. */
+    private static int[] readFrame(DataInputStream in) throws IOException
+    {
+        int length = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
+        int type = in.readUnsignedByte();
+        int flags = in.readUnsignedByte();
+        int stream = in.readInt() & 0x7FFFFFFF;
+        in.skipNBytes(length);
+        return new int[]{type, flags, stream};
+    }
+}

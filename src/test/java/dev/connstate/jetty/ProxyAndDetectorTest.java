@@ -1,0 +1,180 @@
+package dev.connstate.jetty;
+
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.List;
+import javax.net.ssl.SSLSocket;
+
+import dev.connstate.ConnStateEvent;
+import dev.connstate.Raw;
+import dev.connstate.Tls;
+import dev.connstate.TrackedServer;
+import org.eclipse.jetty.server.DetectorConnectionFactory;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ProxyConnectionFactory;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.junit.jupiter.api.Test;
+
+import static dev.connstate.Recorder.seq;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Layers that replace the connection on one socket before HTTP starts: the PROXY protocol and
+ * port unification (a detector choosing TLS or plain HTTP). Each socket is one connection.
+ */
+public class ProxyAndDetectorTest
+{
+    private static final String GET = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    private static final String PROXY_V1 = "PROXY TCP4 192.0.2.7 192.0.2.1 40123 443\r\n";
+
+    private static TrackedServer proxyServer() throws Exception
+    {
+        TrackedServer s = new TrackedServer();
+        HttpConnectionFactory http = new HttpConnectionFactory(s.httpConfig);
+        s.addConnector(new ProxyConnectionFactory(http.getProtocol()), http);
+        return s.start();
+    }
+
+    private static TrackedServer unifiedServer() throws Exception
+    {
+        TrackedServer s = new TrackedServer();
+        HttpConnectionFactory http = new HttpConnectionFactory(s.httpConfig);
+        SslConnectionFactory ssl = new SslConnectionFactory(Tls.server(), http.getProtocol());
+        // Detects TLS; anything else goes to the next protocol, plain HTTP.
+        s.addConnector(new DetectorConnectionFactory(ssl), http);
+        return s.start();
+    }
+
+    @Test
+    public void proxyProtocolV1() throws Exception
+    {
+        try (TrackedServer s = proxyServer())
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, PROXY_V1 + GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+            }
+            assertEquals(seq("new", "active", "idle", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
+            // Accepted before the header was read: the socket's peer.
+            assertEquals(clientPort, ((InetSocketAddress)events.get(0).remote()).getPort());
+            for (ConnStateEvent e : events.subList(1, events.size()))
+                assertEquals(new InetSocketAddress("192.0.2.7", 40123), e.remote(), e.toString());
+            assertEquals(1, s.recorder.connectionCount());
+        }
+    }
+
+    @Test
+    public void proxyHeaderOnlyThenClose() throws Exception
+    {
+        try (TrackedServer s = proxyServer())
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, PROXY_V1);
+                // TCP delivers the bytes before the FIN: the server reads them before it sees the close.
+                s.recorder.idOfClientPort(clientPort);
+            }
+            // The PROXY header is not a request.
+            assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
+        }
+    }
+
+    @Test
+    public void proxyHeaderAndPartialRequestThenClose() throws Exception
+    {
+        try (TrackedServer s = proxyServer())
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, PROXY_V1 + "GET / HT");
+                // TCP delivers the bytes before the FIN: the server reads them before it sees the close.
+                s.recorder.idOfClientPort(clientPort);
+            }
+            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+        }
+    }
+
+    @Test
+    public void portUnificationTls() throws Exception
+    {
+        try (TrackedServer s = unifiedServer())
+        {
+            int clientPort;
+            try (SSLSocket socket = Tls.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+            }
+            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
+            assertTrue(events.get(1).secure());
+            assertEquals("http/1.1", events.get(1).protocol());
+        }
+    }
+
+    @Test
+    public void portUnificationPlain() throws Exception
+    {
+        try (TrackedServer s = unifiedServer())
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+            }
+            assertEquals(seq("new", "active", "idle", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
+            assertFalse(events.get(1).secure());
+            assertEquals("http/1.1", events.get(1).protocol());
+        }
+    }
+
+    @Test
+    public void portUnificationPlainPartialRequestThenClose() throws Exception
+    {
+        try (TrackedServer s = unifiedServer())
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, "GET / HTTP/1.1\r\nHo");
+                // TCP delivers the bytes before the FIN: the server reads them before it sees the close.
+                s.recorder.idOfClientPort(clientPort);
+            }
+            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+        }
+    }
+
+    @Test
+    public void portUnificationNothingSent() throws Exception
+    {
+        try (TrackedServer s = unifiedServer())
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                s.recorder.idOfClientPort(clientPort);
+            }
+            assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
+        }
+    }
+}

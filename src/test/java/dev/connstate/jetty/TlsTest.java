@@ -1,0 +1,165 @@
+package dev.connstate.jetty;
+
+import java.io.OutputStream;
+import java.net.Socket;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
+
+import dev.connstate.ConnState;
+import dev.connstate.ConnStateEvent;
+import dev.connstate.Raw;
+import dev.connstate.Tls;
+import dev.connstate.TrackedServer;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.junit.jupiter.api.Test;
+
+import static dev.connstate.Recorder.seq;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * TLS: the SslConnection and the HTTP connection inside it are one connection; a handshake that
+ * fails reads no HTTP bytes.
+ */
+public class TlsTest
+{
+    private static final String GET = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+    static TrackedServer tlsServer() throws Exception
+    {
+        TrackedServer s = new TrackedServer();
+        HttpConnectionFactory http = new HttpConnectionFactory(s.httpConfig);
+        s.addConnector(new SslConnectionFactory(Tls.server(), http.getProtocol()), http);
+        return s.start();
+    }
+
+    @Test
+    public void twoGetsThenClientClose() throws Exception
+    {
+        try (TrackedServer s = tlsServer())
+        {
+            int clientPort;
+            try (SSLSocket socket = Tls.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                for (int i = 0; i < 2; i++)
+                {
+                    Raw.write(socket, GET);
+                    assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                }
+            }
+            assertEquals(seq("new", "active", "idle", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
+            assertTrue(events.stream().allMatch(ConnStateEvent::secure), events.toString());
+            assertEquals("http/1.1", events.get(1).protocol());
+            assertEquals(1, s.recorder.connectionCount());
+        }
+    }
+
+    @Test
+    public void twoGetsWithJettyClient() throws Exception
+    {
+        try (TrackedServer s = tlsServer())
+        {
+            ClientConnector connector = new ClientConnector();
+            connector.setSslContextFactory(Tls.client());
+            HttpClient client = new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP(connector));
+            client.start();
+            try
+            {
+                for (int i = 0; i < 2; i++)
+                    assertEquals("hello", client.newRequest("https://127.0.0.1:" + s.port() + "/").timeout(10, TimeUnit.SECONDS).send().getContentAsString());
+            }
+            finally
+            {
+                client.stop();
+            }
+            Map<Long, List<ConnState>> all = s.recorder.awaitAllEnded(1);
+            assertEquals(List.of(seq("new", "active", "idle", "active", "idle", "closed")), List.copyOf(all.values()));
+        }
+    }
+
+    @Test
+    public void partialRequestOverTlsThenClientClose() throws Exception
+    {
+        try (TrackedServer s = tlsServer())
+        {
+            int clientPort;
+            try (SSLSocket socket = Tls.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, "GET / HTTP/1.1\r\nHo");
+                // TCP delivers the bytes before the FIN: the server reads them before it sees the close.
+                s.recorder.idOfClientPort(clientPort);
+            }
+            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+        }
+    }
+
+    @Test
+    public void plainTextToTlsPort() throws Exception
+    {
+        try (TrackedServer s = tlsServer())
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, GET);
+                // Jetty fails the handshake and closes.
+                Raw.readToEnd(socket);
+            }
+            assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
+            assertEquals(true, s.recorder.events(s.recorder.idOfClientPort(clientPort)).get(1).secure());
+        }
+    }
+
+    @Test
+    public void clientTrustsNothing() throws Exception
+    {
+        try (TrackedServer s = tlsServer())
+        {
+            // The JDK's default trust store does not know the test certificate: the client aborts the handshake.
+            SSLSocket socket = (SSLSocket)SSLContext.getDefault().getSocketFactory().createSocket("127.0.0.1", s.port());
+            int clientPort = socket.getLocalPort();
+            try (socket)
+            {
+                socket.setSoTimeout(10_000);
+                assertThrows(SSLException.class, socket::startHandshake);
+            }
+            assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
+        }
+    }
+
+    @Test
+    public void tlsHandshakeThenIdleTimeout() throws Exception
+    {
+        TrackedServer s = new TrackedServer();
+        HttpConnectionFactory http = new HttpConnectionFactory(s.httpConfig);
+        s.addConnector(new SslConnectionFactory(Tls.server(), http.getProtocol()), http).setIdleTimeout(400);
+        try (TrackedServer started = s.start())
+        {
+            try (SSLSocket socket = Tls.connect(started.port()))
+            {
+                // A handshake is not a request.
+                assertEquals(-1, socket.getInputStream().read());
+                assertEquals(seq("new", "closed"), started.recorder.awaitEnd(socket.getLocalPort()));
+            }
+        }
+    }
+
+    static void writeAll(Socket socket, byte[] bytes) throws Exception
+    {
+        OutputStream out = socket.getOutputStream();
+        out.write(bytes);
+        out.flush();
+    }
+}
