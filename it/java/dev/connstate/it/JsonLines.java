@@ -87,26 +87,6 @@ public final class JsonLines
         return result;
     }
 
-    /**
-     * Waits (bounded) until the one connection that appeared since the last {@link #next(int)}
-     * is in {@code state}. The tests wait for {@code idle} before their client closes: the
-     * close then comes after the server finished the request, as in the contract's examples,
-     * and not in the middle of the server's bookkeeping of the response (see the README's
-     * integration test notes).
-     */
-    public void awaitState(String state)
-    {
-        Distribution.await("the new connection to be " + state + " in " + file, Distribution.EVENT_TIMEOUT, () ->
-        {
-            List<Event> events = all();
-            Map<Long, List<Event>> byId = group(events.subList(Math.min(consumed, events.size()), events.size()));
-            if (byId.size() != 1)
-                return false;
-            List<Event> connection = byId.values().iterator().next();
-            return connection.get(connection.size() - 1).state().equals(state);
-        });
-    }
-
     /** The one connection that appeared since the last call. */
     public List<Event> nextOne()
     {

@@ -39,8 +39,9 @@ import org.eclipse.jetty.server.internal.HttpConnection;
  *   is about to run: {@code active} (HTTP/2: only on the first of the concurrent streams).</li>
  *   <li>the end of the request's stream ({@link RequestObserver}): {@code idle} if the request
  *   ended well and the server keeps the connection for another one, as Go decides it, even if
- *   the client has already gone (HTTP/2: when the last stream ends); {@code hijacked} if the
- *   request handed the connection to the application.</li>
+ *   the client has already gone; {@code hijacked} if the request handed the connection to the
+ *   application. HTTP/2: {@code idle} when the last active stream has handed the last of its
+ *   response to Jetty (or ended without), which is when it ends for the client.</li>
  *   <li>{@link #onClosed(Connection)} with the socket closed: {@code closed}, preceded by
  *   {@code active} if an HTTP/1 connection had read bytes of a request that never reached a
  *   handler (partial, malformed or timed-out request heads). With the socket still open it is
@@ -52,9 +53,9 @@ import org.eclipse.jetty.server.internal.HttpConnection;
  * </ul>
  *
  * <p>The close reason is gathered on the way: a failed TLS handshake; a connection that waited
- * (new or idle) for the whole idle timeout; the server stopping; a response after which the connection does not
- * persist (an error status makes it {@code error}); a failed response (an I/O failure means the
- * client went away); otherwise the client closed.</p>
+ * (new or idle) for the whole idle timeout; the server stopping; a response after which the
+ * connection does not persist (an error status makes it {@code error}); a failed response (an
+ * I/O failure means the client went away); otherwise the client closed.</p>
  *
  * <p>Every method catches everything: a bug here is counted and logged, never thrown into Jetty.</p>
  */
@@ -257,7 +258,31 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         return request;
     }
 
-    void requestEnded(TrackedConnection conn, Request request, int status, Throwable failure, boolean multiplexed)
+    /**
+     * An HTTP/2 stream no longer counts as active: the last of its response was handed to Jetty,
+     * or the stream ended without it (reset, failure). The connection is idle when none is left.
+     */
+    void streamEnded(TrackedConnection conn, RequestObserver stream, Throwable failure)
+    {
+        try
+        {
+            synchronized (conn)
+            {
+                if (stream.ended || conn.state().isTerminal())
+                    return;
+                stream.ended = true;
+                // A stream that failed (reset) leaves the session open; one failed by the session's end does not.
+                if (conn.activeStreams > 0 && --conn.activeStreams == 0 && (failure == null || conn.root().isOpen()))
+                    tracker.transition(conn, ConnState.IDLE);
+            }
+        }
+        catch (Throwable x)
+        {
+            tracker.internalError("streamEnded", x);
+        }
+    }
+
+    void requestEnded(TrackedConnection conn, RequestObserver stream, Request request, int status, Throwable failure, boolean multiplexed)
     {
         try
         {
@@ -272,9 +297,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                 // still open would race with a client that closes as soon as it has the response.
                 if (multiplexed)
                 {
-                    // A stream that failed (reset) leaves the session open; one failed by the session's end does not.
-                    if (conn.activeStreams > 0 && --conn.activeStreams == 0 && (failure == null || root.isOpen()))
-                        tracker.transition(conn, ConnState.IDLE);
+                    streamEnded(conn, stream, failure);
                     return;
                 }
                 // WebSocket, ConnectHandler and raw upgrades hand the socket over through this attribute.

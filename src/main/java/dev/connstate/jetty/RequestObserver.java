@@ -23,6 +23,8 @@ final class RequestObserver extends HttpStream.Wrapper
     private final boolean multiplexed;
     /** The committed response's status, 0 until then; read at the end of the stream, on the same or a later thread. */
     private volatile int status;
+    /** Whether this HTTP/2 stream no longer counts as active; guarded by {@code conn}. */
+    boolean ended;
 
     RequestObserver(HttpStream stream, JettyEvents events, TrackedConnection conn, Request request, boolean multiplexed)
     {
@@ -42,6 +44,11 @@ final class RequestObserver extends HttpStream.Wrapper
             if (!multiplexed && takesOver(status))
                 events.hijacked(conn);
         }
+        // An HTTP/2 stream ends for the client with the last of its response, which may come
+        // before Jetty completes the stream: the client may already have sent its next request,
+        // or closed. Ending it here, before the bytes go out, keeps the order the client sees.
+        if (last && multiplexed)
+            events.streamEnded(conn, this, null);
         super.send(metaData, response, last, content, callback);
     }
 
@@ -54,14 +61,14 @@ final class RequestObserver extends HttpStream.Wrapper
     @Override
     public void succeeded()
     {
-        events.requestEnded(conn, request, status, null, multiplexed);
+        events.requestEnded(conn, this, request, status, null, multiplexed);
         super.succeeded();
     }
 
     @Override
     public void failed(Throwable x)
     {
-        events.requestEnded(conn, request, status, x, multiplexed);
+        events.requestEnded(conn, this, request, status, x, multiplexed);
         super.failed(x);
     }
 }

@@ -34,7 +34,7 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     private volatile long requests;
     private volatile CloseReason reason;
     private volatile TlsInfo tls;
-    /** HTTP/2 streams between request begin and end; guarded by this. */
+    /** HTTP/2 streams between request begin and the last of their response (or their end); guarded by this. */
     int activeStreams;
     /** The HTTP/1 connection on the socket, null before HTTP starts and after an upgrade (h2c, WebSocket...); guarded by this. */
     Connection http1;

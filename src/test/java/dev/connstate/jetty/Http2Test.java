@@ -208,6 +208,35 @@ public class Http2Test
         return s.recorder.ids().iterator().next();
     }
 
+    /**
+     * A client that closes as soon as it has the response races Jetty's end of the stream: the
+     * session may see the close before the stream completes. The response was whole, so the
+     * connection was idle when it closed, every time.
+     */
+    @Test
+    public void h2cClientClosesRightAfterTheResponse() throws Exception
+    {
+        int connections = 40;
+        try (TrackedServer s = h2cServer(new TrackedServer.Hello()))
+        {
+            for (int i = 0; i < connections; i++)
+            {
+                HttpClient client = h2Client();
+                try
+                {
+                    assertEquals("hello", client.newRequest("http://127.0.0.1:" + s.port() + "/").timeout(15, TimeUnit.SECONDS).send().getContentAsString());
+                }
+                finally
+                {
+                    client.stop();
+                }
+            }
+            Map<Long, List<ConnState>> all = s.recorder.awaitAllEnded(connections);
+            assertEquals(connections, all.size());
+            all.forEach((id, sequence) -> assertEquals(seq("new", "active", "idle", "closed"), sequence, "connection " + id));
+        }
+    }
+
     @Test
     public void h2cPriorKnowledgeThreeOverlappingStreams() throws Exception
     {
