@@ -50,6 +50,9 @@ logs/
 ## The sinks that receive every transition, a comma-separated list:
 ##   log   - one log line per transition (SLF4J, see jetty.connstate.log.*)
 ##   jsonl - one JSON object per line and per transition (see jetty.connstate.jsonl.file)
+##   NAME  - a sink from a jar in lib/connstate/ (a dev.connstate.sink.ConnStateSinkProvider);
+##           its own settings are jetty.connstate.NAME.KEY (as system properties, or passed
+##           by its own module's XML)
 ## Blank is allowed only if jetty.connstate.listeners names a listener.
 #jetty.connstate.sinks=log
 
@@ -57,15 +60,29 @@ logs/
 #jetty.connstate.log.logger=connstate
 
 ## The line of the log sink. Placeholders: {id} {remote} {local} {state} {prev}
-## {protocol} {secure} {requests} {prevMs}; an unknown one stops the server.
+## {protocol} {secure} {requests} {prevMs} {ageMs} {reason} {tls} {cipher} {sni};
+## an unknown one stops the server. Control characters in values are escaped.
 #jetty.connstate.log.format=Client: {remote} - new state: {state} (id {id})
 
 ## The file of the jsonl sink, relative to jetty.base (parent directories are
-## created), or - for standard output. Lines are appended and flushed one by one.
+## created), or - for standard output. Lines are appended, and flushed whenever
+## the sink has written all it was given.
 #jetty.connstate.jsonl.file=logs/connstate.jsonl
 
 ## Class names of your own dev.connstate.ConnStateListener implementations,
 ## comma-separated. Each needs a public no-argument constructor, its jar in
 ## $JETTY_BASE/lib/connstate/, and runs queued on a thread of its own.
 #jetty.connstate.listeners=
+
+## How many events each sink and listener may have waiting; when its queue is
+## full, events are dropped and counted (JMX: QueuedListener dropped).
+#jetty.connstate.queue.capacity=8192
+
+## The path of the live connection table (JSON: counts per state, one row per
+## open connection), e.g. /connstate. Blank: no table.
+#jetty.connstate.status.path=
+
+## Who may read the table besides loopback clients: addresses, CIDR ranges
+## (10.0.0.0/8) or ranges (10.0.0.1-10.0.0.9), comma-separated. Others get 403.
+#jetty.connstate.status.allow=
 #end::documentation[]

@@ -28,7 +28,12 @@ public class RecordingListener implements ConnStateListener, Closeable
 
     public RecordingListener() throws IOException
     {
-        out = Files.newBufferedWriter(Path.of(FILE), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        this(Path.of(FILE));
+    }
+
+    public RecordingListener(Path file) throws IOException
+    {
+        out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 
     @Override

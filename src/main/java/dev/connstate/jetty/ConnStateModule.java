@@ -2,28 +2,31 @@ package dev.connstate.jetty;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Modifier;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 import dev.connstate.ConnStateListener;
-import dev.connstate.sink.JsonLinesSink;
+import dev.connstate.sink.BuiltInSinks;
+import dev.connstate.sink.ConnStateSinkProvider;
 import dev.connstate.sink.LogSink;
+import dev.connstate.sink.SinkSettings;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.annotation.ManagedAttribute;
 import org.eclipse.jetty.util.annotation.ManagedObject;
 import org.eclipse.jetty.util.annotation.Name;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +49,7 @@ public class ConnStateModule extends ContainerLifeCycle
 {
     private static final Logger LOG = LoggerFactory.getLogger(ConnStateModule.class);
 
-    /** Property: the sinks to enable, a comma-separated list of {@link #SINK_NAMES}. */
+    /** Property: the sinks to enable, a comma-separated list of sink names ({@code log}, {@code jsonl}, or a provider's). */
     public static final String SINKS = "jetty.connstate.sinks";
     /** Property: the SLF4J logger of the {@code log} sink. */
     public static final String LOG_LOGGER = "jetty.connstate.log.logger";
@@ -56,36 +59,59 @@ public class ConnStateModule extends ContainerLifeCycle
     public static final String JSONL_FILE = "jetty.connstate.jsonl.file";
     /** Property: class names of user listeners, comma-separated. */
     public static final String LISTENERS = "jetty.connstate.listeners";
+    /** Property: the path of the live connection table, blank for none. */
+    public static final String STATUS_PATH = "jetty.connstate.status.path";
+    /** Property: addresses and ranges besides loopback that may read the connection table. */
+    public static final String STATUS_ALLOW = "jetty.connstate.status.allow";
+    /** Property: the queue capacity of each sink and listener. */
+    public static final String QUEUE_CAPACITY = "jetty.connstate.queue.capacity";
+    /** The prefix of every property, and of a sink's own ones ({@code jetty.connstate.NAME.KEY}). */
+    public static final String PREFIX = "jetty.connstate.";
 
     /** Sink: one log line per transition. */
     public static final String SINK_LOG = "log";
     /** Sink: one JSON object per line and per transition. */
     public static final String SINK_JSONL = "jsonl";
-    /** The sinks this module knows. */
-    public static final List<String> SINK_NAMES = List.of(SINK_LOG, SINK_JSONL);
 
     /** Default of {@value #SINKS}. */
     public static final String DEFAULT_SINKS = SINK_LOG;
     /** Default of {@value #JSONL_FILE}, relative to {@code jetty.base}. */
-    public static final String DEFAULT_JSONL_FILE = "logs/connstate.jsonl";
+    public static final String DEFAULT_JSONL_FILE = BuiltInSinks.JsonLines.DEFAULT_FILE;
+
+    private static final Pattern SINK_NAME = Pattern.compile("[a-z0-9_-]+");
 
     private final ConnStateTracker tracker;
     private final List<ConnStateListener> added = new ArrayList<>();
+    private final Server server;
+    /** The sinks' own settings by {@code NAME.KEY}, e.g. {@code log.format}. */
+    private final Map<String, String> sinkProperties = new LinkedHashMap<>();
     private String sinks = DEFAULT_SINKS;
-    private String logLogger = LogSink.DEFAULT_LOGGER;
-    private String logFormat = LogSink.DEFAULT_FORMAT;
-    private String jsonlFile = DEFAULT_JSONL_FILE;
     private String listeners = "";
     private String baseDirectory;
     private int queueCapacity = ConnStateTracker.DEFAULT_QUEUE_CAPACITY;
+    private String statusPath = "";
+    private String statusAllow = "";
+    private ConnStateStatusHandler statusHandler;
 
     /**
      * @param server the server whose connectors to track; add this module to it as a bean
      */
     public ConnStateModule(@Name("server") Server server)
     {
+        this.server = server;
         this.tracker = new ConnStateTracker(server);
         addBean(tracker, true);
+        // The connection table wraps the server's handler. Jetty XML may set the handler
+        // after this module's XML ran, so the wrapper goes in when the server starts: after
+        // all XML, before any handler starts.
+        server.addEventListener(new LifeCycle.Listener()
+        {
+            @Override
+            public void lifeCycleStarting(LifeCycle event)
+            {
+                installStatusHandler();
+            }
+        });
     }
 
     /**
@@ -115,7 +141,7 @@ public class ConnStateModule extends ContainerLifeCycle
     @ManagedAttribute("The logger of the log sink (jetty.connstate.log.logger)")
     public String getLogLogger()
     {
-        return logLogger;
+        return sinkProperties.getOrDefault("log.logger", LogSink.DEFAULT_LOGGER);
     }
 
     /**
@@ -123,13 +149,13 @@ public class ConnStateModule extends ContainerLifeCycle
      */
     public void setLogLogger(String logLogger)
     {
-        this.logLogger = logLogger;
+        setSinkProperty("log.logger", logLogger);
     }
 
     @ManagedAttribute("The line template of the log sink (jetty.connstate.log.format)")
     public String getLogFormat()
     {
-        return logFormat;
+        return sinkProperties.getOrDefault("log.format", LogSink.DEFAULT_FORMAT);
     }
 
     /**
@@ -137,13 +163,13 @@ public class ConnStateModule extends ContainerLifeCycle
      */
     public void setLogFormat(String logFormat)
     {
-        this.logFormat = logFormat;
+        setSinkProperty("log.format", logFormat);
     }
 
     @ManagedAttribute("The file of the jsonl sink, - for standard output (jetty.connstate.jsonl.file)")
     public String getJsonlFile()
     {
-        return jsonlFile;
+        return sinkProperties.getOrDefault("jsonl.file", DEFAULT_JSONL_FILE);
     }
 
     /**
@@ -153,7 +179,54 @@ public class ConnStateModule extends ContainerLifeCycle
      */
     public void setJsonlFile(String jsonlFile)
     {
-        this.jsonlFile = jsonlFile;
+        setSinkProperty("jsonl.file", jsonlFile);
+    }
+
+    /**
+     * Sets a sink's own property, {@code jetty.connstate.NAME.KEY}: the XML of a module that
+     * brings a sink of its own passes its properties this way. A property not set here is
+     * looked up among the Java system properties.
+     *
+     * @param key {@code NAME.KEY}, e.g. {@code log.format}
+     * @param value the value; {@code null} unsets it
+     */
+    public void setSinkProperty(@Name("key") String key, @Name("value") String value)
+    {
+        if (value == null)
+            sinkProperties.remove(key);
+        else
+            sinkProperties.put(key, value);
+    }
+
+    @ManagedAttribute("The path of the live connection table, blank for none (jetty.connstate.status.path)")
+    public String getStatusPath()
+    {
+        return statusPath;
+    }
+
+    /**
+     * @param statusPath the exact path that serves the live connection table as JSON, e.g.
+     * {@code /connstate}; blank (the default) for none. It is taken when the server starts.
+     */
+    public void setStatusPath(String statusPath)
+    {
+        this.statusPath = statusPath == null ? "" : statusPath.trim();
+    }
+
+    @ManagedAttribute("Addresses besides loopback allowed to read the connection table (jetty.connstate.status.allow)")
+    public String getStatusAllow()
+    {
+        return statusAllow;
+    }
+
+    /**
+     * @param statusAllow addresses, CIDR ranges ({@code 10.0.0.0/8}) or address ranges
+     * ({@code 10.0.0.1-10.0.0.9}), comma-separated, that may read the connection table besides
+     * loopback clients
+     */
+    public void setStatusAllow(String statusAllow)
+    {
+        this.statusAllow = statusAllow == null ? "" : statusAllow.trim();
     }
 
     @ManagedAttribute("Class names of the user listeners (jetty.connstate.listeners)")
@@ -256,7 +329,7 @@ public class ConnStateModule extends ContainerLifeCycle
     }
 
     /**
-     * Checks every setting and makes the sinks and listeners they name, in order.
+     * Checks every setting and makes the sinks and listeners they name.
      *
      * @return the listeners to add, by name (a sink's name, a listener's simple class name)
      * @throws ConnStateConfigurationException naming the first setting that cannot work; nothing
@@ -264,24 +337,29 @@ public class ConnStateModule extends ContainerLifeCycle
      */
     Map<String, ConnStateListener> resolve()
     {
-        Map<String, ConnStateListener> result = new java.util.LinkedHashMap<>();
+        Map<String, ConnStateListener> result = new LinkedHashMap<>();
         try
         {
             if (queueCapacity < 1)
-                throw new ConnStateConfigurationException("queueCapacity", String.valueOf(queueCapacity), "must be at least 1");
+                throw new ConnStateConfigurationException(QUEUE_CAPACITY, String.valueOf(queueCapacity), "must be at least 1");
+            Map<String, ConnStateSinkProvider> providers = providers();
+            String known = String.join(", ", providers.keySet());
             Set<String> sinkNames = names(SINKS, sinks);
             for (String sink : sinkNames)
             {
-                if (!SINK_NAMES.contains(sink))
-                    throw new ConnStateConfigurationException(SINKS, sinks, "unknown sink '" + sink + "' (known: " + String.join(", ", SINK_NAMES) + ")");
+                if (!providers.containsKey(sink))
+                    throw new ConnStateConfigurationException(SINKS, sinks, "unknown sink '" + sink + "' (known: " + known + ")");
             }
             List<String> classNames = List.copyOf(names(LISTENERS, listeners));
             if (sinkNames.isEmpty() && classNames.isEmpty())
                 throw new ConnStateConfigurationException(SINKS, sinks == null ? "" : sinks,
-                    "no sink and no listener (" + LISTENERS + "), nothing would be reported (known sinks: " + String.join(", ", SINK_NAMES) + ")");
-            // Cheap checks first, the file last: a bad format must not leave a file behind.
-            if (sinkNames.contains(SINK_LOG))
-                result.put(SINK_LOG, logSink());
+                    "no sink and no listener (" + LISTENERS + "), nothing would be reported (known sinks: " + known + ")");
+            // The jsonl file last: a bad setting elsewhere must not leave a file behind.
+            for (String sink : sinkNames)
+            {
+                if (!sink.equals(SINK_JSONL))
+                    result.put(sink, providers.get(sink).newSink(new Settings(sink)));
+            }
             for (String className : classNames)
             {
                 ConnStateListener listener = listener(className);
@@ -292,7 +370,7 @@ public class ConnStateModule extends ContainerLifeCycle
                 result.put(unique, listener);
             }
             if (sinkNames.contains(SINK_JSONL))
-                result.put(SINK_JSONL, jsonlSink());
+                result.put(SINK_JSONL, providers.get(SINK_JSONL).newSink(new Settings(SINK_JSONL)));
             return result;
         }
         catch (RuntimeException | Error x)
@@ -300,6 +378,87 @@ public class ConnStateModule extends ContainerLifeCycle
             for (ConnStateListener made : result.values())
                 closeQuietly(made);
             throw x;
+        }
+    }
+
+    /**
+     * The sink providers on the module's class path ({@code lib/connstate/}), the built-in
+     * ones among them, by name.
+     */
+    private static Map<String, ConnStateSinkProvider> providers()
+    {
+        Map<String, ConnStateSinkProvider> providers = new LinkedHashMap<>();
+        try
+        {
+            for (ConnStateSinkProvider provider : ServiceLoader.load(ConnStateSinkProvider.class, ConnStateModule.class.getClassLoader()))
+            {
+                String name = provider.name();
+                if (name == null || !SINK_NAME.matcher(name).matches())
+                    throw new ConnStateConfigurationException(SINKS, String.valueOf(name),
+                        "sink provider " + provider.getClass().getName() + " has an invalid name (lower-case letters, digits, - and _)");
+                ConnStateSinkProvider other = providers.putIfAbsent(name, provider);
+                if (other != null && other.getClass() != provider.getClass())
+                    throw new ConnStateConfigurationException(SINKS, name,
+                        "two sink providers have this name: " + other.getClass().getName() + " and " + provider.getClass().getName());
+            }
+        }
+        catch (ServiceConfigurationError x)
+        {
+            throw new ConnStateConfigurationException(SINKS, "", "a sink provider in lib/connstate/ cannot be loaded: " + x.getMessage());
+        }
+        // A stable order for messages: the built-in sinks, then the others by name.
+        Map<String, ConnStateSinkProvider> ordered = new LinkedHashMap<>();
+        for (String builtIn : List.of(SINK_LOG, SINK_JSONL))
+        {
+            if (providers.containsKey(builtIn))
+                ordered.put(builtIn, providers.remove(builtIn));
+        }
+        providers.keySet().stream().sorted().forEach(name -> ordered.put(name, providers.get(name)));
+        return ordered;
+    }
+
+    /** A sink's own properties: set on this module, else Java system properties. */
+    private final class Settings implements SinkSettings
+    {
+        private final String sink;
+
+        private Settings(String sink)
+        {
+            this.sink = sink;
+        }
+
+        @Override
+        public String sinkName()
+        {
+            return sink;
+        }
+
+        private String raw(String key)
+        {
+            String value = sinkProperties.get(sink + "." + key);
+            return value != null ? value : System.getProperty(PREFIX + sink + "." + key);
+        }
+
+        @Override
+        public String get(String key, String defaultValue)
+        {
+            String value = raw(key);
+            return value == null ? defaultValue : value.trim();
+        }
+
+        @Override
+        public Path resolve(String file)
+        {
+            Path path = Path.of(file);
+            if (!path.isAbsolute() && baseDirectory != null && !baseDirectory.isBlank())
+                path = Path.of(baseDirectory).resolve(path);
+            return path;
+        }
+
+        @Override
+        public RuntimeException invalid(String key, String problem)
+        {
+            return new ConnStateConfigurationException(PREFIX + sink + "." + key, String.valueOf(raw(key) == null ? "" : raw(key)), problem);
         }
     }
 
@@ -320,66 +479,41 @@ public class ConnStateModule extends ContainerLifeCycle
         return names;
     }
 
-    private LogSink logSink()
+    /** Wraps the server's handler with the connection table, if a path is set; once. */
+    private void installStatusHandler()
     {
-        if (logLogger == null || logLogger.isBlank())
-            throw new ConnStateConfigurationException(LOG_LOGGER, String.valueOf(logLogger), "the logger name must not be empty");
+        if (statusPath.isEmpty() || (statusHandler != null && server.getDescendant(ConnStateStatusHandler.class) == statusHandler))
+            return;
+        ConnStateStatusHandler handler;
         try
         {
-            return new LogSink(logLogger.trim(), logFormat);
+            if (!statusPath.startsWith("/"))
+                throw new ConnStateConfigurationException(STATUS_PATH, statusPath, "must start with '/', e.g. /connstate");
+            try
+            {
+                handler = new ConnStateStatusHandler(tracker, statusPath, statusAllow);
+            }
+            catch (IllegalArgumentException x)
+            {
+                throw new ConnStateConfigurationException(STATUS_ALLOW, statusAllow, x.getMessage() + " (allowed: addresses, CIDR ranges such as 10.0.0.0/8, ranges such as 10.0.0.1-10.0.0.9)");
+            }
         }
-        catch (IllegalArgumentException x)
+        catch (ConnStateConfigurationException x)
         {
-            throw new ConnStateConfigurationException(LOG_FORMAT, String.valueOf(logFormat), x.getMessage());
+            LOG.error("Not starting: {}", x.getMessage());
+            throw x;
         }
+        server.insertHandler(handler);
+        statusHandler = handler;
+        LOG.info("Serving the connection table at {} to loopback{}", statusPath, statusAllow.isEmpty() ? "" : " and " + statusAllow);
     }
 
-    private JsonLinesSink jsonlSink()
+    private String describe(Map<String, ConnStateListener> listeners)
     {
-        String value = jsonlFile == null ? "" : jsonlFile.trim();
-        if (value.isEmpty())
-            throw new ConnStateConfigurationException(JSONL_FILE, value, "a file name is required (or - for standard output)");
-        if (JsonLinesSink.STDOUT.equals(value))
-            return new JsonLinesSink(JsonLinesSink.STDOUT);
-        Path file;
-        try
-        {
-            file = Path.of(value);
-            if (!file.isAbsolute() && baseDirectory != null && !baseDirectory.isBlank())
-                file = Path.of(baseDirectory).resolve(file);
-            file = file.toAbsolutePath().normalize();
-        }
-        catch (InvalidPathException x)
-        {
-            throw new ConnStateConfigurationException(JSONL_FILE, value, "not a valid path: " + x.getMessage());
-        }
-        try
-        {
-            Path parent = file.getParent();
-            if (parent != null && !Files.isDirectory(parent))
-                Files.createDirectories(parent);
-            return new JsonLinesSink(file);
-        }
-        catch (FileAlreadyExistsException x)
-        {
-            // Files.createDirectories() met a file where a directory must be.
-            throw new ConnStateConfigurationException(JSONL_FILE, value, "cannot append to " + file + ": " + x.getFile() + " is not a directory");
-        }
-        catch (IOException | UncheckedIOException x)
-        {
-            Throwable reason = x instanceof UncheckedIOException u && u.getCause() != null ? u.getCause() : x;
-            throw new ConnStateConfigurationException(JSONL_FILE, value, "cannot append to " + file + ": " + describe(reason));
-        }
-    }
-
-    private static String describe(Map<String, ConnStateListener> listeners)
-    {
+        Set<String> sinkNames = names(SINKS, sinks);
         List<String> names = new ArrayList<>();
-        for (ConnStateListener listener : listeners.values())
-        {
-            boolean sink = listener instanceof LogSink || listener instanceof JsonLinesSink;
-            names.add(sink ? listener.toString() : listener.getClass().getName());
-        }
+        // Sinks say what they write to; user listeners are named by their class.
+        listeners.forEach((name, listener) -> names.add(sinkNames.contains(name) ? listener.toString() : listener.getClass().getName()));
         return String.join(", ", names);
     }
 

@@ -68,7 +68,7 @@ public class ConnStateModuleTest
     @Test
     public void oneLineErrors()
     {
-        assertEquals("jetty.connstate.sinks=log,foo: unknown sink 'foo' (known: log, jsonl)",
+        assertEquals("jetty.connstate.sinks=log,foo: unknown sink 'foo' (known: log, jsonl, memory)",
             assertThrows(ConnStateConfigurationException.class, () -> module("log,foo").resolve()).getMessage());
         assertEquals("jetty.connstate.sinks=log,log: 'log' is listed twice",
             assertThrows(ConnStateConfigurationException.class, () -> module("log,log").resolve()).getMessage());
@@ -131,6 +131,110 @@ public class ConnStateModuleTest
         finally
         {
             server.stop();
+        }
+    }
+
+    @Test
+    public void sinksFromProvidersWithTheirOwnProperties()
+    {
+        ConnStateModule module = module("log,memory");
+        module.setSinkProperty("memory.tag", "blue");
+        var resolved = module.resolve();
+        assertEquals(List.of("log", "memory"), List.copyOf(resolved.keySet()));
+        assertEquals("memory[blue]", resolved.get("memory").toString());
+
+        ConnStateModule unknown = module("log,nope");
+        ConnStateConfigurationException x = assertThrows(ConnStateConfigurationException.class, unknown::resolve);
+        assertEquals("jetty.connstate.sinks=log,nope: unknown sink 'nope' (known: log, jsonl, memory)", x.getMessage());
+
+        ConnStateModule bad = module("memory");
+        bad.setSinkProperty("memory.tag", "");
+        x = assertThrows(ConnStateConfigurationException.class, bad::resolve);
+        assertEquals("jetty.connstate.memory.tag=: must not be blank", x.getMessage());
+    }
+
+    @Test
+    public void statusTableOnTheServersPath() throws Exception
+    {
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server, 1, 1);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        ConnStateModule module = module(server, "log");
+        module.setStatusPath("/connstate");
+        server.addBean(module);
+        // Set after the module, as a later XML file would: the table must still be served.
+        server.setHandler(new TrackedServer.Hello());
+        try
+        {
+            for (int round = 1; round <= 2; round++)
+            {
+                server.start();
+                assertTrue(get(connector, "/connstate").contains("\"counts\":{\"new\":0,\"active\":1,\"idle\":0}"));
+                assertTrue(get(connector, "/other").endsWith("hello"));
+                server.stop();
+            }
+        }
+        finally
+        {
+            server.stop();
+        }
+    }
+
+    @Test
+    public void badStatusSettingsStopTheStart()
+    {
+        Server server = new Server();
+        ConnStateModule module = module(server, "log");
+        module.setStatusPath("/connstate");
+        module.setStatusAllow("10.0.0.0/8,example.com");
+        server.addBean(module);
+        ConnStateConfigurationException x = assertThrows(ConnStateConfigurationException.class, server::start);
+        assertTrue(x.getMessage().startsWith("jetty.connstate.status.allow=10.0.0.0/8,example.com: Not an IP address, CIDR range or address range: 'example.com'"), x.getMessage());
+        module.setStatusAllow("");
+        module.setStatusPath("connstate");
+        x = assertThrows(ConnStateConfigurationException.class, server::start);
+        assertEquals("jetty.connstate.status.path=connstate: must start with '/', e.g. /connstate", x.getMessage());
+    }
+
+    private static String get(ServerConnector connector, String path) throws IOException
+    {
+        try (Socket socket = new Socket("127.0.0.1", connector.getLocalPort()))
+        {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** A sink from a provider on the class path: src/test/resources/META-INF/services. */
+    public static class MemorySinkProvider implements dev.connstate.sink.ConnStateSinkProvider
+    {
+        @Override
+        public String name()
+        {
+            return "memory";
+        }
+
+        @Override
+        public dev.connstate.ConnStateListener newSink(dev.connstate.sink.SinkSettings settings)
+        {
+            String tag = settings.get("tag", "plain");
+            if (tag.isEmpty())
+                throw settings.invalid("tag", "must not be blank");
+            return new dev.connstate.ConnStateListener()
+            {
+                @Override
+                public void onStateChange(dev.connstate.ConnInfo conn, dev.connstate.ConnState state)
+                {
+                }
+
+                @Override
+                public String toString()
+                {
+                    return "memory[" + tag + "]";
+                }
+            };
         }
     }
 
