@@ -123,8 +123,9 @@ public class ConnStateStatusHandler extends Handler.Wrapper
         }
         rows.sort(Comparator.comparingLong(ConnInfo::id));
         StringBuilder json = new StringBuilder(256 + rows.size() * 200);
-        json.append("{\"time\":");
-        Json.string(json, Instant.ofEpochMilli(now).toString());
+        json.append("{\"time\":\"");
+        Json.time(json, Instant.ofEpochMilli(now));
+        json.append('"');
         json.append(",\"counts\":{");
         json.append("\"new\":").append(tracker.getConnections(ConnState.NEW));
         json.append(",\"active\":").append(tracker.getConnections(ConnState.ACTIVE));

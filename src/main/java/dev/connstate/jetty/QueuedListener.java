@@ -1,7 +1,10 @@
 package dev.connstate.jetty;
 
 import java.io.Closeable;
+import java.io.Flushable;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -23,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #onStateChange(ConnInfo, ConnState)} never blocks: it copies the transition into a
  * {@link ConnStateEvent} and offers it; when the queue is full the event is dropped and
  * counted. One thread delivers, so the events of a connection arrive in order. A listener that
- * throws is counted and logged (at most once every 10 seconds) and gets the next event.
+ * throws is counted and logged (at most once every 10 seconds) and gets the next event. A
+ * listener that is {@link Flushable} is flushed each time the queue is empty, so it may buffer
+ * its output between flushes.
  * Stopping delivers what is queued within the drain timeout, counts the rest as dropped, then
  * closes the listener if it is {@link Closeable}.</p>
  */
@@ -31,6 +36,8 @@ import org.slf4j.LoggerFactory;
 public class QueuedListener extends AbstractLifeCycle implements ConnStateListener
 {
     private static final Logger LOG = LoggerFactory.getLogger(QueuedListener.class);
+    /** Events taken from the queue at once. */
+    private static final int BATCH = 256;
 
     private final String name;
     private final ConnStateListener listener;
@@ -79,33 +86,58 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
 
     private void deliver()
     {
+        List<ConnStateEvent> batch = new ArrayList<>(BATCH);
         while (true)
         {
-            ConnStateEvent event;
+            ConnStateEvent first;
             try
             {
-                event = queue.poll(100, TimeUnit.MILLISECONDS);
+                first = queue.poll(100, TimeUnit.MILLISECONDS);
             }
             catch (InterruptedException x)
             {
                 return;
             }
-            if (event == null)
+            if (first == null)
             {
                 if (stopping)
                     return;
                 continue;
             }
-            try
+            // Take what else is waiting under one lock, rather than one lock and wake-up per event.
+            batch.add(first);
+            queue.drainTo(batch, BATCH - 1);
+            for (ConnStateEvent event : batch)
+                deliver(event);
+            batch.clear();
+            // A sink that buffers (jsonl) writes its buffer out whenever it has caught up: at
+            // most one write per batch under load, every line out as soon as the queue is empty.
+            if (listener instanceof Flushable flushable && queue.isEmpty())
             {
-                listener.onStateChange(event, event.state());
-                delivered.increment();
+                try
+                {
+                    flushable.flush();
+                }
+                catch (Throwable x)
+                {
+                    errors.increment();
+                    errorLog.warn("Listener failed to flush:", name, x);
+                }
             }
-            catch (Throwable x)
-            {
-                errors.increment();
-                errorLog.warn("Listener failed:", name, x);
-            }
+        }
+    }
+
+    private void deliver(ConnStateEvent event)
+    {
+        try
+        {
+            listener.onStateChange(event, event.state());
+            delivered.increment();
+        }
+        catch (Throwable x)
+        {
+            errors.increment();
+            errorLog.warn("Listener failed:", name, x);
         }
     }
 

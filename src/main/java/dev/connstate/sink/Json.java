@@ -1,5 +1,6 @@
 package dev.connstate.sink;
 
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
@@ -12,9 +13,16 @@ import dev.connstate.ConnStateEvent;
  */
 public final class Json
 {
-    /** ISO-8601 UTC with microseconds, as in the contract's example. */
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
+    /** ISO-8601 UTC up to the second; the microseconds are appended by hand. */
+    private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.").withZone(ZoneOffset.UTC);
     private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    /** The formatted second of the last record: events come many per second, formatting is costly. */
+    private record Second(long epochSecond, String text)
+    {
+    }
+
+    private static volatile Second lastSecond = new Second(Long.MIN_VALUE, "");
 
     private Json()
     {
@@ -28,8 +36,9 @@ public final class Json
     {
         ConnStateEvent e = ConnStateEvent.of(conn);
         StringBuilder json = new StringBuilder(256);
-        json.append("{\"time\":");
-        string(json, TIME.format(e.time()));
+        json.append("{\"time\":\"");
+        time(json, e.time());
+        json.append('"');
         json.append(",\"id\":").append(e.id());
         json.append(",\"remote\":");
         string(json, e.remoteAddress());
@@ -65,6 +74,28 @@ public final class Json
         }
         json.append('}');
         return json.toString();
+    }
+
+    /**
+     * Appends {@code time} as ISO-8601 UTC with microseconds, as in the contract's example:
+     * {@code 2026-11-24T10:15:30.123456Z}.
+     *
+     * @param out where to append
+     * @param time the instant
+     */
+    public static void time(StringBuilder out, Instant time)
+    {
+        Second second = lastSecond;
+        if (second.epochSecond() != time.getEpochSecond())
+        {
+            second = new Second(time.getEpochSecond(), SECONDS.format(time));
+            lastSecond = second;
+        }
+        out.append(second.text());
+        int micros = time.getNano() / 1000;
+        for (int divisor = 100_000; divisor > 0; divisor /= 10)
+            out.append((char)('0' + micros / divisor % 10));
+        out.append('Z');
     }
 
     /**

@@ -19,10 +19,13 @@ import dev.connstate.ConnStateListener;
 
 /**
  * Appends the contract's JSON record, one line per transition, to a file or to standard
- * output, and flushes after every line (so {@code tail -f} and a crash lose nothing written).
+ * output.
  *
- * <p>It does I/O: register it as a queued listener, never inline. Not thread-safe: one queue
- * thread calls it.</p>
+ * <p>It does I/O: register it as a queued listener, never inline. Its queue flushes it
+ * whenever it has written all the events there were (see {@link #flush()}): under load that is
+ * one write for many lines, and when the server is quiet every line is out within
+ * milliseconds. Made with {@code autoFlush}, it flushes every line itself instead. Not
+ * thread-safe: one queue thread calls it.</p>
  */
 public final class JsonLinesSink implements ConnStateListener, Flushable, Closeable
 {
@@ -32,6 +35,7 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
     private final String target;
     private final Writer writer;
     private final boolean closeWriter;
+    private final boolean autoFlush;
 
     /**
      * @param file the file to append to (its directory must exist), or {@value #STDOUT} for standard output
@@ -48,6 +52,17 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
      */
     public JsonLinesSink(Path file)
     {
+        this(file, false);
+    }
+
+    /**
+     * @param file the file to append to, or {@code null} for standard output
+     * @param autoFlush whether to flush after every line (when it is not fed by a queue)
+     * @throws UncheckedIOException if the file cannot be opened for appending
+     */
+    public JsonLinesSink(Path file, boolean autoFlush)
+    {
+        this.autoFlush = autoFlush;
         if (file == null)
         {
             this.target = STDOUT;
@@ -80,6 +95,7 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
      */
     public JsonLinesSink(Writer writer, boolean close)
     {
+        this.autoFlush = true;
         this.target = writer.toString();
         this.writer = writer;
         this.closeWriter = close;
@@ -92,7 +108,8 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
         {
             writer.write(Json.record(conn));
             writer.write('\n');
-            writer.flush();
+            if (autoFlush)
+                writer.flush();
         }
         catch (IOException x)
         {

@@ -41,6 +41,20 @@ public class SinksTest
     }
 
     @Test
+    public void jsonTimeAcrossSecondsAndMicros()
+    {
+        for (String t : new String[]{"2026-11-24T10:15:30.000001Z", "2026-11-24T10:15:30.999999Z", "2026-11-24T10:15:31.100000Z", "1999-12-31T23:59:59.123456Z", "2026-11-24T10:15:30.123456Z"})
+        {
+            StringBuilder out = new StringBuilder();
+            Json.time(out, Instant.parse(t));
+            assertEquals(t, out.toString());
+        }
+        StringBuilder out = new StringBuilder();
+        Json.time(out, Instant.parse("2026-11-24T10:15:30.123456789Z"));
+        assertEquals("2026-11-24T10:15:30.123456Z", out.toString());
+    }
+
+    @Test
     public void jsonEscapesAnything()
     {
         StringBuilder json = new StringBuilder();
