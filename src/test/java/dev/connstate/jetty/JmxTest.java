@@ -47,6 +47,10 @@ public class JmxTest
                 assertTrue((Long)mbeans.getAttribute(tracker, "oldestNewMillis") >= 0);
                 String dump = (String)mbeans.invoke(tracker, "dumpConnections", null, null);
                 assertEquals(2, dump.lines().count(), dump);
+                // Jetty's server dump shows the table under the tracker.
+                String serverDump = s.server.dump();
+                assertTrue(serverDump.contains("connections size=2"), serverDump);
+                assertTrue(serverDump.contains("127.0.0.1:" + idle.getLocalPort() + "->"), serverDump);
 
                 // Go's Shutdown closes idle connections first: only the idle one goes.
                 assertEquals(1, mbeans.invoke(tracker, "closeIdleConnections", null, null));
