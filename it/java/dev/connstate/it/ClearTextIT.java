@@ -61,15 +61,7 @@ public class ClearTextIT
     @Test
     public void oneGetLikeCurl() throws Exception
     {
-        HttpClient client = Clients.http1(false);
-        try
-        {
-            Clients.get(client, uri, false);
-        }
-        finally
-        {
-            client.stop();
-        }
+        Clients.getThenStop(Clients.http1(false), uri, 1, false);
         List<Event> conn = jsonl.nextOne();
         assertSequence(conn, jetty.httpPort(), false, "new", "active", "idle", "closed");
         assertProtocol(conn, "http/1.1");
@@ -78,16 +70,7 @@ public class ClearTextIT
     @Test
     public void threeGetsOnOneKeepAliveConnection() throws Exception
     {
-        HttpClient client = Clients.http1(false);
-        try
-        {
-            for (int i = 0; i < 3; i++)
-                Clients.get(client, uri, false);
-        }
-        finally
-        {
-            client.stop();
-        }
+        Clients.getThenStop(Clients.http1(false), uri, 3, false);
         List<Event> conn = jsonl.nextOne();
         assertSequence(conn, jetty.httpPort(), false, "new", "active", "idle", "active", "idle", "active", "idle", "closed");
         assertProtocol(conn, "http/1.1");
@@ -111,15 +94,7 @@ public class ClearTextIT
     @Test
     public void h2cPriorKnowledge() throws Exception
     {
-        HttpClient client = Clients.http2(false);
-        try
-        {
-            Clients.get(client, uri, false);
-        }
-        finally
-        {
-            client.stop();
-        }
+        Clients.getThenStop(Clients.http2(false), uri, 1, false);
         List<Event> conn = jsonl.nextOne();
         assertSequence(conn, jetty.httpPort(), false, "new", "active", "idle", "closed");
         assertProtocol(conn, "h2c");

@@ -78,6 +78,23 @@ public final class Clients
         return response;
     }
 
+    /**
+     * GETs {@code uri} {@code times} times on {@code client}, one connection, then stops the
+     * client, which closes it.
+     */
+    public static void getThenStop(HttpClient client, String uri, int times, boolean close) throws Exception
+    {
+        try
+        {
+            for (int i = 0; i < times; i++)
+                get(client, uri, close);
+        }
+        finally
+        {
+            client.stop();
+        }
+    }
+
     /** A raw socket to 127.0.0.1:port with a read timeout. */
     public static Socket socket(int port) throws IOException
     {

@@ -6,7 +6,6 @@ import java.util.List;
 import dev.connstate.it.Distribution.Base;
 import dev.connstate.it.Distribution.Jetty;
 import dev.connstate.it.JsonLines.Event;
-import org.eclipse.jetty.client.HttpClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,16 +65,7 @@ public class TlsIT
     @Test
     public void twoGetsOverTls() throws Exception
     {
-        HttpClient client = Clients.http1(true);
-        try
-        {
-            Clients.get(client, https(), false);
-            Clients.get(client, https(), false);
-        }
-        finally
-        {
-            client.stop();
-        }
+        Clients.getThenStop(Clients.http1(true), https(), 2, false);
         List<Event> conn = jsonl.nextOne();
         assertSequence(conn, jetty.sslPort(), true, "new", "active", "idle", "active", "idle", "closed");
         assertProtocol(conn, "http/1.1");
@@ -84,15 +74,7 @@ public class TlsIT
     @Test
     public void h2WithAlpn() throws Exception
     {
-        HttpClient client = Clients.http2(true);
-        try
-        {
-            Clients.get(client, https(), false);
-        }
-        finally
-        {
-            client.stop();
-        }
+        Clients.getThenStop(Clients.http2(true), https(), 1, false);
         List<Event> conn = jsonl.nextOne();
         assertSequence(conn, jetty.sslPort(), true, "new", "active", "idle", "closed");
         assertProtocol(conn, "h2");
@@ -115,15 +97,7 @@ public class TlsIT
     @Test
     public void theClearTextConnectorOfTheSameServer() throws Exception
     {
-        HttpClient client = Clients.http2(false);
-        try
-        {
-            Clients.get(client, "http://127.0.0.1:" + jetty.httpPort() + "/", false);
-        }
-        finally
-        {
-            client.stop();
-        }
+        Clients.getThenStop(Clients.http2(false), "http://127.0.0.1:" + jetty.httpPort() + "/", 1, false);
         List<Event> conn = jsonl.nextOne();
         assertSequence(conn, jetty.httpPort(), false, "new", "active", "idle", "closed");
         assertProtocol(conn, "h2c");
