@@ -73,9 +73,21 @@ public final class Tls
     /** A raw TLS socket to 127.0.0.1, handshake done, trusting the test certificate. */
     public static SSLSocket connect(int port) throws Exception
     {
+        return connect(port, null);
+    }
+
+    /** A raw TLS socket to 127.0.0.1, handshake done, trusting the test certificate, sending {@code sniHost} if not null. */
+    public static SSLSocket connect(int port, String sniHost) throws Exception
+    {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, new TrustManager[]{new TrustAll()}, new SecureRandom());
         SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket("127.0.0.1", port);
+        if (sniHost != null)
+        {
+            javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
+            parameters.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName(sniHost)));
+            socket.setSSLParameters(parameters);
+        }
         socket.setSoTimeout(10_000);
         socket.startHandshake();
         return socket;

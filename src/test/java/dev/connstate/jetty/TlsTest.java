@@ -10,6 +10,7 @@ import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 
 import dev.connstate.ConnState;
+import dev.connstate.CloseReason;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.Raw;
 import dev.connstate.Tls;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
 
 import static dev.connstate.Recorder.seq;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,6 +63,32 @@ public class TlsTest
             assertTrue(events.stream().allMatch(ConnStateEvent::secure), events.toString());
             assertEquals("http/1.1", events.get(1).protocol());
             assertEquals(1, s.recorder.connectionCount());
+            // new comes at the accept, before the handshake; every later event has its details.
+            assertNull(events.get(0).tls());
+            for (ConnStateEvent event : events.subList(1, events.size()))
+            {
+                assertTrue(event.tls().protocol().startsWith("TLSv1."), event.toString());
+                assertTrue(event.tls().cipherSuite().startsWith("TLS_"), event.toString());
+            }
+            assertEquals(CloseReason.REMOTE_CLOSE, events.get(events.size() - 1).reason());
+        }
+    }
+
+    @Test
+    public void sniHostIsReported() throws Exception
+    {
+        try (TrackedServer s = tlsServer())
+        {
+            int clientPort;
+            try (SSLSocket socket = Tls.connect(s.port(), "app.example"))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+            }
+            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
+            assertEquals("app.example", events.get(1).tls().sniHost());
         }
     }
 
@@ -118,7 +146,10 @@ public class TlsTest
                 Raw.readToEnd(socket);
             }
             assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
-            assertEquals(true, s.recorder.events(s.recorder.idOfClientPort(clientPort)).get(1).secure());
+            ConnStateEvent closed = s.recorder.events(s.recorder.idOfClientPort(clientPort)).get(1);
+            assertEquals(true, closed.secure());
+            assertEquals(CloseReason.TLS_HANDSHAKE_FAILED, closed.reason());
+            assertNull(closed.tls());
         }
     }
 
@@ -136,6 +167,7 @@ public class TlsTest
                 assertThrows(SSLException.class, socket::startHandshake);
             }
             assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
+            assertEquals(CloseReason.TLS_HANDSHAKE_FAILED, s.recorder.events(s.recorder.idOfClientPort(clientPort)).get(1).reason());
         }
     }
 
