@@ -33,9 +33,10 @@ public final class TransitionAlloc
         List<String> lines = new ArrayList<>();
 
         // Keep-alive: active, idle, active, idle, ... on one connection.
-        TrackedConnection conn = tracker.register(endPoint);
+        TrackedConnection conn = tracker.newConnection(endPoint);
         synchronized (conn)
         {
+            tracker.register(conn);
             tracker.announceNew(conn);
         }
         int n = 2_000_000;
@@ -79,9 +80,10 @@ public final class TransitionAlloc
         long before = threads.getCurrentThreadAllocatedBytes();
         for (int i = 0; i < m; i++)
         {
-            TrackedConnection c = tracker.register(endPoint);
+            TrackedConnection c = tracker.newConnection(endPoint);
             synchronized (c)
             {
+                tracker.register(c);
                 tracker.announceNew(c);
                 tracker.transition(c, ConnState.ACTIVE);
                 tracker.transition(c, ConnState.CLOSED);

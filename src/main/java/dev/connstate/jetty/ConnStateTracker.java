@@ -341,11 +341,15 @@ public class ConnStateTracker extends ContainerLifeCycle
         return connections.get(root);
     }
 
-    TrackedConnection register(EndPoint root)
+    TrackedConnection newConnection(EndPoint root)
     {
-        TrackedConnection conn = new TrackedConnection(IDS.incrementAndGet(), root, System.nanoTime());
-        connections.put(root, conn);
-        return conn;
+        return new TrackedConnection(IDS.incrementAndGet(), root, System.nanoTime());
+    }
+
+    /** Caller holds {@code conn}'s lock. */
+    void register(TrackedConnection conn)
+    {
+        connections.put(conn.root(), conn);
     }
 
     /** Caller holds {@code conn}'s lock. */

@@ -81,7 +81,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
             TrackedConnection conn = tracker.lookup(root);
             boolean accepted = conn == null;
             if (accepted)
-                conn = tracker.register(root);
+                conn = tracker.newConnection(root);
             synchronized (conn)
             {
                 if (conn.state().isTerminal())
@@ -101,7 +101,11 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                 if (endPoint != root)
                     conn.addresses(endPoint.getRemoteSocketAddress(), endPoint.getLocalSocketAddress());
                 if (accepted)
+                {
+                    // Published under its lock: whoever finds it next waits until new is out.
+                    tracker.register(conn);
                     tracker.announceNew(conn);
+                }
             }
         }
         catch (Throwable x)
