@@ -255,6 +255,7 @@ final class StressClient implements AutoCloseable
         OutputStream out;
         volatile Session session;
         volatile InetSocketAddress local;
+        volatile int serverPort;
         long connectedNanos;
         long startedNanos;
         volatile boolean done;
@@ -289,12 +290,13 @@ final class StressClient implements AutoCloseable
             socket = s;
             in = s.getInputStream();
             out = s.getOutputStream();
-            connected((InetSocketAddress)s.getLocalSocketAddress());
+            connected((InetSocketAddress)s.getLocalSocketAddress(), port);
         }
 
-        synchronized void connected(InetSocketAddress address)
+        synchronized void connected(InetSocketAddress address, int port)
         {
             local = address;
+            serverPort = port;
             connectedNanos = System.nanoTime();
             counted = true;
             int now = open.incrementAndGet();
@@ -819,7 +821,7 @@ final class StressClient implements AutoCloseable
         CompletableFuture<Session> connecting = secure ? h2.connect(h2.getClientConnector().getSslContextFactory(), address, listener) : h2.connect(address, listener);
         Session session = connecting.get(SO_TIMEOUT_MS, TimeUnit.MILLISECONDS);
         c.session = session;
-        c.connected((InetSocketAddress)session.getLocalSocketAddress());
+        c.connected((InetSocketAddress)session.getLocalSocketAddress(), port);
         String scheme = secure ? "https" : "http";
         if (overlap)
         {
@@ -1003,24 +1005,25 @@ final class StressClient implements AutoCloseable
     }
 
     /**
-     * Pairs every client connection with the server's connection from the same client port (in
-     * connect order when a port was reused) and compares the sequences.
+     * Pairs every client connection with the server's connection between the same ports (the
+     * client's port and the server's: Linux shares an ephemeral port between connections to
+     * different server ports; in connect order when a pair was reused) and compares the sequences.
      *
      * @param server the sequences the server reported, by id
      */
     static Verdict verify(List<Conn> conns, Map<Long, StressRecorder.Entry> server)
     {
         Verdict verdict = new Verdict();
-        Map<Integer, List<Conn>> clientsByPort = new HashMap<>();
+        Map<Long, List<Conn>> clientsByPort = new HashMap<>();
         for (Conn c : conns)
         {
             if (c.local != null)
-                clientsByPort.computeIfAbsent(c.local.getPort(), p -> new ArrayList<>()).add(c);
+                clientsByPort.computeIfAbsent(ports(c.local.getPort(), c.serverPort), p -> new ArrayList<>()).add(c);
         }
-        Map<Integer, List<StressRecorder.Entry>> serverByPort = new HashMap<>();
+        Map<Long, List<StressRecorder.Entry>> serverByPort = new HashMap<>();
         for (StressRecorder.Entry e : server.values())
-            serverByPort.computeIfAbsent(e.remote == null ? -1 : e.remote.getPort(), p -> new ArrayList<>()).add(e);
-        for (Map.Entry<Integer, List<Conn>> byPort : clientsByPort.entrySet())
+            serverByPort.computeIfAbsent(e.remote == null ? -1 : ports(e.remote.getPort(), e.localPort), p -> new ArrayList<>()).add(e);
+        for (Map.Entry<Long, List<Conn>> byPort : clientsByPort.entrySet())
         {
             List<Conn> clients = byPort.getValue();
             clients.sort((a, b) -> Long.compare(a.connectedNanos, b.connectedNanos));
@@ -1046,18 +1049,23 @@ final class StressClient implements AutoCloseable
             if (entries.size() > clients.size())
             {
                 verdict.unmatchedServer += entries.size() - clients.size();
-                verdict.mismatches.add("server connections from port " + byPort.getKey() + " that no client opened: " + entries.subList(clients.size(), entries.size()).stream().map(e -> "#" + e.id + e.states()).toList());
+                verdict.mismatches.add("server connections " + (byPort.getKey() >> 16) + "->" + (byPort.getKey() & 0xffff) + " that no client opened: " + entries.subList(clients.size(), entries.size()).stream().map(e -> "#" + e.id + e.states()).toList());
             }
         }
-        for (Map.Entry<Integer, List<StressRecorder.Entry>> byPort : serverByPort.entrySet())
+        for (Map.Entry<Long, List<StressRecorder.Entry>> byPort : serverByPort.entrySet())
         {
             if (!clientsByPort.containsKey(byPort.getKey()))
             {
                 verdict.unmatchedServer += byPort.getValue().size();
-                verdict.mismatches.add("server connections from port " + byPort.getKey() + " that no client opened: " + byPort.getValue().stream().map(e -> "#" + e.id + e.states()).toList());
+                verdict.mismatches.add("server connections " + (byPort.getKey() >> 16) + "->" + (byPort.getKey() & 0xffff) + " that no client opened: " + byPort.getValue().stream().map(e -> "#" + e.id + e.states()).toList());
             }
         }
         return verdict;
+    }
+
+    private static long ports(int clientPort, int serverPort)
+    {
+        return ((long)clientPort << 16) | serverPort;
     }
 
     static Set<Kind> kinds()

@@ -25,13 +25,16 @@ final class StressRecorder implements ConnStateListener
         final long id;
         /** The client address at {@code new}: the socket's peer. */
         final InetSocketAddress remote;
+        /** The server port at {@code new}. */
+        final int localPort;
         final List<ConnState> states = new ArrayList<>(6);
         volatile boolean ended;
 
-        Entry(long id, InetSocketAddress remote)
+        Entry(long id, InetSocketAddress remote, int localPort)
         {
             this.id = id;
             this.remote = remote;
+            this.localPort = localPort;
         }
 
         synchronized List<ConnState> states()
@@ -55,7 +58,8 @@ final class StressRecorder implements ConnStateListener
         if (state == ConnState.NEW)
         {
             InetSocketAddress remote = conn.remote() instanceof InetSocketAddress inet ? inet : null;
-            entry = new Entry(conn.id(), remote);
+            int localPort = conn.local() instanceof InetSocketAddress inet ? inet.getPort() : -1;
+            entry = new Entry(conn.id(), remote, localPort);
             Entry before = entries.putIfAbsent(conn.id(), entry);
             if (before != null)
             {
