@@ -48,6 +48,7 @@ final class MixServer
 {
     static final long LONG_IDLE_MS = 30_000;
     static final long SHORT_IDLE_MS = 1_000;
+    static final int TLS_SESSION_CACHE = 256;
 
     final Server server;
     final ConnStateTracker tracker;
@@ -73,7 +74,10 @@ final class MixServer
         HttpConnectionFactory tlsHttp1 = new HttpConnectionFactory(httpConfig);
         ALPNServerConnectionFactory alpn = new ALPNServerConnectionFactory();
         alpn.setDefaultProtocol(tlsHttp1.getProtocol());
-        SslConnectionFactory ssl = new SslConnectionFactory(Tls.server(), alpn.getProtocol());
+        org.eclipse.jetty.util.ssl.SslContextFactory.Server sslContext = Tls.server();
+        // The JDK caches TLS sessions (20480 by default, soft references): a soak would measure the cache filling up.
+        sslContext.setSslSessionCacheSize(TLS_SESSION_CACHE);
+        SslConnectionFactory ssl = new SslConnectionFactory(sslContext, alpn.getProtocol());
         tls = connector(LONG_IDLE_MS, ssl, alpn, new HTTP2ServerConnectionFactory(httpConfig), tlsHttp1);
 
         shortIdle = connector(SHORT_IDLE_MS, new HttpConnectionFactory(httpConfig));

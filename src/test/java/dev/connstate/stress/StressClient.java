@@ -100,7 +100,9 @@ final class StressClient implements AutoCloseable
         h2Threads.setName("stress-h2client");
         h2Threads.setDaemon(true);
         ClientConnector connector = new ClientConnector();
-        connector.setSslContextFactory(Tls.client());
+        org.eclipse.jetty.util.ssl.SslContextFactory.Client ssl = Tls.client();
+        ssl.setSslSessionCacheSize(MixServer.TLS_SESSION_CACHE);
+        connector.setSslContextFactory(ssl);
         connector.setExecutor(h2Threads);
         connector.setSelectors(1);
         h2 = new HTTP2Client(connector);
@@ -113,6 +115,7 @@ final class StressClient implements AutoCloseable
     {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, new TrustManager[]{trust}, new SecureRandom());
+        context.getClientSessionContext().setSessionCacheSize(MixServer.TLS_SESSION_CACHE);
         return context;
     }
 
