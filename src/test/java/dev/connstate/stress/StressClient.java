@@ -107,6 +107,8 @@ final class StressClient implements AutoCloseable
         connector.setSelectors(1);
         h2 = new HTTP2Client(connector);
         h2.start();
+        // Jetty sizes only the server side session cache (SslContextFactory.load): bound the client's here.
+        ssl.getSslContext().getClientSessionContext().setSessionCacheSize(MixServer.TLS_SESSION_CACHE);
         trustAll = context(new TrustAll(true));
         trustNone = context(new TrustAll(false));
     }
