@@ -22,9 +22,29 @@ public class ConnStateConfigurationException extends IllegalStateException
      */
     public ConnStateConfigurationException(String property, String value, String problem)
     {
-        super(property + "=" + value + ": " + problem);
+        super(property + "=" + oneLine(value) + ": " + oneLine(problem));
         this.property = property;
         this.value = value;
+    }
+
+    /**
+     * Escapes what would break the line: a value set in Jetty XML may span lines (text of a
+     * {@code <Set>} element), and a listener's exception message may hold anything.
+     */
+    private static String oneLine(String text)
+    {
+        if (text == null)
+            return "null";
+        StringBuilder line = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++)
+        {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029')
+                line.append(String.format("\\u%04x", (int)c));
+            else
+                line.append(c);
+        }
+        return line.toString();
     }
 
     /**

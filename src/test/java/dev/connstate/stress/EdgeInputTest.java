@@ -1,0 +1,624 @@
+package dev.connstate.stress;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+
+import dev.connstate.ConnState;
+import dev.connstate.ConnStateEvent;
+import dev.connstate.Raw;
+import dev.connstate.Tls;
+import dev.connstate.TlsInfo;
+import dev.connstate.TrackedServer;
+import dev.connstate.jetty.ConnStateConfigurationException;
+import dev.connstate.jetty.ConnStateModule;
+import dev.connstate.jetty.ConnStateStatusHandler;
+import dev.connstate.jetty.QueuedListener;
+import dev.connstate.sink.Json;
+import dev.connstate.sink.JsonLinesSink;
+import dev.connstate.sink.LogSink;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.ProxyConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.ajax.JSON;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static dev.connstate.Recorder.seq;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Bad input at the edges: every module property checked at start with one clear line; client
+ * controlled strings (SNI, PROXY protocol addresses and TLVs) reach the JSON and log sinks as
+ * one valid JSON object, one line; the status table refuses clients by the address the
+ * connection carries (the PROXY protocol's), over real connections.
+ */
+public class EdgeInputTest
+{
+    private static final String GET = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    /** Strings no sink may let through raw. */
+    private static final String HOSTILE = "a\"b\\c\n\r\t\u0000\u001b[31m\u007f\u2028\u2029\ud800x\uDC00\uFFFD'<>{}";
+
+    /** A Unix socket path with what a path may hold in any locale (ASCII): controls, quotes, backslashes. */
+    private static final String UNIX_PATH = "/tmp/a\"b\\c\n\r\t\u001b[31m\u007f";
+
+    @TempDir
+    Path dir;
+
+    // ---- the module's properties ----
+
+    private ConnStateModule module(Consumer<ConnStateModule> settings)
+    {
+        ConnStateModule module = new ConnStateModule(new Server());
+        module.setBaseDirectory(dir.toString());
+        settings.accept(module);
+        return module;
+    }
+
+    /** Resolving fails with one line that starts with the property and its value, and leaves no file behind. */
+    private String refused(String property, Consumer<ConnStateModule> settings) throws Exception
+    {
+        ConnStateModule module = module(settings);
+        ConnStateConfigurationException x = assertThrows(ConnStateConfigurationException.class, module::start);
+        String message = x.getMessage();
+        assertEquals(property, x.getProperty());
+        assertTrue(message.startsWith(property + "="), message);
+        for (char c : message.toCharArray())
+            assertFalse(c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029', "a control character in the one-line error: " + message);
+        assertFalse(Files.exists(dir.resolve("logs/connstate.jsonl")), "a file was left behind by: " + message);
+        // Nothing is added to the tracker, nothing started.
+        assertEquals(List.of(), module.getTracker().getQueuedListeners());
+        assertFalse(module.getTracker().isStarted());
+        return message;
+    }
+
+    @Test
+    public void everyPropertyIsCheckedWithOneLine() throws Exception
+    {
+        // jetty.connstate.sinks
+        assertEquals("jetty.connstate.sinks=log,foo: unknown sink 'foo' (known: log, jsonl)", refused(ConnStateModule.SINKS, m -> m.setSinks("log,foo")));
+        assertEquals("jetty.connstate.sinks=jsonl, jsonl: 'jsonl' is listed twice", refused(ConnStateModule.SINKS, m -> m.setSinks("jsonl, jsonl")));
+        assertTrue(refused(ConnStateModule.SINKS, m -> m.setSinks(" , ")).contains("no sink and no listener"));
+        assertTrue(refused(ConnStateModule.SINKS, m -> m.setSinks(null)).startsWith("jetty.connstate.sinks=: no sink and no listener"));
+        assertTrue(refused(ConnStateModule.SINKS, m -> m.setSinks("LOG")).contains("unknown sink 'LOG'"));
+        // A value with a line break (from XML or code) still makes one line.
+        assertTrue(refused(ConnStateModule.SINKS, m -> m.setSinks("log\nfoo")).contains("unknown sink"));
+
+        // jetty.connstate.log.logger
+        assertEquals("jetty.connstate.log.logger= : the logger name must not be empty", refused(ConnStateModule.LOG_LOGGER, m -> m.setLogLogger(" ")));
+        assertEquals("jetty.connstate.log.logger=: the logger name must not be empty", refused(ConnStateModule.LOG_LOGGER, m -> m.setLogLogger("")));
+        assertTrue(refused(ConnStateModule.LOG_LOGGER, m -> m.setLogLogger(null)).contains("must not be empty"));
+
+        // jetty.connstate.log.format
+        assertTrue(refused(ConnStateModule.LOG_FORMAT, m -> m.setLogFormat("{remote} {nope}")).contains("Unknown placeholder {nope}"));
+        assertTrue(refused(ConnStateModule.LOG_FORMAT, m -> m.setLogFormat("{remote")).contains("Unclosed placeholder"));
+        assertTrue(refused(ConnStateModule.LOG_FORMAT, m -> m.setLogFormat("")).contains("must not be empty"));
+        assertTrue(refused(ConnStateModule.LOG_FORMAT, m -> m.setLogFormat(null)).contains("must not be empty"));
+        // The format is checked even when the jsonl file comes after it: no file is made.
+        assertTrue(refused(ConnStateModule.LOG_FORMAT, m ->
+        {
+            m.setSinks("jsonl,log");
+            m.setLogFormat("{bad}");
+        }).contains("{bad}"));
+
+        // jetty.connstate.jsonl.file
+        assertTrue(refused(ConnStateModule.JSONL_FILE, m ->
+        {
+            m.setSinks("jsonl");
+            m.setJsonlFile(" ");
+        }).contains("a file name is required"));
+        assertTrue(refused(ConnStateModule.JSONL_FILE, m ->
+        {
+            m.setSinks("jsonl");
+            m.setJsonlFile(dir.toString());
+        }).contains("is a directory"));
+        assertTrue(refused(ConnStateModule.JSONL_FILE, m ->
+        {
+            m.setSinks("jsonl");
+            m.setJsonlFile("logs/a\u0000b.jsonl");
+        }).contains("not a valid path"));
+
+        // jetty.connstate.listeners
+        String missing = refused(ConnStateModule.LISTENERS, m -> m.setListeners("com.example.Missing"));
+        assertTrue(missing.contains("class 'com.example.Missing' not found"), missing);
+        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners(Listener.class.getName() + " , " + Listener.class.getName())).contains("is listed twice"));
+        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners("java.lang.String")).contains("does not implement dev.connstate.ConnStateListener"));
+        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners(Abstract.class.getName())).contains("is abstract"));
+        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners(dev.connstate.ConnStateListener.class.getName())).contains("is abstract"));
+        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners(Throwing.class.getName())).contains("threw IllegalStateException: no\\u000away"));
+        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners(PrivateConstructor.class.getName())).contains("has no public no-argument constructor"));
+        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners("not a class")).contains("not found"));
+        // A listener that cannot be made closes the sinks already made (the jsonl file comes last: none).
+        refused(ConnStateModule.LISTENERS, m ->
+        {
+            m.setSinks("log,jsonl");
+            m.setListeners(Throwing.class.getName());
+        });
+
+        // The queue capacity (a setter of the bean, no property of the module).
+        assertEquals("queueCapacity=0: must be at least 1", refused("queueCapacity", m -> m.setQueueCapacity(0)));
+        assertEquals("queueCapacity=-5: must be at least 1", refused("queueCapacity", m -> m.setQueueCapacity(-5)));
+
+        // Blank entries are skipped, names are trimmed, and a good setting passes.
+        ConnStateModule good = module(m ->
+        {
+            m.setSinks(" log ,, ");
+            m.setListeners(" , " + Listener.class.getName() + " ,");
+        });
+        try
+        {
+            good.start();
+            assertEquals(List.of("log-1", "Listener-2"), good.getTracker().getQueuedListeners().stream().map(QueuedListener::getName).toList());
+        }
+        finally
+        {
+            good.stop();
+        }
+    }
+
+    public static class Listener implements dev.connstate.ConnStateListener
+    {
+        @Override
+        public void onStateChange(dev.connstate.ConnInfo conn, ConnState state)
+        {
+        }
+    }
+
+    public abstract static class Abstract implements dev.connstate.ConnStateListener
+    {
+    }
+
+    public static class Throwing extends Listener
+    {
+        public Throwing()
+        {
+            throw new IllegalStateException("no\nway");
+        }
+    }
+
+    public static class PrivateConstructor extends Listener
+    {
+        private PrivateConstructor()
+        {
+        }
+    }
+
+    // ---- hostile strings through the sinks ----
+
+    /** One JSON object, one line, with every string as it was. */
+    private static Map<String, Object> parseRecord(String line)
+    {
+        return JsonLinesCheck.object(line, "record");
+    }
+
+    private static void assertOneSafeLogLine(String line)
+    {
+        for (char c : line.toCharArray())
+            assertFalse(c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029', () -> "unsafe character in log line: " + line);
+    }
+
+    @Test
+    public void jsonAndLogLinesSurviveHostileStrings()
+    {
+        ConnStateEvent event = new ConnStateEvent(Instant.now(), 7, InetSocketAddress.createUnresolved(HOSTILE, 1234),
+            UnixDomainSocketAddress.of(UNIX_PATH), HOSTILE, true, ConnState.CLOSED, ConnState.IDLE, 0, 1,
+            System.currentTimeMillis(), 0, null, new TlsInfo(HOSTILE, HOSTILE, HOSTILE));
+        String line = Json.record(event);
+        Map<String, Object> record = parseRecord(line);
+        assertEquals(HOSTILE + ":1234", record.get("remote"));
+        assertEquals(UNIX_PATH, record.get("local"));
+        assertEquals(HOSTILE, record.get("protocol"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> tls = (Map<String, Object>)record.get("tls");
+        assertEquals(HOSTILE, tls.get("sni"));
+        // Every escape is JSON's own: plain ASCII where JSON needs it.
+        for (char c : line.toCharArray())
+            assertFalse(c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || Character.isSurrogate(c), "raw character " + (int)c + " in " + line);
+        String log = new LogSink("connstate.edge", "{remote} {local} {protocol} {sni} {cipher} {tls} {state}").line(event);
+        assertOneSafeLogLine(log);
+        assertTrue(log.contains("a\"b\\c\\u000a\\u000d"), log);
+    }
+
+    // ---- a server whose sinks the tests read ----
+
+    /** A tracked server with a jsonl file and a collector of log lines, both queued. */
+    private final class SinkServer implements AutoCloseable
+    {
+        final TrackedServer s = new TrackedServer();
+        final Path jsonl = dir.resolve("edge-" + System.nanoTime() + ".jsonl");
+        final List<String> logLines = new CopyOnWriteArrayList<>();
+        final LogSink logSink = new LogSink("connstate.edge", "Client: {remote} - new state: {state} (id {id}) local={local} sni={sni} reason={reason}");
+        final QueuedListener jsonlQueue;
+
+        SinkServer()
+        {
+            jsonlQueue = s.tracker.addListener("jsonl", new JsonLinesSink(jsonl), 8192);
+            s.tracker.addListener("log", (conn, state) -> logLines.add(logSink.line(conn)), 8192);
+        }
+
+        /** Stops (checking the tracker's invariants), then checks every jsonl line and every log line. */
+        @Override
+        public void close() throws Exception
+        {
+            s.close();
+            Map<Long, List<String>> byId = JsonLinesCheck.read(jsonl);
+            assertEquals(List.of(), JsonLinesCheck.incomplete(byId));
+            assertEquals(s.recorder.connectionCount(), byId.size());
+            for (String line : logLines)
+                assertOneSafeLogLine(line);
+            assertEquals(0, jsonlQueue.getDropped() + jsonlQueue.getErrors());
+        }
+
+        /** The jsonl records of one connection. */
+        List<Map<String, Object>> records(long id) throws IOException
+        {
+            List<Map<String, Object>> records = new ArrayList<>();
+            for (String line : Files.readAllLines(jsonl, StandardCharsets.UTF_8))
+            {
+                Map<String, Object> record = parseRecord(line);
+                if (((Number)record.get("id")).longValue() == id)
+                    records.add(record);
+            }
+            return records;
+        }
+    }
+
+    // ---- SNI ----
+
+    /** An SNI host_name of any bytes: the JDK's SNIHostName only takes LDH names, the wire takes anything. */
+    private static final class RawHostName extends SNIServerName
+    {
+        RawHostName(byte[] encoded)
+        {
+            super(0, encoded);
+        }
+    }
+
+    private static SSLSocket tlsWithSni(int port, SNIServerName name) throws Exception
+    {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, new TrustManager[]{new X509TrustManager()
+        {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType)
+            {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType)
+            {
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers()
+            {
+                return new X509Certificate[0];
+            }
+        }}, new SecureRandom());
+        SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket("127.0.0.1", port);
+        socket.setSoTimeout(10_000);
+        SSLParameters parameters = socket.getSSLParameters();
+        parameters.setServerNames(List.of(name));
+        socket.setSSLParameters(parameters);
+        return socket;
+    }
+
+    @Test
+    public void sniAsSentReachesTheSinksAsOneLine() throws Exception
+    {
+        // What a JDK client can send: LDH names (IDN as punycode), up to 253 characters.
+        String longName = ("a".repeat(63) + ".").repeat(3) + "b".repeat(61);
+        List<String> accepted = List.of("localhost", new SNIHostName("café.example").getAsciiName(), longName, "under-score.example");
+        // What the JDK server refuses in the handshake (illegal_parameter): quotes, controls, non-UTF-8, spaces.
+        List<byte[]> refused = List.of("a\"b\\c".getBytes(StandardCharsets.ISO_8859_1), new byte[]{'a', '\n', 'b'}, new byte[]{(byte)0xff, (byte)0xfe, 'x'},
+            "a b".getBytes(StandardCharsets.US_ASCII), new byte[]{'x', 0x1b, '[', '3', '1', 'm'});
+        try (SinkServer server = new SinkServer())
+        {
+            HttpConnectionFactory http = new HttpConnectionFactory(server.s.httpConfig);
+            server.s.addConnector(new SslConnectionFactory(Tls.server(), http.getProtocol()), http);
+            server.s.start();
+            int port = server.s.port();
+            for (String name : accepted)
+            {
+                int clientPort;
+                try (SSLSocket socket = tlsWithSni(port, new SNIHostName(name)))
+                {
+                    clientPort = socket.getLocalPort();
+                    Raw.write(socket, GET);
+                    assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                }
+                assertEquals(seq("new", "active", "idle", "closed"), server.s.recorder.awaitEnd(clientPort));
+                long id = server.s.recorder.idOfClientPort(clientPort);
+                assertEquals(name, server.s.recorder.events(id).get(1).tls().sniHost());
+            }
+            for (byte[] name : refused)
+            {
+                int clientPort;
+                try (SSLSocket socket = tlsWithSni(port, new RawHostName(name)))
+                {
+                    clientPort = socket.getLocalPort();
+                    assertThrows(IOException.class, socket::startHandshake);
+                }
+                // A failed handshake: no HTTP, no TLS details.
+                assertEquals(seq("new", "closed"), server.s.recorder.awaitEnd(clientPort));
+                long id = server.s.recorder.idOfClientPort(clientPort);
+                assertTrue(server.s.recorder.events(id).stream().allMatch(e -> e.tls() == null));
+            }
+            server.s.recorder.awaitAllEnded(accepted.size() + refused.size());
+            server.s.server.stop();
+            // In the file, as sent.
+            for (long id : server.s.recorder.ids())
+            {
+                for (Map<String, Object> record : server.records(id))
+                {
+                    if (record.get("tls") instanceof Map<?, ?> tls)
+                        assertTrue(accepted.contains((String)tls.get("sni")), record.toString());
+                }
+            }
+        }
+    }
+
+    // ---- the PROXY protocol ----
+
+    private static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+
+    /** A PROXY v2 header: command 0x20 (LOCAL) or 0x21 (PROXY), family/transport byte, address block, TLVs. */
+    static byte[] v2(int versionCommand, int family, byte[] addresses, byte[] tlvs)
+    {
+        ByteBuffer header = ByteBuffer.allocate(16 + addresses.length + tlvs.length);
+        header.put(V2_SIGNATURE).put((byte)versionCommand).put((byte)family).putShort((short)(addresses.length + tlvs.length)).put(addresses).put(tlvs);
+        return header.array();
+    }
+
+    static byte[] inet4(int a, int b, int c, int d, int srcPort) throws IOException
+    {
+        ByteBuffer block = ByteBuffer.allocate(12);
+        block.put(new byte[]{(byte)a, (byte)b, (byte)c, (byte)d}).put(new byte[]{(byte)192, 0, 2, 1}).putShort((short)srcPort).putShort((short)443);
+        return block.array();
+    }
+
+    static byte[] inet6(byte[] src, int srcPort)
+    {
+        ByteBuffer block = ByteBuffer.allocate(36);
+        block.put(src).put(new byte[16]).putShort((short)srcPort).putShort((short)443);
+        return block.array();
+    }
+
+    static byte[] unix(byte[] srcPath)
+    {
+        ByteBuffer block = ByteBuffer.allocate(216);
+        block.put(srcPath).position(108).put("/run/dst.sock".getBytes(StandardCharsets.US_ASCII));
+        return block.array();
+    }
+
+    static byte[] tlv(int type, byte[] value)
+    {
+        ByteBuffer tlv = ByteBuffer.allocate(3 + value.length);
+        tlv.put((byte)type).putShort((short)value.length).put(value);
+        return tlv.array();
+    }
+
+    static byte[] concat(byte[]... parts)
+    {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts)
+            out.writeBytes(p);
+        return out.toByteArray();
+    }
+
+    static byte[] ascii(String s)
+    {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    /** One PROXY header and what the server must make of it: the client address written by the sinks, or a refusal. */
+    record ProxyCase(String name, byte[] header, String remote)
+    {
+        boolean refused()
+        {
+            return remote == null;
+        }
+    }
+
+    static List<ProxyCase> proxyCases() throws IOException
+    {
+        byte[] db8 = new byte[16];
+        db8[0] = 0x20;
+        db8[1] = 0x01;
+        db8[2] = 0x0d;
+        db8[3] = (byte)0xb8;
+        db8[15] = 7;
+        byte[] oddAuthority = {'h', '\n', '"', '\\', 0, (byte)0xff, 0x1b};
+        byte[] ssl = concat(new byte[]{0x01, 0, 0, 0, 0}, tlv(0x21, ascii("TLSv1.3")), tlv(0x22, oddAuthority));
+        byte[] unixPath = concat(ascii("/tmp/a\nb\"c\\d"), new byte[]{(byte)0xff, 0x1b, 0});
+        return List.of(
+            new ProxyCase("v1 TCP4", ascii("PROXY TCP4 192.0.2.7 192.0.2.1 1234 443\r\n"), "192.0.2.7:1234"),
+            // Java writes IPv6 uncompressed (Go would write [2001:db8::7]:1234).
+            new ProxyCase("v1 TCP6", ascii("PROXY TCP6 2001:db8::7 2001:db8::1 1234 443\r\n"), "[2001:db8:0:0:0:0:0:7]:1234"),
+            new ProxyCase("v1 UNKNOWN", ascii("PROXY UNKNOWN\r\n"), "socket"),
+            // Jetty takes any printable ASCII as the address and resolves it as a host name: unresolvable, it stays text.
+            new ProxyCase("v1 odd host", ascii("PROXY TCP4 a\"b\\c\u007f 192.0.2.1 1234 443\r\n"), "a\"b\\c\u007f:1234"),
+            new ProxyCase("v1 non-ASCII", ascii("PROXY TCP4 192.0.2.\u00ff 192.0.2.1 1234 443\r\n"), null),
+            new ProxyCase("v1 control", ascii("PROXY TCP4 192.0.2.7\u001b 192.0.2.1 1234 443\r\n"), null),
+            new ProxyCase("v1 port out of range", ascii("PROXY TCP4 192.0.2.7 192.0.2.1 99999 443\r\n"), null),
+            new ProxyCase("v1 port not a number", ascii("PROXY TCP4 192.0.2.7 192.0.2.1 12x 443\r\n"), null),
+            new ProxyCase("v1 too long", ascii("PROXY TCP4 " + "1".repeat(100) + " 192.0.2.1 1234 443\r\n"), null),
+            new ProxyCase("v1 bare LF", ascii("PROXY TCP4 192.0.2.7 192.0.2.1 1234 443\n"), null),
+            new ProxyCase("v2 INET", v2(0x21, 0x11, inet4(192, 0, 2, 7, 1234), new byte[0]), "192.0.2.7:1234"),
+            new ProxyCase("v2 INET with TLVs", v2(0x21, 0x11, inet4(192, 0, 2, 7, 1234),
+                concat(tlv(0x02, oddAuthority), tlv(0x20, ssl), tlv(0xE0, new byte[]{0, 1, 2, (byte)0xff}), tlv(0x04, new byte[0]))), "192.0.2.7:1234"),
+            new ProxyCase("v2 INET6", v2(0x21, 0x21, inet6(db8, 1234), new byte[0]), "[2001:db8:0:0:0:0:0:7]:1234"),
+            new ProxyCase("v2 UNIX odd path", v2(0x21, 0x31, unix(unixPath), new byte[0]), "/tmp/a\nb\"c\\d\uFFFD"),
+            new ProxyCase("v2 LOCAL", v2(0x20, 0x00, new byte[0], new byte[0]), "socket"),
+            new ProxyCase("v2 TLV longer than the header", v2(0x21, 0x11, inet4(192, 0, 2, 7, 1234), new byte[]{0x02, 0x00, 0x40, 'x'}), null),
+            new ProxyCase("v2 bad version", concat(V2_SIGNATURE, new byte[]{0x31, 0x11, 0, 12}, inet4(192, 0, 2, 7, 1234)), null),
+            new ProxyCase("v2 bad family", v2(0x21, 0x51, inet4(192, 0, 2, 7, 1234), new byte[0]), null)
+        );
+    }
+
+    @Test
+    public void proxyHeadersWithOddAddressesAndTlvs() throws Exception
+    {
+        List<ProxyCase> cases = proxyCases();
+        List<String> problems = new ArrayList<>();
+        try (SinkServer server = new SinkServer())
+        {
+            HttpConnectionFactory http = new HttpConnectionFactory(server.s.httpConfig);
+            server.s.addConnector(new ProxyConnectionFactory(http.getProtocol()), http);
+            server.s.start();
+            Map<String, Integer> ports = new java.util.LinkedHashMap<>();
+            for (ProxyCase c : cases)
+            {
+                try (Socket socket = Raw.connect(server.s.port()))
+                {
+                    ports.put(c.name(), socket.getLocalPort());
+                    socket.getOutputStream().write(c.header());
+                    if (c.refused())
+                    {
+                        String rest = Raw.readToEnd(socket);
+                        if (!rest.isEmpty())
+                            problems.add(c.name() + ": refused, but answered " + rest);
+                    }
+                    else
+                    {
+                        Raw.write(socket, GET);
+                        assertEquals("hello", Raw.read(socket.getInputStream()).text(), c.name());
+                    }
+                }
+                catch (IOException x)
+                {
+                    if (!c.refused())
+                        problems.add(c.name() + ": " + x);
+                }
+            }
+            for (ProxyCase c : cases)
+            {
+                int clientPort = ports.get(c.name());
+                List<ConnState> sequence = server.s.recorder.awaitEnd(clientPort);
+                List<ConnState> expected = c.refused() ? seq("new", "closed") : seq("new", "active", "idle", "closed");
+                if (!expected.equals(sequence))
+                    problems.add(c.name() + ": " + sequence);
+                long id = server.s.recorder.idOfClientPort(clientPort);
+                String socketPeer = "127.0.0.1:" + clientPort;
+                String expectedRemote = c.refused() || c.remote().equals("socket") ? socketPeer : c.remote();
+                List<ConnStateEvent> events = server.s.recorder.events(id);
+                // After the header, every event carries the address it said; a refused header changes nothing.
+                for (ConnStateEvent e : events.subList(1, events.size()))
+                {
+                    if (!expectedRemote.equals(e.remoteAddress()))
+                        problems.add(c.name() + ": " + e.state() + " from " + e.remoteAddress() + ", not " + expectedRemote);
+                }
+            }
+            server.s.server.stop();
+            for (ProxyCase c : cases)
+            {
+                long id = server.s.recorder.idOfClientPort(ports.get(c.name()));
+                List<Map<String, Object>> records = server.records(id);
+                Object last = records.get(records.size() - 1).get("remote");
+                String expectedRemote = c.refused() || c.remote().equals("socket") ? "127.0.0.1:" + ports.get(c.name()) : c.remote();
+                if (!expectedRemote.equals(last))
+                    problems.add(c.name() + ": jsonl remote " + last);
+            }
+            assertEquals(List.of(), problems);
+        }
+    }
+
+    // ---- the status table over real connections ----
+
+    private static Raw.Response status(int port, String proxyHeader) throws IOException
+    {
+        try (Socket socket = Raw.connect(port))
+        {
+            socket.getOutputStream().write(ascii(proxyHeader + "GET /connstate HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+            return Raw.read(socket.getInputStream());
+        }
+    }
+
+    @Test
+    public void statusTableRefusesClientsByTheAddressTheConnectionCarries() throws Exception
+    {
+        for (String allow : new String[]{"", "192.0.2.0/24"})
+        {
+            try (TrackedServer s = new TrackedServer())
+            {
+                HttpConnectionFactory http = new HttpConnectionFactory(s.httpConfig);
+                s.addConnector(new ProxyConnectionFactory(http.getProtocol()), http);
+                s.handler(new ConnStateStatusHandler(s.tracker, "/connstate", allow));
+                ((ConnStateStatusHandler)s.server.getHandler()).setHandler(new TrackedServer.Hello());
+                s.start();
+                boolean listed = !allow.isEmpty();
+                // A client the PROXY header places outside: refused unless listed.
+                Raw.Response outside = status(s.port(), "PROXY TCP4 192.0.2.7 192.0.2.1 1234 443\r\n");
+                assertEquals(listed ? 200 : 403, outside.status(), "allow=" + allow);
+                if (listed)
+                {
+                    Map<?, ?> table = (Map<?, ?>)new JSON().fromJSON(outside.text());
+                    Object[] rows = (Object[])table.get("connections");
+                    assertTrue(java.util.Arrays.stream(rows).anyMatch(r -> "192.0.2.7:1234".equals(((Map<?, ?>)r).get("remote"))), outside.text());
+                }
+                // Outside the listed range: refused either way.
+                assertEquals(403, status(s.port(), "PROXY TCP4 198.51.100.9 192.0.2.1 1234 443\r\n").status());
+                assertEquals(403, status(s.port(), "PROXY TCP6 2001:db8::7 2001:db8::1 1234 443\r\n").status());
+                // A PROXY header that says loopback is loopback: the proxy is trusted.
+                assertEquals(200, status(s.port(), "PROXY TCP4 127.0.0.1 192.0.2.1 1234 443\r\n").status());
+                // A non-IP client (a Unix socket behind the proxy, an unresolvable name) is never allowed.
+                byte[] unix = v2(0x21, 0x31, unix(ascii("/tmp/client.sock\u0000")), new byte[0]);
+                try (Socket socket = Raw.connect(s.port()))
+                {
+                    socket.getOutputStream().write(concat(unix, ascii("GET /connstate HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")));
+                    assertEquals(403, Raw.read(socket.getInputStream()).status());
+                }
+                assertEquals(403, status(s.port(), "PROXY TCP4 not-an-address.invalid 192.0.2.1 1234 443\r\n").status());
+                // No PROXY header at all: the socket's peer, loopback.
+                assertEquals(200, status(s.port(), "").status());
+                // Forwarding headers are not the connection's address.
+                try (Socket socket = Raw.connect(s.port()))
+                {
+                    socket.getOutputStream().write(ascii("PROXY TCP4 192.0.2.99 192.0.2.1 1234 443\r\nGET /connstate HTTP/1.1\r\nHost: localhost\r\n" +
+                        "X-Forwarded-For: 127.0.0.1\r\nForwarded: for=127.0.0.1\r\nConnection: close\r\n\r\n"));
+                    assertEquals(listed ? 200 : 403, Raw.read(socket.getInputStream()).status());
+                }
+                s.recorder.awaitAllEnded(8);
+            }
+        }
+    }
+
+    @Test
+    public void statusHandlerRefusesBadAllowEntries()
+    {
+        for (String bad : new String[]{"example.com", "10.0.0.0/8;rm", "1.2.3.4 5.6.7.8", "*", "::1/129x"})
+        {
+            IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "/s", bad));
+            assertNotNull(x.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "s", ""));
+        assertNull(null);
+    }
+}
