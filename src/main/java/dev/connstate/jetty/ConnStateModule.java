@@ -145,7 +145,7 @@ public class ConnStateModule extends ContainerLifeCycle
     }
 
     /**
-     * @param logLogger the SLF4J logger name of the {@code log} sink
+     * @param logLogger the SLF4J logger name of the {@code log} sink; {@code null} for the default
      */
     public void setLogLogger(String logLogger)
     {
@@ -159,7 +159,7 @@ public class ConnStateModule extends ContainerLifeCycle
     }
 
     /**
-     * @param logFormat the line template of the {@code log} sink (see {@link LogSink})
+     * @param logFormat the line template of the {@code log} sink (see {@link LogSink}); {@code null} for the default
      */
     public void setLogFormat(String logFormat)
     {
@@ -175,7 +175,7 @@ public class ConnStateModule extends ContainerLifeCycle
     /**
      * @param jsonlFile the file the {@code jsonl} sink appends to, relative to the
      * {@linkplain #setBaseDirectory(String) base directory}, or {@code -} for standard output;
-     * missing parent directories are created
+     * missing parent directories are created; {@code null} for the default
      */
     public void setJsonlFile(String jsonlFile)
     {

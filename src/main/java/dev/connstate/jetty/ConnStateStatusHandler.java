@@ -34,7 +34,9 @@ import org.eclipse.jetty.util.InetAddressSet;
  */
 public class ConnStateStatusHandler extends Handler.Wrapper
 {
-    private static final Pattern ADDRESS_PATTERN = Pattern.compile("[0-9A-Fa-f:.]+(/[0-9]{1,3}|-[0-9A-Fa-f:.]+)?");
+    /** Literal IPv4 or IPv6 addresses only (a dot or a colon in each), so that nothing is looked up in DNS. */
+    private static final String ADDRESS = "(?:[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)";
+    private static final Pattern ADDRESS_PATTERN = Pattern.compile(ADDRESS + "(?:/[0-9]{1,3}|-" + ADDRESS + ")?");
 
     private final ConnStateTracker tracker;
     private final String path;

@@ -154,6 +154,12 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
                 // A listener blocked for good: give up on it rather than hang the server's stop.
                 t.interrupt();
                 t.join(Math.min(1000, drainMillis));
+                if (t.isAlive())
+                {
+                    // It ignores interrupts: its daemon thread is left to it, and the event it holds is lost.
+                    dropped.increment();
+                    LOG.warn("Listener {} did not return within {} ms of stopping, nor when interrupted; its thread {} is left running", name, drainMillis, t.getName());
+                }
             }
         }
         int left = queue.size();

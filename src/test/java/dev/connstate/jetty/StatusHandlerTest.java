@@ -63,6 +63,13 @@ public class StatusHandlerTest
         assertTrue(ranges.isAllowed(new InetSocketAddress("192.168.1.5", 1)));
         assertFalse(ranges.isAllowed(new InetSocketAddress("192.168.1.6", 1)));
         assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "/s", "example.com"));
+        // All hex letters would be a host name to look up: refused.
+        assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "/s", "cafe"));
+        assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "/s", "10.0.0.1-cafe"));
+        ConnStateStatusHandler v6 = new ConnStateStatusHandler(null, "/s", "2001:db8::/32, 10.0.0.1-10.0.0.9");
+        assertTrue(v6.isAllowed(new InetSocketAddress("2001:db8::7", 1)));
+        assertTrue(v6.isAllowed(new InetSocketAddress("10.0.0.5", 1)));
+        assertFalse(v6.isAllowed(new InetSocketAddress("2001:db9::7", 1)));
         assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "s", ""));
     }
 }

@@ -74,7 +74,15 @@ public class SinksTest
     @Test
     public void ipv6InBrackets()
     {
-        assertEquals("[0:0:0:0:0:0:0:1]:8443", Addresses.format(new InetSocketAddress("::1", 8443)));
+        // RFC 5952, as Go prints them.
+        assertEquals("[::1]:8443", Addresses.format(new InetSocketAddress("::1", 8443)));
+        assertEquals("[2001:db8::7]:1234", Addresses.format(new InetSocketAddress("2001:db8:0:0:0:0:0:7", 1234)));
+        assertEquals("[2001:db8:0:1:1:1:1:1]:1", Addresses.format(new InetSocketAddress("2001:db8:0:1:1:1:1:1", 1)));
+        assertEquals("[2001:0:0:1::1]:1", Addresses.format(new InetSocketAddress("2001:0:0:1:0:0:0:1", 1)));
+        assertEquals("[2001:db8::1:0:0:1]:1", Addresses.format(new InetSocketAddress("2001:db8:0:0:1:0:0:1", 1)));
+        assertEquals("[::]:80", Addresses.format(new InetSocketAddress("::", 80)));
+        assertEquals("[fe80::1]:80", Addresses.format(new InetSocketAddress("fe80::1%1", 80)));
+        assertEquals("[::ffff:0:102:304]:80", Addresses.format(new InetSocketAddress("::ffff:0:102:304", 80)));
         assertEquals("-", Addresses.format(null));
     }
 

@@ -103,7 +103,7 @@ public class EdgeInputTest
     public void everyPropertyIsCheckedWithOneLine() throws Exception
     {
         // jetty.connstate.sinks
-        assertEquals("jetty.connstate.sinks=log,foo: unknown sink 'foo' (known: log, jsonl)", refused(ConnStateModule.SINKS, m -> m.setSinks("log,foo")));
+        assertEquals("jetty.connstate.sinks=log,foo: unknown sink 'foo' (known: log, jsonl, memory)", refused(ConnStateModule.SINKS, m -> m.setSinks("log,foo")));
         assertEquals("jetty.connstate.sinks=jsonl, jsonl: 'jsonl' is listed twice", refused(ConnStateModule.SINKS, m -> m.setSinks("jsonl, jsonl")));
         assertTrue(refused(ConnStateModule.SINKS, m -> m.setSinks(" , ")).contains("no sink and no listener"));
         assertTrue(refused(ConnStateModule.SINKS, m -> m.setSinks(null)).startsWith("jetty.connstate.sinks=: no sink and no listener"));
@@ -114,13 +114,19 @@ public class EdgeInputTest
         // jetty.connstate.log.logger
         assertEquals("jetty.connstate.log.logger= : the logger name must not be empty", refused(ConnStateModule.LOG_LOGGER, m -> m.setLogLogger(" ")));
         assertEquals("jetty.connstate.log.logger=: the logger name must not be empty", refused(ConnStateModule.LOG_LOGGER, m -> m.setLogLogger("")));
-        assertTrue(refused(ConnStateModule.LOG_LOGGER, m -> m.setLogLogger(null)).contains("must not be empty"));
+        // null unsets a sink's property: back to its default.
+        ConnStateModule unset = module(m ->
+        {
+            m.setLogLogger(null);
+            m.setLogFormat(null);
+        });
+        assertEquals(LogSink.DEFAULT_LOGGER, unset.getLogLogger());
+        assertEquals(LogSink.DEFAULT_FORMAT, unset.getLogFormat());
 
         // jetty.connstate.log.format
         assertTrue(refused(ConnStateModule.LOG_FORMAT, m -> m.setLogFormat("{remote} {nope}")).contains("Unknown placeholder {nope}"));
         assertTrue(refused(ConnStateModule.LOG_FORMAT, m -> m.setLogFormat("{remote")).contains("Unclosed placeholder"));
         assertTrue(refused(ConnStateModule.LOG_FORMAT, m -> m.setLogFormat("")).contains("must not be empty"));
-        assertTrue(refused(ConnStateModule.LOG_FORMAT, m -> m.setLogFormat(null)).contains("must not be empty"));
         // The format is checked even when the jsonl file comes after it: no file is made.
         assertTrue(refused(ConnStateModule.LOG_FORMAT, m ->
         {
@@ -163,8 +169,8 @@ public class EdgeInputTest
         });
 
         // The queue capacity (a setter of the bean, no property of the module).
-        assertEquals("queueCapacity=0: must be at least 1", refused("queueCapacity", m -> m.setQueueCapacity(0)));
-        assertEquals("queueCapacity=-5: must be at least 1", refused("queueCapacity", m -> m.setQueueCapacity(-5)));
+        assertEquals("jetty.connstate.queue.capacity=0: must be at least 1", refused(ConnStateModule.QUEUE_CAPACITY, m -> m.setQueueCapacity(0)));
+        assertEquals("jetty.connstate.queue.capacity=-5: must be at least 1", refused(ConnStateModule.QUEUE_CAPACITY, m -> m.setQueueCapacity(-5)));
 
         // Blank entries are skipped, names are trimmed, and a good setting passes.
         ConnStateModule good = module(m ->
@@ -461,7 +467,7 @@ public class EdgeInputTest
         return List.of(
             new ProxyCase("v1 TCP4", ascii("PROXY TCP4 192.0.2.7 192.0.2.1 1234 443\r\n"), "192.0.2.7:1234"),
             // Java writes IPv6 uncompressed (Go would write [2001:db8::7]:1234).
-            new ProxyCase("v1 TCP6", ascii("PROXY TCP6 2001:db8::7 2001:db8::1 1234 443\r\n"), "[2001:db8:0:0:0:0:0:7]:1234"),
+            new ProxyCase("v1 TCP6", ascii("PROXY TCP6 2001:db8::7 2001:db8::1 1234 443\r\n"), "[2001:db8::7]:1234"),
             new ProxyCase("v1 UNKNOWN", ascii("PROXY UNKNOWN\r\n"), "socket"),
             // Jetty takes any printable ASCII as the address and resolves it as a host name: unresolvable, it stays text.
             new ProxyCase("v1 odd host", ascii("PROXY TCP4 a\"b\\c\u007f 192.0.2.1 1234 443\r\n"), "a\"b\\c\u007f:1234"),
@@ -474,7 +480,7 @@ public class EdgeInputTest
             new ProxyCase("v2 INET", v2(0x21, 0x11, inet4(192, 0, 2, 7, 1234), new byte[0]), "192.0.2.7:1234"),
             new ProxyCase("v2 INET with TLVs", v2(0x21, 0x11, inet4(192, 0, 2, 7, 1234),
                 concat(tlv(0x02, oddAuthority), tlv(0x20, ssl), tlv(0xE0, new byte[]{0, 1, 2, (byte)0xff}), tlv(0x04, new byte[0]))), "192.0.2.7:1234"),
-            new ProxyCase("v2 INET6", v2(0x21, 0x21, inet6(db8, 1234), new byte[0]), "[2001:db8:0:0:0:0:0:7]:1234"),
+            new ProxyCase("v2 INET6", v2(0x21, 0x21, inet6(db8, 1234), new byte[0]), "[2001:db8::7]:1234"),
             new ProxyCase("v2 UNIX odd path", v2(0x21, 0x31, unix(unixPath), new byte[0]), "/tmp/a\nb\"c\\d\uFFFD"),
             new ProxyCase("v2 LOCAL", v2(0x20, 0x00, new byte[0], new byte[0]), "socket"),
             new ProxyCase("v2 TLV longer than the header", v2(0x21, 0x11, inet4(192, 0, 2, 7, 1234), new byte[]{0x02, 0x00, 0x40, 'x'}), null),
