@@ -3,11 +3,11 @@ package dev.connstate.jetty;
 import java.io.Closeable;
 import java.io.Flushable;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  * {@link ConnStateEvent} and offers it; when the queue is full the event is dropped and
  * counted. One thread delivers, so the events of a connection arrive in order. A listener that
  * throws is counted and logged (at most once every 10 seconds) and gets the next event. A
- * listener that is {@link Flushable} is flushed each time the queue is empty, so it may buffer
- * its output between flushes.
+ * listener that is {@link Flushable} is flushed whenever no event has come for a moment (50
+ * microseconds), so it may buffer its output under load and still be written out at once when
+ * the server is quiet.
  * Stopping delivers what is queued within the drain timeout, counts the rest as dropped, then
  * closes the listener if it is {@link Closeable}.</p>
  */
@@ -36,12 +37,19 @@ import org.slf4j.LoggerFactory;
 public class QueuedListener extends AbstractLifeCycle implements ConnStateListener
 {
     private static final Logger LOG = LoggerFactory.getLogger(QueuedListener.class);
-    /** Events taken from the queue at once. */
-    private static final int BATCH = 256;
+    /** How long the delivery thread waits for more before it flushes and sleeps until woken. */
+    private static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
+    /** How long it sleeps at most, to notice stopping even if no one wakes it. */
+    private static final long SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final String name;
     private final ConnStateListener listener;
-    private final ArrayBlockingQueue<ConnStateEvent> queue;
+    // A lock-free queue with a counted bound: Jetty threads offer without taking a lock, and wake
+    // the delivery thread only when it sleeps, not on every event.
+    private final ConcurrentLinkedQueue<ConnStateEvent> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger size = new AtomicInteger();
+    private final int capacity;
+    private volatile boolean sleeping;
     private final long drainMillis;
     private final LongAdder dropped = new LongAdder();
     private final LongAdder errors = new LongAdder();
@@ -62,15 +70,25 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
             throw new IllegalArgumentException("Queue capacity must be at least 1, not " + capacity);
         this.name = name;
         this.listener = listener;
-        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.capacity = capacity;
         this.drainMillis = drainMillis;
     }
 
     @Override
     public void onStateChange(ConnInfo conn, ConnState state)
     {
-        if (stopping || !queue.offer(ConnStateEvent.of(conn)))
+        if (stopping || size.incrementAndGet() > capacity)
+        {
+            if (!stopping)
+                size.decrementAndGet();
             dropped.increment();
+            return;
+        }
+        queue.offer(ConnStateEvent.of(conn));
+        // Read after the offer; the delivery thread sets it before it looks at the queue a last
+        // time: either it sees this event, or this sees it asleep.
+        if (sleeping)
+            LockSupport.unpark(thread);
     }
 
     @Override
@@ -86,43 +104,47 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
 
     private void deliver()
     {
-        List<ConnStateEvent> batch = new ArrayList<>(BATCH);
         while (true)
         {
-            ConnStateEvent first;
-            try
+            ConnStateEvent event = queue.poll();
+            if (event != null)
             {
-                first = queue.poll(100, TimeUnit.MILLISECONDS);
-            }
-            catch (InterruptedException x)
-            {
-                return;
-            }
-            if (first == null)
-            {
-                if (stopping)
-                    return;
+                size.decrementAndGet();
+                deliver(event);
                 continue;
             }
-            // Take what else is waiting under one lock, rather than one lock and wake-up per event.
-            batch.add(first);
-            queue.drainTo(batch, BATCH - 1);
-            for (ConnStateEvent event : batch)
-                deliver(event);
-            batch.clear();
-            // A sink that buffers (jsonl) writes its buffer out whenever it has caught up: at
-            // most one write per batch under load, every line out as soon as the queue is empty.
-            if (listener instanceof Flushable flushable && queue.isEmpty())
+            if (stopping)
             {
-                try
-                {
-                    flushable.flush();
-                }
-                catch (Throwable x)
-                {
-                    errors.increment();
-                    errorLog.warn("Listener failed to flush:", name, x);
-                }
+                flush();
+                return;
+            }
+            // Under load the next event comes within microseconds: wait for it a moment
+            // without asking to be woken, then write out what is buffered and sleep.
+            LockSupport.parkNanos(LINGER_NANOS);
+            if (!queue.isEmpty())
+                continue;
+            flush();
+            sleeping = true;
+            if (queue.isEmpty() && !stopping)
+                LockSupport.parkNanos(SLEEP_NANOS);
+            sleeping = false;
+            if (Thread.interrupted())
+                return;
+        }
+    }
+
+    private void flush()
+    {
+        if (listener instanceof Flushable flushable)
+        {
+            try
+            {
+                flushable.flush();
+            }
+            catch (Throwable x)
+            {
+                errors.increment();
+                errorLog.warn("Listener failed to flush:", name, x);
             }
         }
     }
@@ -148,6 +170,7 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
         Thread t = thread;
         if (t != null)
         {
+            LockSupport.unpark(t);
             t.join(drainMillis);
             if (t.isAlive())
             {
@@ -162,7 +185,7 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
                 }
             }
         }
-        int left = queue.size();
+        int left = size.getAndSet(0);
         queue.clear();
         if (left > 0)
         {
@@ -219,12 +242,12 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
     @ManagedAttribute("Events waiting in the queue")
     public int getQueued()
     {
-        return queue.size();
+        return size.get();
     }
 
     @Override
     public String toString()
     {
-        return String.format("%s@%x[%s,queued=%d,dropped=%d,errors=%d]", getClass().getSimpleName(), hashCode(), name, queue.size(), getDropped(), getErrors());
+        return String.format("%s@%x[%s,queued=%d,dropped=%d,errors=%d]", getClass().getSimpleName(), hashCode(), name, size.get(), getDropped(), getErrors());
     }
 }
