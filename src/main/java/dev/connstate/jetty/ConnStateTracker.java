@@ -262,24 +262,26 @@ public class ConnStateTracker extends ContainerLifeCycle
     protected void doStop() throws Exception
     {
         detachAll();
-        // Jetty stops connectors (closing their connections) before beans; anything left was
-        // accepted while stopping or belongs to a connector that outlives the tracker.
-        int left = 0;
+        // Jetty stops connectors before beans, but it closes their sockets on its executor: some
+        // close events may still be on their way, and their connections are closed or closing.
+        // They end here as they would have there. Anything still open belongs to a connector that
+        // outlives the tracker, which can no longer watch it: reported closed too, and logged.
+        int open = 0;
         for (TrackedConnection conn : connections.values())
         {
             synchronized (conn)
             {
-                if (!conn.state().isTerminal())
-                {
-                    left++;
-                    conn.reason(CloseReason.LOCAL_CLOSE);
-                    transition(conn, ConnState.CLOSED);
-                }
+                EndPoint root = conn.root();
+                if (!conn.state().isTerminal() && root.isOpen() && !isShuttingDown())
+                    open++;
+                if (conn.closing == null)
+                    conn.closing = CloseReason.LOCAL_CLOSE;
+                events.closed(conn, root.getConnection() != null ? root.getConnection() : conn.http1);
                 forget(conn);
             }
         }
-        if (left > 0)
-            LOG.warn("Stopped while tracking {} open connections; reported them closed", left);
+        if (open > 0)
+            LOG.warn("Stopped while {} connections of running connectors were open; reported them closed", open);
         connections.clear();
         hijackedSockets.clear();
         // Then the queued listeners deliver what they have and close.

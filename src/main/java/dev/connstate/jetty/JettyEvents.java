@@ -137,21 +137,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                         conn.http1 = null;
                     return;
                 }
-                ConnState state = conn.state();
-                if (!state.isTerminal())
-                {
-                    boolean waiting = state == ConnState.NEW || state == ConnState.IDLE;
-                    boolean timedOut = waiting && idledOut(conn, connection);
-                    if (waiting && readPartialRequest(conn))
-                    {
-                        // Jetty answered it (400, 431...): the server closed because the request was bad.
-                        if (conn.http1.getMessagesOut() > conn.messagesOutAtBoundary && conn.closing == null)
-                            conn.closing = CloseReason.ERROR;
-                        tracker.transition(conn, ConnState.ACTIVE);
-                    }
-                    conn.reason(closeReason(conn, timedOut));
-                    tracker.transition(conn, ConnState.CLOSED);
-                }
+                closed(conn, connection);
                 tracker.forget(conn);
             }
         }
@@ -159,6 +145,29 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         {
             tracker.internalError("onClosed", x);
         }
+    }
+
+    /**
+     * Ends {@code conn}: {@code active} first if an HTTP/1 request had begun unseen, then
+     * {@code closed} with its reason. Caller holds {@code conn}'s lock; {@code connection} is the
+     * one that closed (or the current one, when the tracker stops).
+     */
+    void closed(TrackedConnection conn, Connection connection)
+    {
+        ConnState state = conn.state();
+        if (state.isTerminal())
+            return;
+        boolean waiting = state == ConnState.NEW || state == ConnState.IDLE;
+        boolean timedOut = waiting && idledOut(conn, connection);
+        if (waiting && readPartialRequest(conn))
+        {
+            // Jetty answered it (400, 431...): the server closed because the request was bad.
+            if (conn.http1.getMessagesOut() > conn.messagesOutAtBoundary && conn.closing == null)
+                conn.closing = CloseReason.ERROR;
+            tracker.transition(conn, ConnState.ACTIVE);
+        }
+        conn.reason(closeReason(conn, timedOut));
+        tracker.transition(conn, ConnState.CLOSED);
     }
 
     private CloseReason closeReason(TrackedConnection conn, boolean timedOut)
@@ -181,7 +190,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
      */
     private static boolean idledOut(TrackedConnection conn, Connection connection)
     {
-        long timeout = connection.getEndPoint().getIdleTimeout();
+        long timeout = connection == null ? 0 : connection.getEndPoint().getIdleTimeout();
         if (timeout <= 0)
             timeout = conn.root().getIdleTimeout();
         if (timeout <= 0)

@@ -265,6 +265,10 @@ public class FaultsTest
             }
             int expected = finished + leftOpen.size();
             Recorder.await("all connections opened", () -> tracker.getOpenedTotal() - openedBefore == expected);
+            // The partial heads must have been read when the stop comes (bytes still in the
+            // socket were never read: new, closed): the 5 idle and the 5 partial connections.
+            Recorder.await("the partial heads read", () -> connector.getConnectedEndPoints().stream()
+                .filter(e -> e.getConnection() != null && e.getConnection().getBytesIn() > 0).count() == 10);
         }
         finally
         {
