@@ -133,7 +133,7 @@ public final class Bench
         report.append(String.format("- %d rounds of %d s per variant per workload (after %d s warm-up per server and workload); order P,variants then reversed every round%n",
             rounds, seconds, warmup));
         report.append("- server JVMs: `").append(String.join(" ", jvmArgs)).append("`, one per variant, hello handler, 1 connector (HTTP/1.1 + h2c) on 127.0.0.1\n");
-        report.append("- variants: plain = Jetty alone; bare = tracker without listeners; count = tracker + inline counting listener; log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flush per line)\n");
+        report.append("- variants: plain = Jetty alone; bare = tracker without listeners; count = tracker + inline counting listener; log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flushed whenever its queue is idle)\n");
         report.append("- ratios are variant / plain of the same round; table: median [min-max] over the rounds\n\n");
     }
 
