@@ -1,5 +1,7 @@
 package dev.connstate.jetty;
 
+import dev.connstate.sink.OneLine;
+
 /**
  * A {@code jetty.connstate.*} setting that cannot work: thrown when the {@link ConnStateModule}
  * starts, so the server does not start.
@@ -22,29 +24,11 @@ public class ConnStateConfigurationException extends IllegalStateException
      */
     public ConnStateConfigurationException(String property, String value, String problem)
     {
-        super(property + "=" + oneLine(value) + ": " + oneLine(problem));
+        // A value set in Jetty XML may span lines (the text of a <Set>), and a listener's
+        // exception message may hold anything: escaped, the message stays one line.
+        super(property + "=" + OneLine.of(value) + ": " + OneLine.of(problem));
         this.property = property;
         this.value = value;
-    }
-
-    /**
-     * Escapes what would break the line: a value set in Jetty XML may span lines (text of a
-     * {@code <Set>} element), and a listener's exception message may hold anything.
-     */
-    private static String oneLine(String text)
-    {
-        if (text == null)
-            return "null";
-        StringBuilder line = new StringBuilder(text.length());
-        for (int i = 0; i < text.length(); i++)
-        {
-            char c = text.charAt(i);
-            if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029')
-                line.append(String.format("\\u%04x", (int)c));
-            else
-                line.append(c);
-        }
-        return line.toString();
     }
 
     /**

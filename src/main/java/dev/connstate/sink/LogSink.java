@@ -127,22 +127,9 @@ public final class LogSink implements ConnStateListener
             if (part instanceof String literal)
                 line.append(literal);
             else
-                appendSafe(line, String.valueOf(((Function<ConnInfo, Object>)part).apply(conn)));
+                OneLine.append(line, String.valueOf(((Function<ConnInfo, Object>)part).apply(conn)));
         }
         return line.toString();
-    }
-
-    /** A value must never start a new log line or carry terminal escapes. */
-    static void appendSafe(StringBuilder line, String value)
-    {
-        for (int i = 0; i < value.length(); i++)
-        {
-            char c = value.charAt(i);
-            if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029')
-                line.append(String.format("\\u%04x", (int)c));
-            else
-                line.append(c);
-        }
     }
 
     @Override
