@@ -79,17 +79,24 @@ public final class Tls
     /** A raw TLS socket to 127.0.0.1, handshake done, trusting the test certificate, sending {@code sniHost} if not null. */
     public static SSLSocket connect(int port, String sniHost) throws Exception
     {
+        SSLSocket socket = socket(port, sniHost == null ? null : new javax.net.ssl.SNIHostName(sniHost));
+        socket.startHandshake();
+        return socket;
+    }
+
+    /** A raw TLS socket to 127.0.0.1 trusting the test certificate, sending {@code sni} if not null; no handshake yet. */
+    public static SSLSocket socket(int port, javax.net.ssl.SNIServerName sni) throws Exception
+    {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, new TrustManager[]{new TrustAll()}, new SecureRandom());
         SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket("127.0.0.1", port);
-        if (sniHost != null)
+        if (sni != null)
         {
             javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
-            parameters.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName(sniHost)));
+            parameters.setServerNames(java.util.List.of(sni));
             socket.setSSLParameters(parameters);
         }
         socket.setSoTimeout(10_000);
-        socket.startHandshake();
         return socket;
     }
 

@@ -9,8 +9,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,11 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
@@ -307,35 +301,6 @@ public class EdgeInputTest
         }
     }
 
-    private static SSLSocket tlsWithSni(int port, SNIServerName name) throws Exception
-    {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[]{new X509TrustManager()
-        {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType)
-            {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType)
-            {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers()
-            {
-                return new X509Certificate[0];
-            }
-        }}, new SecureRandom());
-        SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket("127.0.0.1", port);
-        socket.setSoTimeout(10_000);
-        SSLParameters parameters = socket.getSSLParameters();
-        parameters.setServerNames(List.of(name));
-        socket.setSSLParameters(parameters);
-        return socket;
-    }
-
     @Test
     public void sniAsSentReachesTheSinksAsOneLine() throws Exception
     {
@@ -354,7 +319,7 @@ public class EdgeInputTest
             for (String name : accepted)
             {
                 int clientPort;
-                try (SSLSocket socket = tlsWithSni(port, new SNIHostName(name)))
+                try (SSLSocket socket = Tls.socket(port, new SNIHostName(name)))
                 {
                     clientPort = socket.getLocalPort();
                     Raw.write(socket, GET);
@@ -367,7 +332,7 @@ public class EdgeInputTest
             for (byte[] name : refused)
             {
                 int clientPort;
-                try (SSLSocket socket = tlsWithSni(port, new RawHostName(name)))
+                try (SSLSocket socket = Tls.socket(port, new RawHostName(name)))
                 {
                     clientPort = socket.getLocalPort();
                     assertThrows(IOException.class, socket::startHandshake);
