@@ -94,6 +94,9 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
     @Override
     protected void doStart() throws Exception
     {
+        // An event offered while the last stop was clearing the queue must not surface now.
+        queue.clear();
+        size.set(0);
         stopping = false;
         Thread t = new Thread(this::deliver, "connstate-" + name);
         t.setDaemon(true);
