@@ -141,6 +141,35 @@ public class Recorder implements ConnStateListener
         }
     }
 
+    /** The sequence of a connection that served {@code requests} requests, kept alive, then closed. */
+    public static List<ConnState> keepAlive(int requests)
+    {
+        List<ConnState> result = new ArrayList<>(List.of(ConnState.NEW));
+        for (int i = 0; i < requests; i++)
+        {
+            result.add(ConnState.ACTIVE);
+            result.add(ConnState.IDLE);
+        }
+        result.add(ConnState.CLOSED);
+        return result;
+    }
+
+    /** A sink that blocks on {@code never} on its first event, until its queue interrupts it at stop. */
+    public static ConnStateListener blockingUntilInterrupted(java.util.concurrent.CountDownLatch never)
+    {
+        return (conn, state) ->
+        {
+            try
+            {
+                never.await();
+            }
+            catch (InterruptedException x)
+            {
+                Thread.currentThread().interrupt();
+            }
+        };
+    }
+
     public static List<ConnState> seq(String... states)
     {
         List<ConnState> result = new ArrayList<>();

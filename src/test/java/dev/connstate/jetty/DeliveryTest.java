@@ -11,7 +11,6 @@ import javax.management.MBeanServer;
 import javax.management.MBeanServerFactory;
 import javax.management.ObjectName;
 
-import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateListener;
 import dev.connstate.Recorder;
@@ -19,7 +18,6 @@ import dev.connstate.TrackedServer;
 import org.eclipse.jetty.jmx.MBeanContainer;
 import org.junit.jupiter.api.Test;
 
-import static dev.connstate.Recorder.seq;
 import static dev.connstate.TrackedServer.ascii;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,17 +35,7 @@ public class DeliveryTest
     public void badSinksHurtNobody() throws Exception
     {
         CountDownLatch never = new CountDownLatch(1);
-        ConnStateListener blocking = (conn, state) ->
-        {
-            try
-            {
-                never.await();
-            }
-            catch (InterruptedException x)
-            {
-                Thread.currentThread().interrupt();
-            }
-        };
+        ConnStateListener blocking = Recorder.blockingUntilInterrupted(never);
         AtomicLong thrown = new AtomicLong();
         ConnStateListener throwing = (conn, state) ->
         {
@@ -91,10 +79,7 @@ public class DeliveryTest
         // 100 requests take well under a second here; a stalled server would take forever.
         assertTrue(elapsedMs < 10_000, "requests took " + elapsedMs + " ms");
 
-        List<ConnState> expected = new ArrayList<>(seq("new"));
-        for (int r = 0; r < REQUESTS; r++)
-            expected.addAll(seq("active", "idle"));
-        expected.add(ConnState.CLOSED);
+        List<ConnState> expected = Recorder.keepAlive(REQUESTS);
         for (int port : ports)
             assertEquals(expected, s.recorder.awaitEnd(port));
         int events = CONNECTIONS * expected.size();

@@ -4,7 +4,6 @@ import java.io.Closeable;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -64,18 +63,8 @@ public class FaultsTest
             throw new IllegalStateException("a sink that always throws");
         };
         CountDownLatch never = new CountDownLatch(1);
-        ConnStateListener blocking = (conn, state) ->
-        {
-            try
-            {
-                // Blocks until the queue gives up on it at stop (interrupt).
-                never.await();
-            }
-            catch (InterruptedException x)
-            {
-                Thread.currentThread().interrupt();
-            }
-        };
+        // Blocks until the queue gives up on it at stop (interrupt).
+        ConnStateListener blocking = Recorder.blockingUntilInterrupted(never);
         ConnStateListener slow = (conn, state) -> LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
         StressRecorder healthy = new StressRecorder();
         Path jsonl = dir.resolve("faults.jsonl");

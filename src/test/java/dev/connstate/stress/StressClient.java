@@ -6,7 +6,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.security.cert.CertificateException;
@@ -36,6 +35,7 @@ import javax.net.ssl.X509TrustManager;
 
 import dev.connstate.ConnState;
 import dev.connstate.Raw;
+import dev.connstate.Recorder;
 import dev.connstate.Tls;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpURI;
@@ -452,7 +452,6 @@ final class StressClient implements AutoCloseable
                 boolean reset = r.nextInt(4) == 0;
                 c.variant = "(" + n + (reset ? ",rst)" : ")");
                 c.then(x -> connect(x, plain));
-                List<ConnState> seq = new ArrayList<>(List.of(NEW));
                 for (int i = 0; i < n; i++)
                 {
                     int think = r.nextInt(50);
@@ -462,11 +461,8 @@ final class StressClient implements AutoCloseable
                         x.expectHello();
                         return think;
                     });
-                    seq.add(ACTIVE);
-                    seq.add(IDLE);
                 }
-                seq.add(CLOSED);
-                c.expected.add(seq);
+                c.expected.add(Recorder.keepAlive(n));
                 c.then(x ->
                 {
                     if (reset)
@@ -520,14 +516,7 @@ final class StressClient implements AutoCloseable
                     x.closeSocket();
                     return 0;
                 });
-                List<ConnState> seq = new ArrayList<>(List.of(NEW));
-                for (int i = 0; i < n; i++)
-                {
-                    seq.add(ACTIVE);
-                    seq.add(IDLE);
-                }
-                seq.add(CLOSED);
-                c.expected.add(seq);
+                c.expected.add(Recorder.keepAlive(n));
             }
             case PARTIAL_CLOSE ->
             {
@@ -673,14 +662,7 @@ final class StressClient implements AutoCloseable
                     x.closeSocket();
                     return 0;
                 });
-                List<ConnState> seq = new ArrayList<>(List.of(NEW));
-                for (int i = 0; i < n; i++)
-                {
-                    seq.add(ACTIVE);
-                    seq.add(IDLE);
-                }
-                seq.add(CLOSED);
-                c.expected.add(seq);
+                c.expected.add(Recorder.keepAlive(n));
             }
             case TLS_PLAINTEXT, TLS_GARBAGE ->
             {
