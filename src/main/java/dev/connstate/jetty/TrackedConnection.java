@@ -63,11 +63,6 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
         return root;
     }
 
-    long openedNanos()
-    {
-        return openedNanos;
-    }
-
     void addresses(SocketAddress remote, SocketAddress local)
     {
         if (remote != null)
