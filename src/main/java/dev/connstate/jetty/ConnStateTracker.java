@@ -46,8 +46,9 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  * <p>or add it as a bean of the {@link Server} (what the {@code connstate} module's XML does).
  * When it starts, it attaches itself to every connector of the server: as a connection listener
- * (connections opening and closing), an accept listener (sockets closing) and a request
- * customizer of each connector's {@link HttpConfiguration} (requests beginning and ending).
+ * (connections opening and closing), an accept listener (sockets closing), and a request
+ * customizer and a compliance violation listener of each connector's {@link HttpConfiguration}
+ * (requests beginning and ending; the latter reports nothing about compliance).
  * Connections accepted before it started are not tracked.</p>
  *
  * <p>Listeners are queued by default ({@link #addListener(ConnStateListener)}): each gets a
@@ -76,7 +77,6 @@ public class ConnStateTracker extends ContainerLifeCycle
     private final Set<HttpConfiguration> attachedConfigurations = Collections.newSetFromMap(new IdentityHashMap<>());
     private volatile ConnStateListener[] inlineListeners = new ConnStateListener[0];
     private volatile ConnStateListener[] queuedListeners = new ConnStateListener[0];
-    private final LongAdder[] current = {new LongAdder(), new LongAdder(), new LongAdder()};
     private final LongAdder opened = new LongAdder();
     private final LongAdder closed = new LongAdder();
     private final LongAdder hijacked = new LongAdder();
@@ -308,7 +308,10 @@ public class ConnStateTracker extends ContainerLifeCycle
                 synchronized (attachedConfigurations)
                 {
                     if (attachedConfigurations.add(configuration))
+                    {
                         configuration.addCustomizer(events);
+                        configuration.addComplianceViolationListener(events);
+                    }
                 }
             }
         }
@@ -331,7 +334,10 @@ public class ConnStateTracker extends ContainerLifeCycle
         synchronized (attachedConfigurations)
         {
             for (HttpConfiguration configuration : attachedConfigurations)
+            {
                 configuration.getCustomizers().remove(events);
+                configuration.removeComplianceViolationListener(events);
+            }
             attachedConfigurations.clear();
         }
     }
@@ -358,7 +364,6 @@ public class ConnStateTracker extends ContainerLifeCycle
     void announceNew(TrackedConnection conn)
     {
         opened.increment();
-        current[ConnState.NEW.ordinal()].increment();
         notifyListeners(conn, ConnState.NEW);
     }
 
@@ -375,11 +380,10 @@ public class ConnStateTracker extends ContainerLifeCycle
             illegalTransition(conn, from, next);
             return false;
         }
-        current[from.ordinal()].decrement();
+        // No per-state counters to move: the gauges count the registry when read, which keeps
+        // a request's two transitions free of shared writes.
         if (next.isTerminal())
             (next == ConnState.CLOSED ? closed : hijacked).increment();
-        else
-            current[next.ordinal()].increment();
         notifyListeners(conn, next);
         return true;
     }
@@ -484,12 +488,23 @@ public class ConnStateTracker extends ContainerLifeCycle
     }
 
     /**
+     * Counts the tracked connections in {@code state}; it walks them all, which takes
+     * microseconds per thousand connections.
+     *
      * @param state {@code NEW}, {@code ACTIVE} or {@code IDLE}
      * @return how many connections are in that state now (0 for terminal states)
      */
     public long getConnections(ConnState state)
     {
-        return state.isTerminal() ? 0 : Math.max(0, current[state.ordinal()].sum());
+        if (state.isTerminal())
+            return 0;
+        long count = 0;
+        for (TrackedConnection conn : connections.values())
+        {
+            if (conn.state() == state)
+                count++;
+        }
+        return count;
     }
 
     @ManagedAttribute("Connections now in state new")

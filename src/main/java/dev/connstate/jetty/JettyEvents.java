@@ -13,19 +13,28 @@ import javax.net.ssl.SSLSession;
 import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.TlsInfo;
+import org.eclipse.jetty.http.ComplianceViolation;
 import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.io.AbstractConnection;
+import org.eclipse.jetty.io.AbstractEndPoint;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.SelectorManager;
 import org.eclipse.jetty.io.ssl.SslConnection;
 import org.eclipse.jetty.io.ssl.SslHandshakeListener;
 import org.eclipse.jetty.server.ConnectionMetaData;
+import org.eclipse.jetty.server.HttpChannel;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.internal.HttpChannelState;
 import org.eclipse.jetty.server.internal.HttpConnection;
+import org.eclipse.jetty.util.Attributes;
 
 /**
  * The one place where Jetty's events become {@link ConnState} transitions.
@@ -37,11 +46,14 @@ import org.eclipse.jetty.server.internal.HttpConnection;
  *   the TLS flag and the addresses.</li>
  *   <li>{@link #customize(Request, HttpFields.Mutable)}: a request head was read, the handler
  *   is about to run: {@code active} (HTTP/2: only on the first of the concurrent streams).</li>
- *   <li>the end of the request's stream ({@link RequestObserver}): {@code idle} if the request
- *   ended well and the server keeps the connection for another one, as Go decides it, even if
- *   the client has already gone; {@code hijacked} if the request handed the connection to the
- *   application. HTTP/2: {@code idle} when the last active stream has handed the last of its
- *   response to Jetty (or ended without), which is when it ends for the client.</li>
+ *   <li>the end of the request ({@link #onRequestEnd(Attributes)} for HTTP/1, a
+ *   {@link RequestObserver} of the request's stream for HTTP/2 and for HTTP/1 requests that may
+ *   take the connection over): {@code idle} if the request ended well and the server keeps the
+ *   connection for another one, as Go decides it, even if the client has already gone;
+ *   {@code hijacked} if the request handed the connection to the application (the observer
+ *   sees a 101, or a 2xx to {@code CONNECT}, as it commits). HTTP/2: {@code idle} when the last
+ *   active stream has handed the last of its response to Jetty (or ended without), which is
+ *   when it ends for the client.</li>
  *   <li>{@link #onClosed(Connection)} with the socket closed: {@code closed}, preceded by
  *   {@code active} if an HTTP/1 connection had read bytes of a request that never reached a
  *   handler (partial, malformed or timed-out request heads). With the socket still open it is
@@ -59,7 +71,7 @@ import org.eclipse.jetty.server.internal.HttpConnection;
  *
  * <p>Every method catches everything: a bug here is counted and logged, never thrown into Jetty.</p>
  */
-final class JettyEvents implements Connection.Listener, SelectorManager.AcceptListener, HttpConfiguration.Customizer, SslHandshakeListener
+final class JettyEvents implements Connection.Listener, SelectorManager.AcceptListener, HttpConfiguration.Customizer, ComplianceViolation.Listener, SslHandshakeListener
 {
     private final ConnStateTracker tracker;
 
@@ -252,23 +264,87 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                 return request;
             HttpVersion version = metaData.getHttpVersion();
             boolean multiplexed = isMultiplexed(version);
+            // Most HTTP/1 requests end through onRequestEnd, which costs nothing per request; a
+            // stream observer (one more HttpStream per request) is only for HTTP/2 streams, whose
+            // end must follow their last frame, and for requests that may take the connection over
+            // when their response commits.
+            boolean observed = multiplexed || !(metaData.getConnection() instanceof HttpConnection) || mayTakeOver(request);
             synchronized (conn)
             {
                 if (conn.state().isTerminal())
                     return request;
                 conn.requestBegun();
                 conn.protocol(protocolOf(version, conn.secure()));
+                conn.http1RequestPending = !observed;
                 if (!multiplexed || conn.activeStreams++ == 0)
                     tracker.transition(conn, ConnState.ACTIVE);
             }
             tracker.requestBegun();
-            request.addHttpStreamWrapper(stream -> new RequestObserver(stream, this, conn, request, multiplexed));
+            if (observed)
+                request.addHttpStreamWrapper(stream -> new RequestObserver(stream, this, conn, request, multiplexed));
         }
         catch (Throwable x)
         {
             tracker.internalError("customize", x);
         }
         return request;
+    }
+
+    /** Whether a 101 or a 2xx response may hand the connection to the application. */
+    private static boolean mayTakeOver(Request request)
+    {
+        return HttpMethod.CONNECT.is(request.getMethod()) || request.getHeaders().contains(HttpHeader.UPGRADE);
+    }
+
+    /**
+     * The end of an HTTP/1 request that has no stream observer. Jetty calls it just before it
+     * completes the request's stream, on the thread that completes it, once per request, after
+     * the response was written or failed and after the request log; the stream then succeeds
+     * (the connection may serve the next request) or fails (the connection is aborted). Which
+     * of the two is not passed here, so it is read from what decides it: a response the
+     * generator wrote to its end, without a failed write, on a persistent connection.
+     */
+    @Override
+    public void onRequestEnd(Attributes attributes)
+    {
+        try
+        {
+            if (!(attributes instanceof Request request) || !(request.getConnectionMetaData().getConnection() instanceof HttpConnection http))
+                return;
+            EndPoint root = RootEndPoint.of(http);
+            TrackedConnection conn = root == null ? null : tracker.lookup(root);
+            if (conn == null)
+                return;
+            synchronized (conn)
+            {
+                if (!conn.http1RequestPending || conn.state().isTerminal())
+                    return;
+                conn.http1RequestPending = false;
+                if (request.getAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE) instanceof Connection)
+                {
+                    hijacked(conn);
+                    return;
+                }
+                boolean writeFailed = http.getEndPoint() instanceof AbstractEndPoint endPoint && endPoint.getWriteFlusher().isFailed();
+                if (writeFailed)
+                    http1Ended(conn, http, 0, CloseReason.REMOTE_CLOSE);
+                else if (!http.getGenerator().isEnd())
+                    // The response is incomplete: Jetty aborts the connection.
+                    http1Ended(conn, http, 0, http.getEndPoint().isInputShutdown() ? CloseReason.REMOTE_CLOSE : CloseReason.ERROR);
+                else
+                    http1Ended(conn, http, http.isPersistent() ? 0 : statusOf(request), null);
+            }
+        }
+        catch (Throwable x)
+        {
+            tracker.internalError("onRequestEnd", x);
+        }
+    }
+
+    private static int statusOf(Request request)
+    {
+        Response response = HttpChannel.from(request) instanceof HttpChannelState channel ? channel.getResponse() : null;
+        return response == null ? 0 : response.getStatus();
     }
 
     /**
@@ -299,15 +375,10 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     {
         try
         {
-            EndPoint root = conn.root();
             synchronized (conn)
             {
                 if (conn.state().isTerminal())
                     return;
-                // As Go does, a request that ended well leaves the connection idle if the server
-                // keeps it, even if the client has already closed its end: the response was
-                // written, the close is reported when Jetty reads it. Asking whether the socket is
-                // still open would race with a client that closes as soon as it has the response.
                 if (multiplexed)
                 {
                     streamEnded(conn, stream, failure);
@@ -319,27 +390,42 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                     hijacked(conn);
                     return;
                 }
-                ConnectionMetaData metaData = request.getConnectionMetaData();
-                // A failed stream aborts the HTTP/1 connection; a non-persistent one closes after the response.
-                if (failure == null && metaData.isPersistent())
-                {
-                    requestBoundary(conn, metaData.getConnection());
-                    tracker.transition(conn, ConnState.IDLE);
-                }
-                else if (failure != null)
-                {
-                    conn.closing = closeReasonOf(failure);
-                }
-                else
-                {
-                    conn.closing = status == HttpStatus.BAD_REQUEST_400 || HttpStatus.isServerError(status) ? CloseReason.ERROR : CloseReason.LOCAL_CLOSE;
-                }
+                http1Ended(conn, request.getConnectionMetaData().getConnection(), status, failure == null ? null : closeReasonOf(failure));
             }
         }
         catch (Throwable x)
         {
             tracker.internalError("requestEnded", x);
         }
+    }
+
+    /**
+     * An HTTP/1 request ended: {@code idle} if it ended well and the connection persists, as Go
+     * decides it, even if the client has already closed its end (the response was written, the
+     * close is reported when Jetty reads it; asking whether the socket is still open would race
+     * with a client that closes as soon as it has the response). Otherwise the connection closes
+     * next and stays active until then, with what is known of the reason. Caller holds
+     * {@code conn}'s lock.
+     *
+     * @param connection the HTTP/1 connection
+     * @param status the response's status, 0 if unknown
+     * @param failure why the request's stream failed (Jetty aborts the connection), {@code null} if it did not
+     */
+    private void http1Ended(TrackedConnection conn, Connection connection, int status, CloseReason failure)
+    {
+        if (failure != null)
+            conn.closing = failure;
+        else if (connection instanceof AbstractConnection http && http.isFillInterested())
+            // A read still pending (the application demanded content and completed anyway):
+            // Jetty aborts the connection rather than parse a next request.
+            conn.closing = CloseReason.ERROR;
+        else if (connection instanceof ConnectionMetaData metaData && metaData.isPersistent())
+        {
+            requestBoundary(conn, connection);
+            tracker.transition(conn, ConnState.IDLE);
+        }
+        else
+            conn.closing = status == HttpStatus.BAD_REQUEST_400 || HttpStatus.isServerError(status) ? CloseReason.ERROR : CloseReason.LOCAL_CLOSE;
     }
 
     void hijacked(TrackedConnection conn)

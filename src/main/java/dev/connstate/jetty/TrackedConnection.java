@@ -44,6 +44,11 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     boolean bufferedAtBoundary;
     /** Responses {@link #http1} had sent then; more at close means Jetty answered a bad request. Guarded by this. */
     long messagesOutAtBoundary;
+    /**
+     * Whether an HTTP/1 request is under way whose end {@link JettyEvents#onRequestEnd} reports
+     * (no stream observer: the request could not take the connection over). Guarded by this.
+     */
+    boolean http1RequestPending;
     /** What is known so far of why the connection will close, if it closes now. Guarded by this. */
     CloseReason closing;
 
@@ -73,7 +78,9 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
 
     void protocol(String protocol)
     {
-        this.protocol = protocol;
+        // Set on every request but rarely changed: a volatile write only when it does.
+        if (!protocol.equals(this.protocol))
+            this.protocol = protocol;
     }
 
     void secure(boolean secure)

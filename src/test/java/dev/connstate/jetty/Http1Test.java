@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.Raw;
@@ -22,6 +23,7 @@ import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.Test;
 
@@ -407,6 +409,98 @@ public class Http1Test
                 assertEquals("fine", Raw.read(socket.getInputStream()).text());
             }
             assertEquals(seq("new", "active", "idle", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+        }
+    }
+
+    @Test
+    public void handlerFailsAfterCommit() throws Exception
+    {
+        Handler failing = new Handler.Abstract()
+        {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback)
+            {
+                response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 10);
+                response.write(false, BufferUtil.toBuffer("half"), Callback.from(
+                    () -> callback.failed(new IllegalStateException("failed after commit (on purpose, by the test)")), callback::failed));
+                return true;
+            }
+        };
+        // Jetty aborts the connection: the response cannot be completed.
+        try (TrackedServer s = new TrackedServer().handler(failing).start())
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, GET);
+                Raw.readToEnd(socket);
+            }
+            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+            assertEquals(CloseReason.ERROR, lastReason(s, clientPort));
+        }
+    }
+
+    private static CloseReason lastReason(TrackedServer s, int clientPort)
+    {
+        List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
+        return events.get(events.size() - 1).reason();
+    }
+
+    @Test
+    public void handlerCompletesWithADemandPending() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().handler(new Handler.Abstract()
+        {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback)
+            {
+                request.demand(() -> {});
+                Content.Sink.write(response, true, "done", callback);
+                return true;
+            }
+        }).start())
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\n");
+                Raw.readToEnd(socket);
+            }
+            // The response was whole, but Jetty aborts a connection with a read pending.
+            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+            assertEquals(CloseReason.ERROR, lastReason(s, clientPort));
+        }
+    }
+
+    @Test
+    public void unreadRequestBody() throws Exception
+    {
+        Handler ignoresBody = new Handler.Abstract()
+        {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback)
+            {
+                Content.Sink.write(response, true, "ignored", callback);
+                return true;
+            }
+        };
+        try (TrackedServer s = new TrackedServer().handler(ignoresBody).start())
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                // The body has arrived: Jetty consumes it and keeps the connection.
+                Raw.write(socket, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello");
+                assertEquals("ignored", Raw.read(socket.getInputStream()).text());
+                // The body has not arrived: Jetty cannot consume it, answers Connection: close and closes.
+                Raw.write(socket, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\n");
+                Raw.readToEnd(socket);
+            }
+            assertEquals(seq("new", "active", "idle", "active", "closed"), s.recorder.awaitEnd(clientPort));
+            assertEquals(CloseReason.LOCAL_CLOSE, lastReason(s, clientPort));
         }
     }
 
