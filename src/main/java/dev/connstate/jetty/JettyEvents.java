@@ -355,6 +355,8 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     {
         try
         {
+            if (stream.ended)
+                return;
             synchronized (conn)
             {
                 if (stream.ended || conn.state().isTerminal())
@@ -373,17 +375,17 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
 
     void requestEnded(TrackedConnection conn, RequestObserver stream, Request request, int status, Throwable failure, boolean multiplexed)
     {
+        if (multiplexed)
+        {
+            streamEnded(conn, stream, failure);
+            return;
+        }
         try
         {
             synchronized (conn)
             {
                 if (conn.state().isTerminal())
                     return;
-                if (multiplexed)
-                {
-                    streamEnded(conn, stream, failure);
-                    return;
-                }
                 // WebSocket, ConnectHandler and raw upgrades hand the socket over through this attribute.
                 if (request.getAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE) instanceof Connection)
                 {

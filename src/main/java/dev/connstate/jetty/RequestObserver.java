@@ -23,8 +23,12 @@ final class RequestObserver extends HttpStream.Wrapper
     private final boolean multiplexed;
     /** The committed response's status, 0 until then; read at the end of the stream, on the same or a later thread. */
     private volatile int status;
-    /** Whether this HTTP/2 stream no longer counts as active; guarded by {@code conn}. */
-    boolean ended;
+    /**
+     * Whether this HTTP/2 stream no longer counts as active. Written under {@code conn}'s lock;
+     * volatile so that the stream's completion, which usually comes after its last frame, can
+     * skip the lock.
+     */
+    volatile boolean ended;
 
     RequestObserver(HttpStream stream, JettyEvents events, TrackedConnection conn, Request request, boolean multiplexed)
     {
