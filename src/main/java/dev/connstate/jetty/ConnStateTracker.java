@@ -374,8 +374,17 @@ public class ConnStateTracker extends ContainerLifeCycle
      */
     boolean transition(TrackedConnection conn, ConnState next)
     {
+        return transition(conn, next, System.nanoTime());
+    }
+
+    /**
+     * @param atNanos when the transition happened ({@link System#nanoTime()}), not before the
+     * current state was entered
+     */
+    boolean transition(TrackedConnection conn, ConnState next, long atNanos)
+    {
         ConnState from = conn.state();
-        if (!conn.moveTo(next, System.nanoTime()))
+        if (!conn.moveTo(next, atNanos))
         {
             illegalTransition(conn, from, next);
             return false;

@@ -92,6 +92,30 @@ public class Http1Test
     }
 
     @Test
+    public void activeBeginsWithTheFirstByteOfTheRequest() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().start())
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                s.recorder.idOfClientPort(clientPort);
+                Raw.write(socket, "GET / HTTP/1.1\r\n");
+                // A client that is slow to send its head (a stimulus, not a wait for the server).
+                Thread.sleep(500);
+                Raw.write(socket, "Host: localhost\r\n\r\n");
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+            }
+            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
+            // The slow head counts as active time, not as time spent new.
+            assertTrue(events.get(2).previousMillis() >= 250, "active for " + events.get(2).previousMillis() + " ms");
+            assertTrue(events.get(1).previousMillis() < 250, "new for " + events.get(1).previousMillis() + " ms");
+        }
+    }
+
+    @Test
     public void http10WithoutKeepAlive() throws Exception
     {
         try (TrackedServer s = new TrackedServer().start())
