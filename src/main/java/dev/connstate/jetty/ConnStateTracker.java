@@ -427,6 +427,9 @@ public class ConnStateTracker extends ContainerLifeCycle
     {
         EndPoint root = conn.root();
         connections.remove(root, conn);
+        // Only a hijacked connection is registered by socket.
+        if (conn.state() != ConnState.HIJACKED)
+            return;
         Object socket = root.getTransport();
         if (socket != null)
             hijackedSockets.remove(socket, conn);
