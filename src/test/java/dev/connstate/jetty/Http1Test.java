@@ -3,6 +3,7 @@ package dev.connstate.jetty;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -390,6 +391,35 @@ public class Http1Test
             else
                 socket.close();
             assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+        }
+    }
+
+    /**
+     * Responds 32 MB in one last write: the response is whole as far as the generator goes, only
+     * its write fails when the client leaves.
+     */
+    static final class OneBigLastWrite extends Handler.Abstract
+    {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback)
+        {
+            response.write(true, ByteBuffer.allocate(32 * 1024 * 1024), callback);
+            return true;
+        }
+    }
+
+    @Test
+    public void clientResetsDuringTheLastWrite() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().handler(new OneBigLastWrite()).start())
+        {
+            Socket socket = Raw.connect(s.port());
+            int clientPort = socket.getLocalPort();
+            Raw.write(socket, GET);
+            socket.getInputStream().readNBytes(100_000);
+            Raw.reset(socket);
+            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+            assertEquals(CloseReason.REMOTE_CLOSE, lastReason(s, clientPort));
         }
     }
 
