@@ -35,7 +35,7 @@ import dev.connstate.jetty.QueuedListener;
  *   <li>{@code queue}: the transition, the snapshot and {@code QueuedListener.onStateChange}, with
  *   a listener that does nothing: the queue's cost on both threads;</li>
  *   <li>{@code jsonl}, {@code log}: the same through a queued {@link JsonLinesSink} (appending to
- *   {@code /tmp/sinkcost.jsonl}, truncated first) or {@link LogSink} (SLF4J, whatever binding is on
+ *   {@code /tmp/sinkcost.jsonl}, deleted after every pass; {@code -Dsinkcost.file=/dev/null} to leave the file system out) or {@link LogSink} (SLF4J, whatever binding is on
  *   the class path: redirect its output);</li>
  *   <li>{@code jsonl-direct}, {@code log-direct}: the sink alone, called on the measuring thread
  *   with ready events (flushed every 1024 events, as a busy queue would), no queue.</li>
@@ -169,8 +169,9 @@ public final class SinkCost
             conns[i].moveTo(ConnState.ACTIVE, System.nanoTime());
             conns[i].moveTo(ConnState.IDLE, System.nanoTime());
         }
-        Path jsonl = Path.of("/tmp/sinkcost.jsonl");
-        Files.deleteIfExists(jsonl);
+        Path jsonl = Path.of(System.getProperty("sinkcost.file", "/tmp/sinkcost.jsonl"));
+        if (Files.isRegularFile(jsonl))
+            Files.delete(jsonl);
         for (int pass = 1; pass <= passes; pass++)
         {
             String line = switch (mode)
@@ -184,7 +185,8 @@ public final class SinkCost
                 default -> throw new IllegalArgumentException("Unknown mode " + mode);
             };
             System.out.printf(Locale.ROOT, "%s pass %d/%d: %s%n", mode, pass, passes, line);
-            Files.deleteIfExists(jsonl);
+            if (Files.isRegularFile(jsonl))
+                Files.delete(jsonl);
         }
     }
 
