@@ -38,19 +38,23 @@ import dev.connstate.jetty.QueuedListener;
  *   {@code /tmp/sinkcost.jsonl}, deleted after every pass; {@code -Dsinkcost.file=/dev/null} to leave the file system out) or {@link LogSink} (SLF4J, whatever binding is on
  *   the class path: redirect its output);</li>
  *   <li>{@code jsonl-direct}, {@code log-direct}: the sink alone, called on the measuring thread
- *   with ready events (flushed every 1024 events, as a busy queue would), no queue.</li>
+ *   with ready events (flushed every 1024 events, as a busy queue would), no queue;</li>
+ *   <li>{@code log-line}: the log sink's line alone ({@link LogSink#line(ConnInfo)}), without the
+ *   logger.</li>
  * </ul>
  *
  * <p>The reporting thread offers no more than 4096 events ahead of the delivery thread (it
  * parks 20 us when there are more), so nothing is dropped. Run it pinned to one core
  * ({@code taskset -c 1}) to see the two threads share it as they do in a pinned server. Every
- * pass prints one line; the first passes are warm-up.</p>
+ * pass prints one line; the first passes are warm-up. {@code process} is the CPU time of the
+ * whole JVM per event, garbage collection included (and the JIT, until it is warm).</p>
  */
 public final class SinkCost
 {
     private static final int CONNECTIONS = 32;
     private static final int AHEAD = 4096;
     private static final com.sun.management.ThreadMXBean THREADS = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+    private static final com.sun.management.OperatingSystemMXBean OS = (com.sun.management.OperatingSystemMXBean)ManagementFactory.getOperatingSystemMXBean();
 
     /** Like the tracker's connection: a state machine with volatile facts. */
     static final class Conn extends ConnStateMachine implements ConnInfo
@@ -153,6 +157,18 @@ public final class SinkCost
         }
     }
 
+    /** The log sink's line, not logged. */
+    private record LineOnly(LogSink sink) implements ConnStateListener
+    {
+        static volatile int length;
+
+        @Override
+        public void onStateChange(ConnInfo conn, ConnState state)
+        {
+            length = sink.line(conn).length();
+        }
+    }
+
     private SinkCost()
     {
     }
@@ -182,6 +198,7 @@ public final class SinkCost
                 case "log" -> queued(conns, events, new LogSink());
                 case "jsonl-direct" -> direct(conns, events, new JsonLinesSink(jsonl));
                 case "log-direct" -> direct(conns, events, new LogSink());
+                case "log-line" -> direct(conns, events, new LineOnly(new LogSink()));
                 default -> throw new IllegalArgumentException("Unknown mode " + mode);
             };
             System.out.printf(Locale.ROOT, "%s pass %d/%d: %s%n", mode, pass, passes, line);
@@ -220,6 +237,7 @@ public final class SinkCost
         long dCpu = THREADS.getThreadCpuTime(delivery.getId());
         long dBytes = THREADS.getThreadAllocatedBytes(delivery.getId());
         long start = System.nanoTime();
+        long process = OS.getProcessCpuTime();
         long cpu = THREADS.getCurrentThreadCpuTime();
         long bytes = THREADS.getCurrentThreadAllocatedBytes();
         for (int i = 0; i < events; i++)
@@ -243,11 +261,12 @@ public final class SinkCost
         Thread.sleep(20);
         dCpu = THREADS.getThreadCpuTime(delivery.getId()) - dCpu;
         dBytes = THREADS.getThreadAllocatedBytes(delivery.getId()) - dBytes;
+        process = OS.getProcessCpuTime() - process;
         queue.stop();
         if (queue.getDropped() != 0 || queue.getErrors() != 0 || queue.getDelivered() != events)
             throw new IllegalStateException("dropped " + queue.getDropped() + ", errors " + queue.getErrors() + ", delivered " + queue.getDelivered() + " of " + events);
-        return String.format(Locale.ROOT, "reporting %.1f ns %.1f B | delivery %.1f ns %.1f B | wall %.1f ns/event",
-            (double)cpu / events, (double)bytes / events, (double)dCpu / events, (double)dBytes / events, (double)wall / events);
+        return String.format(Locale.ROOT, "reporting %.1f ns %.1f B | delivery %.1f ns %.1f B | wall %.1f ns | process %.1f ns",
+            (double)cpu / events, (double)bytes / events, (double)dCpu / events, (double)dBytes / events, (double)wall / events, (double)process / events);
     }
 
     private static String direct(Conn[] conns, int events, ConnStateListener sink) throws Exception
@@ -260,6 +279,7 @@ public final class SinkCost
             conn.next();
             ready[i] = conn.snapshot();
         }
+        long process = OS.getProcessCpuTime();
         long cpu = THREADS.getCurrentThreadCpuTime();
         long bytes = THREADS.getCurrentThreadAllocatedBytes();
         for (int i = 0; i < events; i++)
@@ -273,8 +293,9 @@ public final class SinkCost
             f.flush();
         cpu = THREADS.getCurrentThreadCpuTime() - cpu;
         bytes = THREADS.getCurrentThreadAllocatedBytes() - bytes;
+        process = OS.getProcessCpuTime() - process;
         if (sink instanceof java.io.Closeable c)
             c.close();
-        return String.format(Locale.ROOT, "sink %.1f ns %.1f B", (double)cpu / events, (double)bytes / events);
+        return String.format(Locale.ROOT, "sink %.1f ns %.1f B | process %.1f ns", (double)cpu / events, (double)bytes / events, (double)process / events);
     }
 }

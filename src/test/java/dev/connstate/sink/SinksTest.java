@@ -184,6 +184,17 @@ public class SinksTest
         assertEquals(lines + 1L, Files.readAllLines(file).size());
     }
 
+    @Test
+    public void logLineIsTheLineAsFirstWritten()
+    {
+        // Every placeholder, twice, for the same random hostile events as the jsonl check, against the line as first made.
+        String all = "{id} {remote} {local} {state} {prev} {protocol} {secure} {requests} {prevMs} {ageMs} {reason} {tls} {cipher} {sni}";
+        String format = "a\u0001" + all + "|" + all + "\n";
+        LogSink sink = new LogSink("x", format);
+        for (ConnStateEvent e : randomEvents(new Random(7), 20_000))
+            assertEquals(StringLine.line(format, e), sink.line(e));
+    }
+
     /** Events with everything that could go wrong in the record: hostile strings, odd times, addresses changing under the same id. */
     private static List<ConnStateEvent> randomEvents(Random random, int count)
     {
@@ -331,6 +342,56 @@ public class SinksTest
                 }
             }
             json.append('"');
+        }
+    }
+
+    /** The log line as the sink first made it, one value after another. */
+    private static final class StringLine
+    {
+        static String line(String format, ConnStateEvent c)
+        {
+            StringBuilder line = new StringBuilder();
+            int i = 0;
+            while (i < format.length())
+            {
+                int open = format.indexOf('{', i);
+                if (open < 0)
+                {
+                    line.append(format.substring(i));
+                    break;
+                }
+                int close = format.indexOf('}', open);
+                line.append(format, i, open);
+                Object value = switch (format.substring(open + 1, close))
+                {
+                    case "id" -> c.id();
+                    case "remote" -> c.remoteAddress();
+                    case "local" -> c.localAddress();
+                    case "state" -> c.state();
+                    case "prev" -> c.previous() == null ? "-" : c.previous();
+                    case "protocol" -> c.protocol();
+                    case "secure" -> c.secure();
+                    case "requests" -> c.requests();
+                    case "prevMs" -> c.previousNanos() / 1_000_000L;
+                    case "ageMs" -> c.ageNanos() / 1_000_000L;
+                    case "reason" -> c.reason() == null ? "-" : c.reason();
+                    case "tls" -> c.tls() == null ? "-" : c.tls().protocol();
+                    case "cipher" -> c.tls() == null ? "-" : c.tls().cipherSuite();
+                    case "sni" -> c.tls() == null || c.tls().sniHost() == null ? "-" : c.tls().sniHost();
+                    default -> throw new AssertionError(format);
+                };
+                String text = String.valueOf(value);
+                for (int k = 0; k < text.length(); k++)
+                {
+                    char ch = text.charAt(k);
+                    if (ch < 0x20 || ch == 0x7f || ch == '\u2028' || ch == '\u2029')
+                        line.append(String.format("\\u%04x", (int)ch));
+                    else
+                        line.append(ch);
+                }
+                i = close + 1;
+            }
+            return line.toString();
         }
     }
 }
