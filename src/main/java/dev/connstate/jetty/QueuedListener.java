@@ -3,6 +3,8 @@ package dev.connstate.jetty;
 import java.io.Closeable;
 import java.io.Flushable;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,6 +39,20 @@ import org.slf4j.LoggerFactory;
 public class QueuedListener extends AbstractLifeCycle implements ConnStateListener
 {
     private static final Logger LOG = LoggerFactory.getLogger(QueuedListener.class);
+    private static final VarHandle DELIVERED;
+
+    static
+    {
+        try
+        {
+            DELIVERED = MethodHandles.lookup().findVarHandle(QueuedListener.class, "delivered", long.class);
+        }
+        catch (ReflectiveOperationException x)
+        {
+            throw new ExceptionInInitializerError(x);
+        }
+    }
+
     /** How long the delivery thread waits for more before it flushes and sleeps until woken. */
     private static final long LINGER_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
     /** How long it sleeps at most, to notice stopping even if no one wakes it. */
@@ -53,7 +69,8 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
     private final long drainMillis;
     private final LongAdder dropped = new LongAdder();
     private final LongAdder errors = new LongAdder();
-    private final LongAdder delivered = new LongAdder();
+    /** Events delivered; written by the thread that owns the queue only (see {@link #deliver()}). */
+    private volatile long delivered;
     private final RateLimitedLog errorLog = new RateLimitedLog(LOG, 10, TimeUnit.SECONDS);
     private volatile Thread thread;
     private volatile boolean stopping;
@@ -107,13 +124,18 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
 
     private void deliver()
     {
-        while (true)
+        Thread self = Thread.currentThread();
+        // Until a stop gives up on this thread (its listener did not return in time): then the
+        // queue is no longer its own, a restart may give it to another thread.
+        while (thread == self)
         {
             ConnStateEvent event = queue.poll();
             if (event != null)
             {
                 size.decrementAndGet();
-                deliver(event);
+                // Counted here, by the one thread that owns the queue: no atomic update per event.
+                if (deliver(event) && thread == self)
+                    DELIVERED.setOpaque(this, delivered + 1);
                 continue;
             }
             if (stopping)
@@ -152,17 +174,19 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
         }
     }
 
-    private void deliver(ConnStateEvent event)
+    /** @return whether the listener took it without throwing */
+    private boolean deliver(ConnStateEvent event)
     {
         try
         {
             listener.onStateChange(event, event.state());
-            delivered.increment();
+            return true;
         }
         catch (Throwable x)
         {
             errors.increment();
             errorLog.warn("Listener failed:", name, x);
+            return false;
         }
     }
 
@@ -239,7 +263,7 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
     @ManagedAttribute("Events delivered to the listener")
     public long getDelivered()
     {
-        return delivered.sum();
+        return delivered;
     }
 
     @ManagedAttribute("Events waiting in the queue")
