@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
 
 import dev.connstate.Addresses;
 import dev.connstate.CloseReason;
@@ -40,16 +41,37 @@ final class JsonBuffer
         ESCAPE['\t'] = 't';
     }
 
+    private static final long[] POWERS_OF_TEN = new long[19];
+
+    static
+    {
+        POWERS_OF_TEN[0] = 1;
+        for (int i = 1; i < 19; i++)
+            POWERS_OF_TEN[i] = POWERS_OF_TEN[i - 1] * 10;
+    }
+
+    /** "00" to "99", two bytes per number. */
+    private static final byte[] PAIRS = new byte[200];
+
+    static
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            PAIRS[2 * i] = (byte)('0' + i / 10);
+            PAIRS[2 * i + 1] = (byte)('0' + i % 10);
+        }
+    }
+
+    // The constant text between values, in as few pieces as can be.
     private static final byte[] TIME = ascii("{\"time\":\"");
-    private static final byte[] ID = ascii("\",\"id\":");
+    private static final byte[] ID = ascii("Z\",\"id\":");
     private static final byte[] REMOTE = ascii(",\"remote\":");
     private static final byte[] LOCAL = ascii(",\"local\":");
-    private static final byte[] STATE = ascii(",\"state\":");
-    private static final byte[] PREV = ascii(",\"prev\":");
-    private static final byte[] PROTOCOL = ascii(",\"protocol\":");
-    private static final byte[] SECURE_TRUE = ascii(",\"secure\":true");
-    private static final byte[] SECURE_FALSE = ascii(",\"secure\":false");
-    private static final byte[] PREV_MS = ascii(",\"prevMs\":");
+    private static final int STATES = ConnState.values().length;
+    /** {@code ,"state":"S","prev":"P","protocol":} for every state S and previous state P (or null, last). */
+    private static final byte[][] STATE_PREV_PROTOCOL = statePrevProtocol();
+    private static final byte[] SECURE_TRUE = ascii(",\"secure\":true,\"prevMs\":");
+    private static final byte[] SECURE_FALSE = ascii(",\"secure\":false,\"prevMs\":");
     private static final byte[] REQUESTS = ascii(",\"requests\":");
     private static final byte[] AGE_MS = ascii(",\"ageMs\":");
     private static final byte[] REASON = ascii(",\"reason\":");
@@ -57,7 +79,6 @@ final class JsonBuffer
     private static final byte[] CIPHER = ascii(",\"cipher\":");
     private static final byte[] SNI = ascii(",\"sni\":");
     private static final byte[] NULL = ascii("null");
-    private static final byte[][] STATES = quoted(ConnState.values());
     private static final byte[][] REASONS = quoted(CloseReason.values());
     /** The addresses kept formatted: a slot per connection id (and side), the most recent wins. */
     private static final int ADDRESS_SLOTS = 1024;
@@ -67,9 +88,10 @@ final class JsonBuffer
     private byte[] bytes;
     private int size;
     private long second = Long.MIN_VALUE;
-    private final byte[] secondText = new byte[64];
-    private int secondLength;
+    /** {@code {"time":"} and the second of the last record, up to its dot. */
+    private byte[] secondText;
     private final SocketAddress[] addresses;
+    /** The text of {@link #addresses}, with the field name before it. */
     private final byte[][] addressText;
     private String protocol;
     private byte[] protocolText;
@@ -127,19 +149,13 @@ final class JsonBuffer
         TlsInfo tls = e.tls();
         // Room for everything but escaped strings, which make room for themselves.
         ensure(FIXED_LENGTH);
-        put(TIME);
         time(e.time());
         put(ID);
         number(e.id());
-        put(REMOTE);
-        address(e.id() << 1, e.remote());
-        put(LOCAL);
-        address(e.id() << 1 | 1, e.local());
-        put(STATE);
-        put(STATES[e.state().ordinal()]);
-        put(PREV);
-        put(e.previous() == null ? NULL : STATES[e.previous().ordinal()]);
-        put(PROTOCOL);
+        address(e.id() << 1, REMOTE, e.remote());
+        address(e.id() << 1 | 1, LOCAL, e.local());
+        ConnState previous = e.previous();
+        put(STATE_PREV_PROTOCOL[e.state().ordinal() * (STATES + 1) + (previous == null ? STATES : previous.ordinal())]);
         if (protocol != null && protocol == this.protocol)
         {
             ensure(protocolText.length + FIXED_LENGTH);
@@ -152,12 +168,11 @@ final class JsonBuffer
             if (protocol != null)
             {
                 this.protocol = protocol;
-                this.protocolText = java.util.Arrays.copyOfRange(bytes, start, size);
+                this.protocolText = Arrays.copyOfRange(bytes, start, size);
             }
             ensure(FIXED_LENGTH);
         }
         put(e.secure() ? SECURE_TRUE : SECURE_FALSE);
-        put(PREV_MS);
         number(e.previousMillis());
         put(REQUESTS);
         number(e.requests());
@@ -196,8 +211,8 @@ final class JsonBuffer
     }
 
     /**
-     * Appends {@code time} as ISO-8601 UTC with microseconds: {@code 2026-11-24T10:15:30.123456Z}.
-     * The caller has made room for 40 bytes.
+     * Appends {@code {"time":"} and {@code time} as ISO-8601 UTC with microseconds,
+     * {@code 2026-11-24T10:15:30.123456}, without the {@code Z}. The caller has made room for 64 bytes.
      */
     private void time(Instant time)
     {
@@ -205,25 +220,40 @@ final class JsonBuffer
         if (epochSecond != second)
         {
             byte[] text = SECONDS.format(time).getBytes(StandardCharsets.UTF_8);
-            System.arraycopy(text, 0, secondText, 0, text.length);
-            secondLength = text.length;
+            secondText = Arrays.copyOf(TIME, TIME.length + text.length);
+            System.arraycopy(text, 0, secondText, TIME.length, text.length);
             second = epochSecond;
         }
-        System.arraycopy(secondText, 0, bytes, size, secondLength);
-        int at = size + secondLength;
+        put(secondText);
         int micros = time.getNano() / 1000;
-        for (int i = at + 5; i >= at; i--)
-        {
-            bytes[i] = (byte)('0' + micros % 10);
-            micros /= 10;
-        }
-        bytes[at + 6] = 'Z';
-        size = at + 7;
+        int high = micros / 10_000;
+        int low = micros - high * 10_000;
+        int middle = low / 100;
+        pair(high);
+        pair(middle);
+        pair(low - middle * 100);
+    }
+
+    private void pair(int twoDigits)
+    {
+        bytes[size] = PAIRS[2 * twoDigits];
+        bytes[size + 1] = PAIRS[2 * twoDigits + 1];
+        size += 2;
     }
 
     /** Appends a number; the caller has made room for 20 bytes. */
     private void number(long value)
     {
+        if (value >= 0 && value < 10)
+        {
+            bytes[size++] = (byte)('0' + value);
+            return;
+        }
+        if (value >= 10 && value < 100)
+        {
+            pair((int)value);
+            return;
+        }
         if (value < 0)
         {
             if (value == Long.MIN_VALUE)
@@ -235,35 +265,52 @@ final class JsonBuffer
             value = -value;
         }
         int digits = 1;
-        for (long v = value; v >= 10; v /= 10)
+        while (digits < 19 && value >= POWERS_OF_TEN[digits])
             digits++;
         int at = size + digits;
         size = at;
-        do
+        while (value >= 100)
         {
-            bytes[--at] = (byte)('0' + value % 10);
-            value /= 10;
+            long next = value / 100;
+            int twoDigits = (int)(value - next * 100);
+            bytes[--at] = PAIRS[2 * twoDigits + 1];
+            bytes[--at] = PAIRS[2 * twoDigits];
+            value = next;
         }
-        while (value != 0);
+        if (value >= 10)
+        {
+            bytes[--at] = PAIRS[2 * (int)value + 1];
+            bytes[--at] = PAIRS[2 * (int)value];
+        }
+        else
+        {
+            bytes[--at] = (byte)('0' + value);
+        }
     }
 
-    /** Appends an address as a JSON string, formatted once per address object; the caller has made room for {@link #FIXED_LENGTH}. */
-    private void address(long key, SocketAddress address)
+    /**
+     * Appends {@code name} and an address as a JSON string, formatted once per address object; the
+     * caller has made room for {@link #FIXED_LENGTH}, and there is as much room after.
+     */
+    private void address(long key, byte[] name, SocketAddress address)
     {
         // An InetSocketAddress never changes: the same object always has the same text.
         if (addresses == null || !(address instanceof InetSocketAddress))
         {
+            put(name);
             string(Addresses.format(address));
             ensure(FIXED_LENGTH);
             return;
         }
         int slot = (int)key & (ADDRESS_SLOTS - 1);
         byte[] text = addressText[slot];
+        // A slot is for one side: the lowest bit of the key.
         if (addresses[slot] != address)
         {
             int start = size;
+            put(name);
             string(Addresses.format(address));
-            text = java.util.Arrays.copyOfRange(bytes, start, size);
+            text = Arrays.copyOfRange(bytes, start, size);
             size = start;
             addresses[slot] = address;
             addressText[slot] = text;
@@ -361,12 +408,27 @@ final class JsonBuffer
     private void ensure(int more)
     {
         if (bytes.length - size < more)
-            bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+            bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
     }
 
     private static byte[] ascii(String text)
     {
         return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[][] statePrevProtocol()
+    {
+        ConnState[] states = ConnState.values();
+        byte[][] text = new byte[states.length * (states.length + 1)][];
+        for (ConnState state : states)
+        {
+            for (int p = 0; p <= states.length; p++)
+            {
+                String previous = p == states.length ? "null" : "\"" + states[p] + "\"";
+                text[state.ordinal() * (states.length + 1) + p] = ascii(",\"state\":\"" + state + "\",\"prev\":" + previous + ",\"protocol\":");
+            }
+        }
+        return text;
     }
 
     private static byte[][] quoted(Enum<?>[] values)

@@ -233,10 +233,16 @@ public class SinksTest
             CloseReason reason = random.nextInt(3) == 0 ? reasons[random.nextInt(reasons.length)] : null;
             TlsInfo tls = random.nextInt(3) == 0 ? new TlsInfo(randomString(random), random.nextBoolean() ? null : "TLS_AES_128_GCM_SHA256", random.nextBoolean() ? null : randomString(random)) : null;
             events.add(new ConnStateEvent(time, id, remote, local, protocol, random.nextBoolean(), state, previous,
-                numbers[random.nextInt(numbers.length)] * (random.nextBoolean() ? 1 : 1_000_000), numbers[random.nextInt(numbers.length)],
-                0, numbers[random.nextInt(numbers.length)], reason, tls));
+                number(random, numbers) * (random.nextBoolean() ? 1 : 1_000_000), number(random, numbers),
+                0, number(random, numbers), reason, tls));
         }
         return events;
+    }
+
+    /** One of the edge numbers, or any number of any length. */
+    private static long number(Random random, long[] numbers)
+    {
+        return random.nextBoolean() ? numbers[random.nextInt(numbers.length)] : random.nextLong() >> random.nextInt(64);
     }
 
     private static String randomString(Random random)
