@@ -40,7 +40,13 @@ import dev.connstate.jetty.QueuedListener;
  *   <li>{@code jsonl-direct}, {@code log-direct}: the sink alone, called on the measuring thread
  *   with ready events (flushed every 1024 events, as a busy queue would), no queue;</li>
  *   <li>{@code log-line}: the log sink's line alone ({@link LogSink#line(ConnInfo)}), without the
- *   logger.</li>
+ *   logger;</li>
+ *   <li>{@code paced-none}, {@code paced-queue}, {@code paced-jsonl}, {@code paced-log}: a server on
+ *   one core, roughly: each request is {@code -Dsinkcost.work} ns of computation (default 5000)
+ *   between its {@code active} and {@code idle} (so {@code events} / 2 requests), the events go
+ *   to nothing, a queue with a listener that does nothing, or a queued sink. Pinned to one core,
+ *   wall time per request minus that of {@code paced-none} is what the tracker's queue and sink
+ *   cost a request, their thread's wake-ups and switches included.</li>
  * </ul>
  *
  * <p>The reporting thread offers no more than 4096 events ahead of the delivery thread (it
@@ -199,6 +205,10 @@ public final class SinkCost
                 case "jsonl-direct" -> direct(conns, events, new JsonLinesSink(jsonl));
                 case "log-direct" -> direct(conns, events, new LogSink());
                 case "log-line" -> direct(conns, events, new LineOnly(new LogSink()));
+                case "paced-none" -> paced(conns, events, null);
+                case "paced-queue" -> paced(conns, events, (conn, state) -> { });
+                case "paced-jsonl" -> paced(conns, events, new JsonLinesSink(jsonl));
+                case "paced-log" -> paced(conns, events, new LogSink());
                 default -> throw new IllegalArgumentException("Unknown mode " + mode);
             };
             System.out.printf(Locale.ROOT, "%s pass %d/%d: %s%n", mode, pass, passes, line);
@@ -267,6 +277,75 @@ public final class SinkCost
             throw new IllegalStateException("dropped " + queue.getDropped() + ", errors " + queue.getErrors() + ", delivered " + queue.getDelivered() + " of " + events);
         return String.format(Locale.ROOT, "reporting %.1f ns %.1f B | delivery %.1f ns %.1f B | wall %.1f ns | process %.1f ns",
             (double)cpu / events, (double)bytes / events, (double)dCpu / events, (double)dBytes / events, (double)wall / events, (double)process / events);
+    }
+
+    /** Calibrated so that {@link #work(long)} of this many rounds takes about 1 us. */
+    private static long roundsPerMicro;
+    private static volatile long worked;
+
+    /** Computation that does not allocate nor sleep: a request's work. */
+    private static long work(long rounds)
+    {
+        long x = worked;
+        for (long i = 0; i < rounds; i++)
+            x = x * 6364136223846793005L + 1442695040888963407L;
+        return x;
+    }
+
+    private static String paced(Conn[] conns, int events, ConnStateListener listener) throws Exception
+    {
+        if (roundsPerMicro == 0)
+        {
+            for (int i = 0; i < 5; i++)
+                worked = work(10_000_000);
+            long cpu = THREADS.getCurrentThreadCpuTime();
+            worked = work(100_000_000);
+            roundsPerMicro = 100_000_000L * 1000 / (THREADS.getCurrentThreadCpuTime() - cpu);
+        }
+        long rounds = roundsPerMicro * Long.getLong("sinkcost.work", 5000) / 1000;
+        QueuedListener queue = null;
+        Thread delivery = null;
+        if (listener != null)
+        {
+            queue = new QueuedListener("cost", listener, 65536, 10_000);
+            queue.start();
+            for (Thread t : Thread.getAllStackTraces().keySet())
+            {
+                if (t.getName().equals("connstate-cost"))
+                    delivery = t;
+            }
+        }
+        long dCpu = delivery == null ? 0 : THREADS.getThreadCpuTime(delivery.getId());
+        long process = OS.getProcessCpuTime();
+        long start = System.nanoTime();
+        int requests = events / 2;
+        for (int i = 0; i < requests; i++)
+        {
+            Conn conn = conns[i % CONNECTIONS];
+            ConnState state = conn.next();
+            if (queue != null)
+                queue.onStateChange(conn.snapshot(), state);
+            worked = work(rounds);
+            state = conn.next();
+            if (queue != null)
+                queue.onStateChange(conn.snapshot(), state);
+        }
+        if (queue != null)
+        {
+            while (queue.getQueued() > 0)
+                Thread.onSpinWait();
+        }
+        long wall = System.nanoTime() - start;
+        process = OS.getProcessCpuTime() - process;
+        if (queue != null)
+        {
+            dCpu = THREADS.getThreadCpuTime(delivery.getId()) - dCpu;
+            queue.stop();
+            if (queue.getDropped() != 0 || queue.getErrors() != 0)
+                throw new IllegalStateException("dropped " + queue.getDropped() + ", errors " + queue.getErrors());
+        }
+        return String.format(Locale.ROOT, "request %.1f ns wall | process %.1f ns | delivery %.1f ns per event",
+            (double)wall / requests, (double)process / requests, (double)dCpu / (2.0 * requests));
     }
 
     private static String direct(Conn[] conns, int events, ConnStateListener sink) throws Exception

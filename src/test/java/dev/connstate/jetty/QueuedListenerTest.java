@@ -105,4 +105,47 @@ public class QueuedListenerTest
         assertEquals(199, queue.getDelivered());
         assertEquals(1, queue.getDropped());
     }
+
+    /** Records its events and flushes. */
+    private static final class Flushed implements ConnStateListener, java.io.Flushable
+    {
+        final List<String> calls = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onStateChange(dev.connstate.ConnInfo conn, ConnState state)
+        {
+            calls.add("event " + conn.id());
+        }
+
+        @Override
+        public void flush()
+        {
+            calls.add("flush");
+        }
+    }
+
+    @Test
+    public void flushedOnceEverythingIsDelivered() throws Exception
+    {
+        Flushed listener = new Flushed();
+        QueuedListener queue = new QueuedListener("flushed", listener, 1000, 5000);
+        queue.start();
+        // Quiet: one event, delivered and flushed without waiting for another.
+        queue.onStateChange(event(1), ConnState.NEW);
+        await("the first flush", () -> listener.calls.contains("flush"));
+        assertEquals(List.of("event 1", "flush"), listener.calls);
+        // A burst: every event, then a flush, with no new event needed to bring it about.
+        for (int id = 2; id <= 300; id++)
+            queue.onStateChange(event(id), ConnState.NEW);
+        await("the events flushed", () -> listener.calls.size() >= 2 && listener.calls.get(listener.calls.size() - 1).equals("flush")
+            && listener.calls.contains("event 300"));
+        int event = 0;
+        for (String call : listener.calls)
+        {
+            if (call.startsWith("event "))
+                assertEquals("event " + ++event, call);
+        }
+        assertEquals(300, event);
+        queue.stop();
+    }
 }
