@@ -34,45 +34,8 @@ public final class Json
      */
     public static String record(ConnInfo conn)
     {
-        ConnStateEvent e = ConnStateEvent.of(conn);
-        StringBuilder json = new StringBuilder(256);
-        json.append("{\"time\":\"");
-        time(json, e.time());
-        json.append('"');
-        json.append(",\"id\":").append(e.id());
-        json.append(",\"remote\":");
-        string(json, e.remoteAddress());
-        json.append(",\"local\":");
-        string(json, e.localAddress());
-        json.append(",\"state\":");
-        string(json, e.state().toString());
-        json.append(",\"prev\":");
-        if (e.previous() == null)
-            json.append("null");
-        else
-            string(json, e.previous().toString());
-        json.append(",\"protocol\":");
-        string(json, e.protocol());
-        json.append(",\"secure\":").append(e.secure());
-        json.append(",\"prevMs\":").append(e.previousMillis());
-        json.append(",\"requests\":").append(e.requests());
-        json.append(",\"ageMs\":").append(e.ageMillis());
-        if (e.reason() != null)
-        {
-            json.append(",\"reason\":");
-            string(json, e.reason().toString());
-        }
-        if (e.tls() != null)
-        {
-            json.append(",\"tls\":{\"protocol\":");
-            string(json, e.tls().protocol());
-            json.append(",\"cipher\":");
-            string(json, e.tls().cipherSuite());
-            json.append(",\"sni\":");
-            string(json, e.tls().sniHost());
-            json.append('}');
-        }
-        json.append('}');
+        JsonBuffer json = new JsonBuffer(256, false);
+        json.record(ConnStateEvent.of(conn));
         return json.toString();
     }
 

@@ -1,20 +1,18 @@
 package dev.connstate.sink;
 
-import java.io.BufferedWriter;
 import java.io.Closeable;
 import java.io.FileOutputStream;
 import java.io.Flushable;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
+import dev.connstate.ConnStateEvent;
 import dev.connstate.ConnStateListener;
 
 /**
@@ -26,16 +24,26 @@ import dev.connstate.ConnStateListener;
  * one write for many lines, and when the server is quiet every line is out within
  * milliseconds. Made with {@code autoFlush}, it flushes every line itself instead. Not
  * thread-safe: one queue thread calls it.</p>
+ *
+ * <p>Records are written as UTF-8 bytes straight into one reused buffer, which goes out in one
+ * write when it holds {@value #WRITE_AT} bytes or more, or when the sink is flushed.</p>
  */
 public final class JsonLinesSink implements ConnStateListener, Flushable, Closeable
 {
     /** The file name that means standard output. */
     public static final String STDOUT = "-";
 
+    /** Under load, the buffer is written out once it holds this many bytes (some 250 lines). */
+    static final int WRITE_AT = 60 * 1024;
+
     private final String target;
+    /** Where the bytes go: the file or standard output; {@code null} when made with a writer. */
+    private final OutputStream out;
+    /** Where the lines go when made with a writer; {@code null} otherwise. */
     private final Writer writer;
-    private final boolean closeWriter;
+    private final boolean close;
     private final boolean autoFlush;
+    private final JsonBuffer buffer;
 
     /**
      * @param file the file to append to (its directory must exist), or {@value #STDOUT} for standard output
@@ -63,11 +71,13 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
     public JsonLinesSink(Path file, boolean autoFlush)
     {
         this.autoFlush = autoFlush;
+        this.writer = null;
+        this.buffer = new JsonBuffer(WRITE_AT + 4096, true);
         if (file == null)
         {
             this.target = STDOUT;
-            this.writer = new OutputStreamWriter(System.out, StandardCharsets.UTF_8);
-            this.closeWriter = false;
+            this.out = System.out;
+            this.close = false;
         }
         else
         {
@@ -76,9 +86,8 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
                 throw new UncheckedIOException(new IOException("Cannot append JSON lines to " + file + ": it is a directory"));
             try
             {
-                OutputStream out = new FileOutputStream(file.toFile(), true);
-                this.writer = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
-                this.closeWriter = true;
+                this.out = new FileOutputStream(file.toFile(), true);
+                this.close = true;
             }
             catch (IOException x)
             {
@@ -97,19 +106,36 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
     {
         this.autoFlush = true;
         this.target = writer.toString();
+        this.out = null;
         this.writer = writer;
-        this.closeWriter = close;
+        this.close = close;
+        this.buffer = new JsonBuffer(512, true);
     }
 
     @Override
     public void onStateChange(ConnInfo conn, ConnState state)
     {
+        ConnStateEvent event = ConnStateEvent.of(conn);
         try
         {
-            writer.write(Json.record(conn));
-            writer.write('\n');
+            if (writer != null)
+            {
+                buffer.clear();
+                buffer.record(event);
+                writer.write(buffer.toString());
+                writer.write('\n');
+                if (autoFlush)
+                    writer.flush();
+                return;
+            }
+            // If it cannot be written out, the buffer keeps what it has (tried again next time)
+            // and this event is not added: it does not grow without bound.
+            if (buffer.size() >= WRITE_AT)
+                writeOut();
+            buffer.record(event);
+            buffer.ascii('\n');
             if (autoFlush)
-                writer.flush();
+                flush();
         }
         catch (IOException x)
         {
@@ -117,19 +143,47 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
         }
     }
 
+    private void writeOut() throws IOException
+    {
+        if (buffer.size() > 0)
+        {
+            out.write(buffer.array(), 0, buffer.size());
+            buffer.clear();
+        }
+    }
+
     @Override
     public void flush() throws IOException
     {
-        writer.flush();
+        if (writer != null)
+        {
+            writer.flush();
+            return;
+        }
+        writeOut();
+        out.flush();
     }
 
     @Override
     public void close() throws IOException
     {
-        if (closeWriter)
-            writer.close();
-        else
-            writer.flush();
+        if (writer != null)
+        {
+            if (close)
+                writer.close();
+            else
+                writer.flush();
+            return;
+        }
+        try
+        {
+            flush();
+        }
+        finally
+        {
+            if (close)
+                out.close();
+        }
     }
 
     @Override

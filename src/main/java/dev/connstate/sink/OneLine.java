@@ -17,14 +17,25 @@ public final class OneLine
      */
     public static void append(StringBuilder line, String text)
     {
-        for (int i = 0; i < text.length(); i++)
+        int length = text.length();
+        int i = 0;
+        while (i < length && !unsafe(text.charAt(i)))
+            i++;
+        // Mostly nothing to escape: one copy.
+        line.append(text, 0, i);
+        for (; i < length; i++)
         {
             char c = text.charAt(i);
-            if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029')
+            if (unsafe(c))
                 line.append(String.format("\\u%04x", (int)c));
             else
                 line.append(c);
         }
+    }
+
+    private static boolean unsafe(char c)
+    {
+        return c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029';
     }
 
     /**

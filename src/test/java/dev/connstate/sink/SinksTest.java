@@ -1,8 +1,22 @@
 package dev.connstate.sink;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.StringWriter;
+import java.io.Writer;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 
 import dev.connstate.Addresses;
 import dev.connstate.CloseReason;
@@ -10,7 +24,9 @@ import dev.connstate.ConnState;
 import dev.connstate.TlsInfo;
 import dev.connstate.ConnStateEvent;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -119,5 +135,269 @@ public class SinksTest
         IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> new LogSink("x", "{remote} {nope}"));
         assertTrue(x.getMessage().contains("{nope}"), x.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new LogSink("x", "{remote"));
+    }
+
+    @Test
+    public void jsonLinesFileHasTheBytesOfTheStringRecords(@TempDir Path dir) throws IOException
+    {
+        // The sink writes bytes of its own: they must be those of the String record (as first
+        // written, below) encoded by a UTF-8 writer, whatever the strings, times and addresses.
+        Random random = new Random(5);
+        List<ConnStateEvent> events = randomEvents(random, 20_000);
+        Path file = dir.resolve("all.jsonl");
+        JsonLinesSink sink = new JsonLinesSink(file);
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        Writer utf8 = new OutputStreamWriter(expected, StandardCharsets.UTF_8);
+        for (int i = 0; i < events.size(); i++)
+        {
+            ConnStateEvent e = events.get(i);
+            String record = StringRecord.record(e);
+            assertEquals(record, Json.record(e));
+            utf8.write(record);
+            utf8.write('\n');
+            sink.onStateChange(e, e.state());
+            if (random.nextInt(1000) == 0)
+                sink.flush();
+        }
+        sink.close();
+        utf8.flush();
+        assertArrayEquals(expected.toByteArray(), Files.readAllBytes(file));
+    }
+
+    @Test
+    public void jsonLinesFlushWritesEverythingOut(@TempDir Path dir) throws IOException
+    {
+        Path file = dir.resolve("flush.jsonl");
+        JsonLinesSink sink = new JsonLinesSink(file);
+        ConnStateEvent e = event(ConnState.ACTIVE, ConnState.NEW, "http/1.1");
+        sink.onStateChange(e, e.state());
+        assertEquals(0, Files.size(file));
+        sink.flush();
+        assertEquals(Json.record(e) + "\n", Files.readString(file));
+        // Under load it writes out by itself, in large writes.
+        int lines = 2 * JsonLinesSink.WRITE_AT / Json.record(e).length();
+        for (int i = 0; i < lines; i++)
+            sink.onStateChange(e, e.state());
+        long size = Files.size(file);
+        assertTrue(size > JsonLinesSink.WRITE_AT && size % (Json.record(e).length() + 1) == 0, "size " + size);
+        sink.close();
+        assertEquals(lines + 1L, Files.readAllLines(file).size());
+    }
+
+    @Test
+    public void logLineIsTheLineAsFirstWritten()
+    {
+        // Every placeholder, twice, for the same random hostile events as the jsonl check, against the line as first made.
+        String all = "{id} {remote} {local} {state} {prev} {protocol} {secure} {requests} {prevMs} {ageMs} {reason} {tls} {cipher} {sni}";
+        String format = "a\u0001" + all + "|" + all + "\n";
+        LogSink sink = new LogSink("x", format);
+        for (ConnStateEvent e : randomEvents(new Random(7), 20_000))
+            assertEquals(StringLine.line(format, e), sink.line(e));
+    }
+
+    /** Events with everything that could go wrong in the record: hostile strings, odd times, addresses changing under the same id. */
+    private static List<ConnStateEvent> randomEvents(Random random, int count)
+    {
+        List<ConnStateEvent> events = new ArrayList<>();
+        List<SocketAddress> addresses = new ArrayList<>();
+        addresses.add(null);
+        addresses.add(new InetSocketAddress("127.0.0.1", 8080));
+        addresses.add(new InetSocketAddress("::1", 8443));
+        addresses.add(new InetSocketAddress("2001:db8:0:0:1:0:0:1", 1));
+        addresses.add(InetSocketAddress.createUnresolved("evil\"\r\n\u2028host\uD800", 1234));
+        addresses.add(UnixDomainSocketAddress.of("/tmp/s\"ock"));
+        for (int i = 0; i < 64; i++)
+            addresses.add(new InetSocketAddress("10.0.0." + i, 40000 + i));
+        for (int i = 0; i < 16; i++)
+            addresses.add(InetSocketAddress.createUnresolved(randomString(random), random.nextInt(65536)));
+        String[] protocols = {"http/1.1", "h2", "h2c", "http/1.0", "unknown", null};
+        ConnState[] states = ConnState.values();
+        CloseReason[] reasons = CloseReason.values();
+        long[] numbers = {0, 1, 9, 10, 99, 100, 999_999_999, Long.MAX_VALUE, -1, -10, Long.MIN_VALUE, Integer.MAX_VALUE + 1L};
+        for (int i = 0; i < count; i++)
+        {
+            long second = switch (random.nextInt(8))
+            {
+                case 0 -> random.nextLong() % 253402300799L; // years 1 to 9999 and before year 0
+                case 1 -> 253402300800L + random.nextInt(1_000_000_000); // years 10000 and on
+                default -> 1_795_000_000L + i / 100; // now-ish, a few per second
+            };
+            Instant time = Instant.ofEpochSecond(second, random.nextInt(1_000_000_000));
+            // A few ids, some in the same slot of the address cache (1024 slots, two per id).
+            long id = random.nextInt(4) == 0 ? numbers[random.nextInt(numbers.length)] : random.nextInt(8) + 512L * random.nextInt(3);
+            SocketAddress remote = addresses.get(random.nextInt(addresses.size()));
+            SocketAddress local = addresses.get(random.nextInt(addresses.size()));
+            String protocol = random.nextInt(20) == 0 ? randomString(random) : protocols[random.nextInt(protocols.length)];
+            ConnState state = states[random.nextInt(states.length)];
+            ConnState previous = random.nextInt(5) == 0 ? null : states[random.nextInt(states.length)];
+            CloseReason reason = random.nextInt(3) == 0 ? reasons[random.nextInt(reasons.length)] : null;
+            TlsInfo tls = random.nextInt(3) == 0 ? new TlsInfo(randomString(random), random.nextBoolean() ? null : "TLS_AES_128_GCM_SHA256", random.nextBoolean() ? null : randomString(random)) : null;
+            events.add(new ConnStateEvent(time, id, remote, local, protocol, random.nextBoolean(), state, previous,
+                number(random, numbers) * (random.nextBoolean() ? 1 : 1_000_000), number(random, numbers),
+                0, number(random, numbers), reason, tls));
+        }
+        return events;
+    }
+
+    /** One of the edge numbers, or any number of any length. */
+    private static long number(Random random, long[] numbers)
+    {
+        return random.nextBoolean() ? numbers[random.nextInt(numbers.length)] : random.nextLong() >> random.nextInt(64);
+    }
+
+    private static String randomString(Random random)
+    {
+        char[] special = {'"', '\\', '\n', '\r', '\t', '\u0000', '\u001f', '\u007f', '\u0080', '\u009f', '\u00e9', '\u07ff', '\u0800',
+            '\u2028', '\u2029', '\uD800', '\uDBFF', '\uDC00', '\uDFFF', '\uFFFF', '\uFFFE', '/', '<'};
+        StringBuilder text = new StringBuilder();
+        int length = random.nextInt(random.nextInt(10) == 0 ? 3000 : 20);
+        for (int i = 0; i < length; i++)
+        {
+            switch (random.nextInt(4))
+            {
+                case 0 -> text.append(special[random.nextInt(special.length)]);
+                case 1 -> text.appendCodePoint(0x10000 + random.nextInt(0x100000));
+                case 2 -> text.append((char)random.nextInt(0x10000));
+                default -> text.append((char)(' ' + random.nextInt(95)));
+            }
+        }
+        return text.toString();
+    }
+
+    /** The record as the sink first wrote it, one String per event: what the bytes must stay. */
+    private static final class StringRecord
+    {
+        private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.").withZone(ZoneOffset.UTC);
+        private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+        static String record(ConnStateEvent e)
+        {
+            StringBuilder json = new StringBuilder(256);
+            json.append("{\"time\":\"");
+            json.append(SECONDS.format(e.time()));
+            int micros = e.time().getNano() / 1000;
+            for (int divisor = 100_000; divisor > 0; divisor /= 10)
+                json.append((char)('0' + micros / divisor % 10));
+            json.append('Z');
+            json.append('"');
+            json.append(",\"id\":").append(e.id());
+            json.append(",\"remote\":");
+            string(json, e.remoteAddress());
+            json.append(",\"local\":");
+            string(json, e.localAddress());
+            json.append(",\"state\":");
+            string(json, e.state().toString());
+            json.append(",\"prev\":");
+            if (e.previous() == null)
+                json.append("null");
+            else
+                string(json, e.previous().toString());
+            json.append(",\"protocol\":");
+            string(json, e.protocol());
+            json.append(",\"secure\":").append(e.secure());
+            json.append(",\"prevMs\":").append(e.previousMillis());
+            json.append(",\"requests\":").append(e.requests());
+            json.append(",\"ageMs\":").append(e.ageMillis());
+            if (e.reason() != null)
+            {
+                json.append(",\"reason\":");
+                string(json, e.reason().toString());
+            }
+            if (e.tls() != null)
+            {
+                json.append(",\"tls\":{\"protocol\":");
+                string(json, e.tls().protocol());
+                json.append(",\"cipher\":");
+                string(json, e.tls().cipherSuite());
+                json.append(",\"sni\":");
+                string(json, e.tls().sniHost());
+                json.append('}');
+            }
+            json.append('}');
+            return json.toString();
+        }
+
+        static void string(StringBuilder json, String value)
+        {
+            if (value == null)
+            {
+                json.append("null");
+                return;
+            }
+            json.append('"');
+            for (int i = 0; i < value.length(); i++)
+            {
+                char c = value.charAt(i);
+                switch (c)
+                {
+                    case '"' -> json.append("\\\"");
+                    case '\\' -> json.append("\\\\");
+                    case '\n' -> json.append("\\n");
+                    case '\r' -> json.append("\\r");
+                    case '\t' -> json.append("\\t");
+                    default ->
+                    {
+                        boolean paired = Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1));
+                        if (paired)
+                            json.append(c).append(value.charAt(++i));
+                        else if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || Character.isSurrogate(c))
+                            json.append("\\u").append(HEX[(c >> 12) & 0xf]).append(HEX[(c >> 8) & 0xf]).append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
+                        else
+                            json.append(c);
+                    }
+                }
+            }
+            json.append('"');
+        }
+    }
+
+    /** The log line as the sink first made it, one value after another. */
+    private static final class StringLine
+    {
+        static String line(String format, ConnStateEvent c)
+        {
+            StringBuilder line = new StringBuilder();
+            int i = 0;
+            while (i < format.length())
+            {
+                int open = format.indexOf('{', i);
+                if (open < 0)
+                {
+                    line.append(format.substring(i));
+                    break;
+                }
+                int close = format.indexOf('}', open);
+                line.append(format, i, open);
+                Object value = switch (format.substring(open + 1, close))
+                {
+                    case "id" -> c.id();
+                    case "remote" -> c.remoteAddress();
+                    case "local" -> c.localAddress();
+                    case "state" -> c.state();
+                    case "prev" -> c.previous() == null ? "-" : c.previous();
+                    case "protocol" -> c.protocol();
+                    case "secure" -> c.secure();
+                    case "requests" -> c.requests();
+                    case "prevMs" -> c.previousNanos() / 1_000_000L;
+                    case "ageMs" -> c.ageNanos() / 1_000_000L;
+                    case "reason" -> c.reason() == null ? "-" : c.reason();
+                    case "tls" -> c.tls() == null ? "-" : c.tls().protocol();
+                    case "cipher" -> c.tls() == null ? "-" : c.tls().cipherSuite();
+                    case "sni" -> c.tls() == null || c.tls().sniHost() == null ? "-" : c.tls().sniHost();
+                    default -> throw new AssertionError(format);
+                };
+                String text = String.valueOf(value);
+                for (int k = 0; k < text.length(); k++)
+                {
+                    char ch = text.charAt(k);
+                    if (ch < 0x20 || ch == 0x7f || ch == '\u2028' || ch == '\u2029')
+                        line.append(String.format("\\u%04x", (int)ch));
+                    else
+                        line.append(ch);
+                }
+                i = close + 1;
+            }
+            return line.toString();
+        }
     }
 }

@@ -1,0 +1,151 @@
+package dev.connstate.jetty;
+
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+
+import dev.connstate.ConnState;
+import dev.connstate.ConnStateEvent;
+import dev.connstate.ConnStateListener;
+import org.junit.jupiter.api.Test;
+
+import static dev.connstate.Recorder.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+public class QueuedListenerTest
+{
+    private static ConnStateEvent event(long id)
+    {
+        return new ConnStateEvent(Instant.now(), id, new InetSocketAddress("127.0.0.1", 40000), new InetSocketAddress("127.0.0.1", 8080),
+            "http/1.1", false, ConnState.NEW, null, 0, 0, 0, 0, null, null);
+    }
+
+    @Test
+    public void deliveredAndDroppedAreCounted() throws Exception
+    {
+        CountDownLatch go = new CountDownLatch(1);
+        ConnStateListener waiting = (conn, state) ->
+        {
+            try
+            {
+                go.await();
+            }
+            catch (InterruptedException x)
+            {
+                Thread.currentThread().interrupt();
+            }
+        };
+        QueuedListener queue = new QueuedListener("counted", waiting, 4, 5000);
+        queue.start();
+        queue.onStateChange(event(1), ConnState.NEW);
+        await("the first event taken", () -> queue.getQueued() == 0);
+        // One is held by the listener, 4 wait, the rest is dropped.
+        for (int id = 2; id <= 10; id++)
+            queue.onStateChange(event(id), ConnState.NEW);
+        assertEquals(4, queue.getQueued());
+        assertEquals(5, queue.getDropped());
+        go.countDown();
+        await("all delivered", () -> queue.getDelivered() == 5);
+        queue.stop();
+        assertEquals(5, queue.getDelivered());
+        assertEquals(5, queue.getDropped());
+    }
+
+    @Test
+    public void aThreadGivenUpOnTakesNoMoreEvents() throws Exception
+    {
+        CountDownLatch release = new CountDownLatch(1);
+        List<Thread> threads = new CopyOnWriteArrayList<>();
+        List<Long> calls = new CopyOnWriteArrayList<>();
+        ConnStateListener stubborn = (conn, state) ->
+        {
+            threads.add(Thread.currentThread());
+            calls.add(conn.id());
+            if (conn.id() == 1)
+            {
+                // Ignores interrupts until released.
+                while (true)
+                {
+                    try
+                    {
+                        release.await();
+                        return;
+                    }
+                    catch (InterruptedException ignored)
+                    {
+                        // keep waiting
+                    }
+                }
+            }
+        };
+        QueuedListener queue = new QueuedListener("stubborn", stubborn, 1000, 100);
+        queue.start();
+        queue.onStateChange(event(1), ConnState.NEW);
+        await("the first event taken", () -> calls.size() == 1);
+        queue.stop();
+        assertEquals(1, queue.getDropped(), "the event the thread holds is lost");
+
+        // Restarted, with the old thread still inside the listener: only the new thread delivers.
+        queue.start();
+        release.countDown();
+        for (int id = 2; id <= 200; id++)
+            queue.onStateChange(event(id), ConnState.NEW);
+        await("all delivered", () -> queue.getDelivered() == 199);
+        queue.stop();
+        assertEquals(200, calls.size());
+        for (int i = 1; i < calls.size(); i++)
+        {
+            assertEquals(i + 1, calls.get(i));
+            assertEquals(threads.get(1), threads.get(i));
+        }
+        assertTrue(threads.get(0) != threads.get(1), "delivered by the new thread");
+        assertEquals(199, queue.getDelivered());
+        assertEquals(1, queue.getDropped());
+    }
+
+    /** Records its events and flushes. */
+    private static final class Flushed implements ConnStateListener, java.io.Flushable
+    {
+        final List<String> calls = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onStateChange(dev.connstate.ConnInfo conn, ConnState state)
+        {
+            calls.add("event " + conn.id());
+        }
+
+        @Override
+        public void flush()
+        {
+            calls.add("flush");
+        }
+    }
+
+    @Test
+    public void flushedOnceEverythingIsDelivered() throws Exception
+    {
+        Flushed listener = new Flushed();
+        QueuedListener queue = new QueuedListener("flushed", listener, 1000, 5000);
+        queue.start();
+        // Quiet: one event, delivered and flushed without waiting for another.
+        queue.onStateChange(event(1), ConnState.NEW);
+        await("the first flush", () -> listener.calls.contains("flush"));
+        assertEquals(List.of("event 1", "flush"), listener.calls);
+        // A burst: every event, then a flush, with no new event needed to bring it about.
+        for (int id = 2; id <= 300; id++)
+            queue.onStateChange(event(id), ConnState.NEW);
+        await("the events flushed", () -> listener.calls.size() >= 2 && listener.calls.get(listener.calls.size() - 1).equals("flush")
+            && listener.calls.contains("event 300"));
+        int event = 0;
+        for (String call : listener.calls)
+        {
+            if (call.startsWith("event "))
+                assertEquals("event " + ++event, call);
+        }
+        assertEquals(300, event);
+        queue.stop();
+    }
+}
