@@ -1,17 +1,41 @@
 package dev.connstate;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * The state of one connection and the rules of {@link ConnState}: it refuses every transition
  * that {@link ConnState#canTransitionTo(ConnState)} does not allow.
  *
  * <p>Not thread-safe for writers: whoever moves it serializes the moves (the tracker holds the
- * connection's lock). Readers on other threads see the latest state through volatile reads.</p>
+ * connection's lock). Readers on other threads see the state and when it began as the last
+ * move left them (release stores, acquire loads).</p>
  */
 public class ConnStateMachine
 {
-    private volatile ConnState state = ConnState.NEW;
+    // Written by the one thread that holds the mover's lock, read by any (JMX, dumps): a release
+    // store and an acquire load give readers a consistent state without the full fence a
+    // volatile store costs on every transition.
+    private static final VarHandle STATE;
+    private static final VarHandle SINCE_NANOS;
+
+    static
+    {
+        try
+        {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(ConnStateMachine.class, "state", ConnState.class);
+            SINCE_NANOS = lookup.findVarHandle(ConnStateMachine.class, "sinceNanos", long.class);
+        }
+        catch (ReflectiveOperationException x)
+        {
+            throw new ExceptionInInitializerError(x);
+        }
+    }
+
+    private ConnState state = ConnState.NEW;
     private ConnState previous;
-    private volatile long sinceNanos;
+    private long sinceNanos;
     private long previousNanos;
 
     /**
@@ -38,8 +62,8 @@ public class ConnStateMachine
             return false;
         previous = current;
         previousNanos = nowNanos - sinceNanos;
-        sinceNanos = nowNanos;
-        state = next;
+        SINCE_NANOS.setRelease(this, nowNanos);
+        STATE.setRelease(this, next);
         return true;
     }
 
@@ -48,7 +72,7 @@ public class ConnStateMachine
      */
     public ConnState state()
     {
-        return state;
+        return (ConnState)STATE.getAcquire(this);
     }
 
     /**
@@ -72,6 +96,6 @@ public class ConnStateMachine
      */
     public long sinceNanos()
     {
-        return sinceNanos;
+        return (long)SINCE_NANOS.getAcquire(this);
     }
 }

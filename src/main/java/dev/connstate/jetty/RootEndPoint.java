@@ -2,6 +2,7 @@ package dev.connstate.jetty;
 
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.SocketChannelEndPoint;
 
 /**
  * Decides which Jetty object "is the connection": the root network {@link EndPoint}.
@@ -25,6 +26,10 @@ public final class RootEndPoint
      */
     public static EndPoint of(EndPoint endPoint)
     {
+        // Asked twice per request: the plain socket's end point (a class, not a wrapper) is
+        // recognized by an exact class check, cheaper than an interface check that fails.
+        if (endPoint != null && endPoint.getClass() == SocketChannelEndPoint.class)
+            return endPoint;
         EndPoint current = endPoint;
         // Bounded: a (broken) wrapper that returns itself or a cycle must not hang a Jetty thread.
         for (int depth = 0; depth < 16 && current instanceof EndPoint.Wrapper wrapper; depth++)

@@ -1,5 +1,7 @@
 package dev.connstate.jetty;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.SocketAddress;
 
 import dev.connstate.CloseReason;
@@ -22,6 +24,19 @@ import org.eclipse.jetty.io.EndPoint;
 final class TrackedConnection extends ConnStateMachine implements ConnInfo
 {
     static final String UNKNOWN = "unknown";
+    private static final VarHandle REQUESTS;
+
+    static
+    {
+        try
+        {
+            REQUESTS = MethodHandles.lookup().findVarHandle(TrackedConnection.class, "requests", long.class);
+        }
+        catch (ReflectiveOperationException x)
+        {
+            throw new ExceptionInInitializerError(x);
+        }
+    }
 
     private final long id;
     private final EndPoint root;
@@ -31,7 +46,8 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     private volatile SocketAddress local;
     private volatile String protocol = UNKNOWN;
     private volatile boolean secure;
-    private volatile long requests;
+    /** Incremented under this lock on every request; read by any thread (a release store, not a fenced volatile one). */
+    private long requests;
     private volatile CloseReason reason;
     private volatile TlsInfo tls;
     /** HTTP/2 streams between request begin and the last of their response (or their end); guarded by this. */
@@ -90,7 +106,7 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
 
     void requestBegun()
     {
-        requests++;
+        REQUESTS.setRelease(this, requests + 1);
     }
 
     void reason(CloseReason reason)
@@ -136,7 +152,7 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     @Override
     public long requests()
     {
-        return requests;
+        return (long)REQUESTS.getAcquire(this);
     }
 
     @Override
@@ -173,6 +189,6 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     @Override
     public String toString()
     {
-        return String.format("#%d %s->%s %s %s%s requests=%d", id, remote, local, state(), protocol, secure ? " tls" : "", requests);
+        return String.format("#%d %s->%s %s %s%s requests=%d", id, remote, local, state(), protocol, secure ? " tls" : "", requests());
     }
 }
