@@ -340,7 +340,7 @@ public final class Bench
         int allocSeconds = Integer.getInteger("bench.alloc.seconds", 3);
         report.append("## Allocation, counting configuration\n\n");
         report.append(String.format("Whole server JVM, bytes allocated by all live threads (ThreadMXBean.getThreadAllocatedBytes) per request handled, "
-            + "median of %d alternating %d s runs after warm-up; the difference is what the tracker (bridge, HttpStream wrapper, counters) allocates.%n%n", allocRounds, allocSeconds));
+            + "median of %d alternating %d s runs after warm-up; the difference is what the tracker (bridge, counters, the HttpStream wrapper of HTTP/2 streams and upgrade requests) allocates.%n%n", allocRounds, allocSeconds));
         report.append("| workload | plain B/request | count B/request | difference B/request |\n| --- | --- | --- | --- |\n");
         for (Workload workload : workloads)
         {
@@ -364,7 +364,7 @@ public final class Bench
             report.append(String.format("| %s | %.0f | %.0f | %+.0f |%n", workload.title, p, c, c - p));
         }
         report.append("\nIn-process, the counting path alone (tracker.transition with one inline counting listener, warm, ")
-            .append("ThreadMXBean.getCurrentThreadAllocatedBytes around the loop; a request adds the bridge's per-request HttpStream wrapper, not measured here):\n\n");
+            .append("ThreadMXBean.getCurrentThreadAllocatedBytes around the loop; an HTTP/2 stream adds the bridge's HttpStream wrapper, not measured here):\n\n");
         for (String line : TransitionAlloc.measure())
         {
             log("%s", line);
