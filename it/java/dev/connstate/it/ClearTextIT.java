@@ -59,6 +59,16 @@ public class ClearTextIT
     }
 
     @Test
+    public void jettyStartsWithoutWarnings()
+    {
+        // The start with the module on is as quiet as without it (Jetty warns, for instance,
+        // about compliance listeners found as connector beans).
+        String output = jetty.output();
+        String start = output.substring(0, output.indexOf("Started oejs.Server"));
+        assertFalse(start.contains(":WARN :"), () -> "warnings at start:\n" + start);
+    }
+
+    @Test
     public void oneGetLikeCurl() throws Exception
     {
         Clients.getThenStop(Clients.http1(false), uri, 1, false);

@@ -310,7 +310,7 @@ public class ConnStateTracker extends ContainerLifeCycle
                     if (attachedConfigurations.add(configuration))
                     {
                         configuration.addCustomizer(events);
-                        configuration.addComplianceViolationListener(events);
+                        configuration.addComplianceViolationListener(events.requestEnds());
                     }
                 }
             }
@@ -336,7 +336,7 @@ public class ConnStateTracker extends ContainerLifeCycle
             for (HttpConfiguration configuration : attachedConfigurations)
             {
                 configuration.getCustomizers().remove(events);
-                configuration.removeComplianceViolationListener(events);
+                configuration.removeComplianceViolationListener(events.requestEnds());
             }
             attachedConfigurations.clear();
         }

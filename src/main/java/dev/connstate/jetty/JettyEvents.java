@@ -71,9 +71,22 @@ import org.eclipse.jetty.util.Attributes;
  *
  * <p>Every method catches everything: a bug here is counted and logged, never thrown into Jetty.</p>
  */
-final class JettyEvents implements Connection.Listener, SelectorManager.AcceptListener, HttpConfiguration.Customizer, ComplianceViolation.Listener, SslHandshakeListener
+final class JettyEvents implements Connection.Listener, SelectorManager.AcceptListener, HttpConfiguration.Customizer, SslHandshakeListener
 {
     private final ConnStateTracker tracker;
+    /**
+     * Hears the end of requests, registered on each {@link HttpConfiguration}. A separate object:
+     * this one is a bean of the connectors, where Jetty warns about compliance listeners (they
+     * used to be set there).
+     */
+    private final ComplianceViolation.Listener requestEnds = new ComplianceViolation.Listener()
+    {
+        @Override
+        public void onRequestEnd(Attributes request)
+        {
+            JettyEvents.this.onRequestEnd(request);
+        }
+    };
 
     JettyEvents(ConnStateTracker tracker)
     {
@@ -310,6 +323,16 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     }
 
     /**
+     * @return the listener to add to each {@link HttpConfiguration} with
+     * {@link HttpConfiguration#addComplianceViolationListener(ComplianceViolation.Listener)}: it
+     * reports the end of requests to {@link #onRequestEnd(Attributes)} and ignores violations
+     */
+    ComplianceViolation.Listener requestEnds()
+    {
+        return requestEnds;
+    }
+
+    /**
      * The end of an HTTP/1 request that has no stream observer. Jetty calls it just before it
      * completes the request's stream, on the thread that completes it, once per request, after
      * the response was written or failed and after the request log; the stream then succeeds
@@ -317,8 +340,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
      * of the two is not passed here, so it is read from what decides it: a response the
      * generator wrote to its end, without a failed write, on a persistent connection.
      */
-    @Override
-    public void onRequestEnd(Attributes attributes)
+    void onRequestEnd(Attributes attributes)
     {
         try
         {

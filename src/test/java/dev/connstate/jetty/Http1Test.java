@@ -18,12 +18,15 @@ import dev.connstate.TrackedServer;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.http.ComplianceViolation;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.Test;
@@ -89,6 +92,19 @@ public class Http1Test
             assertEquals("http/1.1", events.get(1).protocol());
             assertEquals(false, events.get(1).secure());
             assertEquals(3, events.get(events.size() - 1).requests());
+        }
+    }
+
+    @Test
+    public void requestEndsAreHeardThroughTheHttpConfigurationOnly() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().start())
+        {
+            // Jetty warns at start about compliance listeners that are beans of a connector or of the server.
+            assertEquals(List.of(), s.server.getBeans(ComplianceViolation.Listener.class));
+            for (Connector connector : s.server.getConnectors())
+                assertEquals(List.of(), ((ServerConnector)connector).getBeans(ComplianceViolation.Listener.class));
+            assertEquals(1, s.httpConfig.getComplianceViolationListeners().size());
         }
     }
 
@@ -433,6 +449,45 @@ public class Http1Test
     public void clientResetsMidResponse() throws Exception
     {
         abortMidResponse(true);
+    }
+
+    @Test
+    public void responsesWithoutBodyKeepTheConnection() throws Exception
+    {
+        Handler statuses = new Handler.Abstract()
+        {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback)
+            {
+                String path = Request.getPathInContext(request);
+                switch (path)
+                {
+                    case "/204" -> response.setStatus(204);
+                    case "/304" -> response.setStatus(304);
+                    default -> response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 5);
+                }
+                // HEAD: Jetty writes the head only, whatever the handler writes.
+                Content.Sink.write(response, true, path.equals("/") ? "hello" : "", callback);
+                return true;
+            }
+        };
+        try (TrackedServer s = new TrackedServer().handler(statuses).start())
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, "GET /204 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertEquals(204, Raw.read(socket.getInputStream()).status());
+                Raw.write(socket, "GET /304 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertEquals(304, Raw.read(socket.getInputStream()).status());
+                Raw.write(socket, "HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertEquals(200, Raw.readHead(socket.getInputStream()).status());
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+            }
+            assertEquals(Recorder.keepAlive(4), s.recorder.awaitEnd(clientPort));
+        }
     }
 
     @Test
