@@ -424,18 +424,23 @@ public class Http1Test
         }
     }
 
+    /** A GET to {@link OneBigLastWrite} on {@code socket}, reset after 100 KB of the response. */
+    static void resetDuringTheLastWrite(TrackedServer s, Socket socket) throws Exception
+    {
+        int clientPort = socket.getLocalPort();
+        Raw.write(socket, GET);
+        socket.getInputStream().readNBytes(100_000);
+        Raw.reset(socket);
+        assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+        assertEquals(CloseReason.REMOTE_CLOSE, lastReason(s, clientPort));
+    }
+
     @Test
     public void clientResetsDuringTheLastWrite() throws Exception
     {
         try (TrackedServer s = new TrackedServer().handler(new OneBigLastWrite()).start())
         {
-            Socket socket = Raw.connect(s.port());
-            int clientPort = socket.getLocalPort();
-            Raw.write(socket, GET);
-            socket.getInputStream().readNBytes(100_000);
-            Raw.reset(socket);
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
-            assertEquals(CloseReason.REMOTE_CLOSE, lastReason(s, clientPort));
+            resetDuringTheLastWrite(s, Raw.connect(s.port()));
         }
     }
 
@@ -550,7 +555,7 @@ public class Http1Test
         }
     }
 
-    private static CloseReason lastReason(TrackedServer s, int clientPort)
+    static CloseReason lastReason(TrackedServer s, int clientPort)
     {
         List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
         return events.get(events.size() - 1).reason();

@@ -82,14 +82,7 @@ public class TlsTest
         s.addConnector(new SslConnectionFactory(Tls.server(), http.getProtocol()), http);
         try (TrackedServer started = s.start())
         {
-            SSLSocket socket = Tls.connect(s.port());
-            int clientPort = socket.getLocalPort();
-            Raw.write(socket, GET);
-            socket.getInputStream().readNBytes(100_000);
-            Raw.reset(socket);
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
-            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
-            assertEquals(CloseReason.REMOTE_CLOSE, events.get(events.size() - 1).reason());
+            Http1Test.resetDuringTheLastWrite(s, Tls.connect(s.port()));
         }
     }
 

@@ -268,8 +268,8 @@ public class SinksTest
     private static final class StringRecord
     {
         private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.").withZone(ZoneOffset.UTC);
-        private static final char[] HEX = "0123456789abcdef".toCharArray();
 
+        /** Strings escaped by {@link Json#string}, which the status table uses: the two escapers must agree. */
         static String record(ConnStateEvent e)
         {
             StringBuilder json = new StringBuilder(256);
@@ -282,18 +282,18 @@ public class SinksTest
             json.append('"');
             json.append(",\"id\":").append(e.id());
             json.append(",\"remote\":");
-            string(json, e.remoteAddress());
+            Json.string(json, e.remoteAddress());
             json.append(",\"local\":");
-            string(json, e.localAddress());
+            Json.string(json, e.localAddress());
             json.append(",\"state\":");
-            string(json, e.state().toString());
+            Json.string(json, e.state().toString());
             json.append(",\"prev\":");
             if (e.previous() == null)
                 json.append("null");
             else
-                string(json, e.previous().toString());
+                Json.string(json, e.previous().toString());
             json.append(",\"protocol\":");
-            string(json, e.protocol());
+            Json.string(json, e.protocol());
             json.append(",\"secure\":").append(e.secure());
             json.append(",\"prevMs\":").append(e.previousMillis());
             json.append(",\"requests\":").append(e.requests());
@@ -301,53 +301,20 @@ public class SinksTest
             if (e.reason() != null)
             {
                 json.append(",\"reason\":");
-                string(json, e.reason().toString());
+                Json.string(json, e.reason().toString());
             }
             if (e.tls() != null)
             {
                 json.append(",\"tls\":{\"protocol\":");
-                string(json, e.tls().protocol());
+                Json.string(json, e.tls().protocol());
                 json.append(",\"cipher\":");
-                string(json, e.tls().cipherSuite());
+                Json.string(json, e.tls().cipherSuite());
                 json.append(",\"sni\":");
-                string(json, e.tls().sniHost());
+                Json.string(json, e.tls().sniHost());
                 json.append('}');
             }
             json.append('}');
             return json.toString();
-        }
-
-        static void string(StringBuilder json, String value)
-        {
-            if (value == null)
-            {
-                json.append("null");
-                return;
-            }
-            json.append('"');
-            for (int i = 0; i < value.length(); i++)
-            {
-                char c = value.charAt(i);
-                switch (c)
-                {
-                    case '"' -> json.append("\\\"");
-                    case '\\' -> json.append("\\\\");
-                    case '\n' -> json.append("\\n");
-                    case '\r' -> json.append("\\r");
-                    case '\t' -> json.append("\\t");
-                    default ->
-                    {
-                        boolean paired = Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1));
-                        if (paired)
-                            json.append(c).append(value.charAt(++i));
-                        else if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || Character.isSurrogate(c))
-                            json.append("\\u").append(HEX[(c >> 12) & 0xf]).append(HEX[(c >> 8) & 0xf]).append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
-                        else
-                            json.append(c);
-                    }
-                }
-            }
-            json.append('"');
         }
     }
 
