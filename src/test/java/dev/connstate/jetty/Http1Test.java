@@ -562,6 +562,43 @@ public class Http1Test
     }
 
     @Test
+    public void responseShorterThanItsContentLength() throws Exception
+    {
+        Handler shortBody = new Handler.Abstract()
+        {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback)
+            {
+                if (Request.getPathInContext(request).equals("/short"))
+                {
+                    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 10);
+                    response.write(false, BufferUtil.toBuffer("half"), callback);
+                }
+                else
+                {
+                    Content.Sink.write(response, true, "hello", callback);
+                }
+                return true;
+            }
+        };
+        try (TrackedServer s = new TrackedServer().handler(shortBody).start())
+        {
+            int clientPort;
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                clientPort = socket.getLocalPort();
+                Raw.write(socket, "GET /short HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertEquals(200, Raw.readHead(socket.getInputStream()).status());
+                assertEquals("half", new String(socket.getInputStream().readNBytes(4), StandardCharsets.US_ASCII));
+                // Jetty took the response as complete and kept the connection: it serves the next request.
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+            }
+            assertEquals(Recorder.keepAlive(2), s.recorder.awaitEnd(clientPort));
+        }
+    }
+
+    @Test
     public void handlerCompletesWithADemandPending() throws Exception
     {
         try (TrackedServer s = new TrackedServer().handler(new Handler.Abstract()
