@@ -360,8 +360,8 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                     hijacked(conn);
                     return;
                 }
-                boolean writeFailed = http.getEndPoint() instanceof AbstractEndPoint endPoint && endPoint.getWriteFlusher().isFailed();
-                if (writeFailed)
+                // The HTTP connection's own end point, or the socket's under TLS and PROXY layers.
+                if (writeFailed(http.getEndPoint()) || writeFailed(root))
                     http1Ended(conn, http, 0, CloseReason.REMOTE_CLOSE);
                 else if (!http.getGenerator().isEnd())
                     // The response is incomplete: Jetty aborts the connection.
@@ -374,6 +374,11 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         {
             tracker.internalError("onRequestEnd", x);
         }
+    }
+
+    private static boolean writeFailed(EndPoint endPoint)
+    {
+        return endPoint instanceof AbstractEndPoint abstractEndPoint && abstractEndPoint.getWriteFlusher().isFailed();
     }
 
     private static int statusOf(Request request)

@@ -31,7 +31,11 @@ public class ProxyAndDetectorTest
 
     private static TrackedServer proxyServer() throws Exception
     {
-        TrackedServer s = new TrackedServer();
+        return proxyServer(new TrackedServer());
+    }
+
+    private static TrackedServer proxyServer(TrackedServer s) throws Exception
+    {
         HttpConnectionFactory http = new HttpConnectionFactory(s.httpConfig);
         s.addConnector(new ProxyConnectionFactory(http.getProtocol()), http);
         return s.start();
@@ -68,6 +72,17 @@ public class ProxyAndDetectorTest
             for (ConnStateEvent e : events.subList(1, events.size()))
                 assertEquals(new InetSocketAddress("192.0.2.7", 40123), e.remote(), e.toString());
             assertEquals(1, s.recorder.connectionCount());
+        }
+    }
+
+    @Test
+    public void proxiedClientResetsDuringTheLastWrite() throws Exception
+    {
+        try (TrackedServer s = proxyServer(new TrackedServer().handler(new Http1Test.OneBigLastWrite())))
+        {
+            Socket socket = Raw.connect(s.port());
+            Raw.write(socket, PROXY_V1);
+            Http1Test.resetDuringTheLastWrite(s, socket);
         }
     }
 
