@@ -655,20 +655,26 @@ public class Http1Test
         }
     }
 
+    /** Sends half a request head on {@code socket}, then closes it: the connection was active. */
+    static void partialHeadThenClientClose(TrackedServer s, Socket socket) throws Exception
+    {
+        int clientPort;
+        try (socket)
+        {
+            clientPort = socket.getLocalPort();
+            Raw.write(socket, "GET / HTTP/1.1\r\nHo");
+            // TCP delivers the bytes before the FIN: the server reads them before it sees the close.
+            s.recorder.idOfClientPort(clientPort);
+        }
+        assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+    }
+
     @Test
     public void partialHeadThenClientClose() throws Exception
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
-            {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, "GET / HTTP/1.1\r\nHo");
-                // TCP delivers the bytes before the FIN: the server reads them before it sees the close.
-                s.recorder.idOfClientPort(clientPort);
-            }
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+            partialHeadThenClientClose(s, Raw.connect(s.port()));
         }
     }
 

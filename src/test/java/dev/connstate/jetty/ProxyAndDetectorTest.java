@@ -166,15 +166,7 @@ public class ProxyAndDetectorTest
     {
         try (TrackedServer s = unifiedServer())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
-            {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, "GET / HTTP/1.1\r\nHo");
-                // TCP delivers the bytes before the FIN: the server reads them before it sees the close.
-                s.recorder.idOfClientPort(clientPort);
-            }
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+            Http1Test.partialHeadThenClientClose(s, Raw.connect(s.port()));
         }
     }
 

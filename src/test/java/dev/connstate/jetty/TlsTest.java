@@ -132,15 +132,7 @@ public class TlsTest
     {
         try (TrackedServer s = tlsServer())
         {
-            int clientPort;
-            try (SSLSocket socket = Tls.connect(s.port()))
-            {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, "GET / HTTP/1.1\r\nHo");
-                // TCP delivers the bytes before the FIN: the server reads them before it sees the close.
-                s.recorder.idOfClientPort(clientPort);
-            }
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+            Http1Test.partialHeadThenClientClose(s, Tls.connect(s.port()));
         }
     }
 
