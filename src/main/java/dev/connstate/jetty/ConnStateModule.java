@@ -340,8 +340,8 @@ public class ConnStateModule extends ContainerLifeCycle
         Map<String, ConnStateListener> result = new LinkedHashMap<>();
         try
         {
-            if (queueCapacity < 1)
-                throw new ConnStateConfigurationException(QUEUE_CAPACITY, String.valueOf(queueCapacity), "must be at least 1");
+            if (queueCapacity < 1 || queueCapacity > QueuedListener.MAX_CAPACITY)
+                throw new ConnStateConfigurationException(QUEUE_CAPACITY, String.valueOf(queueCapacity), "must be between 1 and " + QueuedListener.MAX_CAPACITY);
             Map<String, ConnStateSinkProvider> providers = providers();
             String known = String.join(", ", providers.keySet());
             Set<String> sinkNames = names(SINKS, sinks);

@@ -5,9 +5,8 @@ import java.io.Flushable;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
@@ -44,12 +43,17 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
 {
     private static final Logger LOG = LoggerFactory.getLogger(QueuedListener.class);
     private static final VarHandle DELIVERED;
+    private static final VarHandle TAIL;
+    private static final VarHandle HEAD;
 
     static
     {
         try
         {
-            DELIVERED = MethodHandles.lookup().findVarHandle(QueuedListener.class, "delivered", long.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            DELIVERED = lookup.findVarHandle(QueuedListener.class, "delivered", long.class);
+            TAIL = lookup.findVarHandle(QueuedListener.class, "tail", long.class);
+            HEAD = lookup.findVarHandle(QueuedListener.class, "head", long.class);
         }
         catch (ReflectiveOperationException x)
         {
@@ -57,6 +61,8 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
         }
     }
 
+    /** The largest queue capacity. */
+    public static final int MAX_CAPACITY = 1 << 30;
     /** How long the delivery thread lets events gather after it has delivered all there were. */
     private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** Events that wake a lingering delivery thread at most; fewer with a small queue. */
@@ -66,10 +72,17 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
 
     private final String name;
     private final ConnStateListener listener;
-    // A lock-free queue with a counted bound: Jetty threads offer without taking a lock, and wake
-    // the delivery thread only when it sleeps, not on every event.
-    private final ConcurrentLinkedQueue<ConnStateEvent> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger size = new AtomicInteger();
+    // A bounded lock-free ring: a Jetty thread claims a position with one compare-and-set on the
+    // tail and stores its event there; the one delivery thread takes positions in order. No node
+    // per event, no counter beside the two positions, and no lock; Jetty threads wake the delivery
+    // thread only when it sleeps, not on every event. The events of one connection are offered
+    // under its lock, so their positions follow the order of its transitions.
+    private final AtomicReferenceArray<ConnStateEvent> ring;
+    private final int mask;
+    /** The next position to claim; advanced by Jetty threads. */
+    private volatile long tail;
+    /** The next position to deliver; advanced by the delivery thread only, after it cleared the slot. */
+    private volatile long head;
     private final int capacity;
     /** How many queued events wake the delivery thread while it lingers. */
     private final int wakeAt;
@@ -91,11 +104,14 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
      */
     public QueuedListener(String name, ConnStateListener listener, int capacity, long drainMillis)
     {
-        if (capacity < 1)
-            throw new IllegalArgumentException("Queue capacity must be at least 1, not " + capacity);
+        if (capacity < 1 || capacity > MAX_CAPACITY)
+            throw new IllegalArgumentException("Queue capacity must be between 1 and " + MAX_CAPACITY + ", not " + capacity);
         this.name = name;
         this.listener = listener;
         this.capacity = capacity;
+        // A power of two, so that a position maps to its slot with a mask.
+        this.ring = new AtomicReferenceArray<>(Integer.highestOneBit(Math.max(1, capacity - 1)) << 1);
+        this.mask = ring.length() - 1;
         this.wakeAt = Math.min(WAKE_AT, (capacity + 1) / 2);
         this.drainMillis = drainMillis;
     }
@@ -103,28 +119,72 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
     @Override
     public void onStateChange(ConnInfo conn, ConnState state)
     {
-        int queued;
-        if (stopping || (queued = size.incrementAndGet()) > capacity)
+        if (stopping)
         {
-            if (!stopping)
-                size.decrementAndGet();
             dropped.increment();
             return;
         }
-        queue.offer(ConnStateEvent.of(conn));
-        // Read after the offer; the delivery thread sets it before it looks at the queue a last
-        // time: either it sees this event, or this sees it asleep. While it lingers, it is woken
-        // only if the queue fills up.
-        if (sleeping || queued == wakeAt)
+        long position;
+        do
+        {
+            position = (long)TAIL.getVolatile(this);
+            // Full: capacity events wait. The slot at a position the delivery thread has passed
+            // is already cleared (it clears a slot before it moves the head past it).
+            if (position - (long)HEAD.getAcquire(this) >= capacity)
+            {
+                dropped.increment();
+                return;
+            }
+        }
+        while (!TAIL.compareAndSet(this, position, position + 1));
+        // The delivery thread waits for this slot to be filled before it takes later ones.
+        ring.setRelease((int)position & mask, conn.snapshot());
+        // Read after the event is in; the delivery thread sets it before it looks at the ring a
+        // last time: either it sees this event, or this sees it asleep. While it lingers, it is
+        // woken only if the ring fills up.
+        if (sleeping || position + 1 - head == wakeAt)
             LockSupport.unpark(thread);
+    }
+
+    /**
+     * Takes the next event, or {@code null} if there is none yet (or the Jetty thread that
+     * claimed its slot has not filled it yet). Delivery thread only.
+     */
+    private ConnStateEvent poll()
+    {
+        long position = head;
+        int slot = (int)position & mask;
+        ConnStateEvent event = ring.getAcquire(slot);
+        if (event != null)
+        {
+            // Cleared before the head moves: a Jetty thread that sees the new head may fill it.
+            ring.setPlain(slot, null);
+            HEAD.setRelease(this, position + 1);
+        }
+        return event;
+    }
+
+    /** Whether an event is claimed but not delivered yet. */
+    private boolean isEmpty()
+    {
+        return tail == head;
+    }
+
+    /** Empties the ring (no delivery thread running). */
+    private int clear()
+    {
+        int left = (int)Math.max(0, tail - head);
+        for (int i = 0; i < ring.length(); i++)
+            ring.set(i, null);
+        head = tail;
+        return left;
     }
 
     @Override
     protected void doStart() throws Exception
     {
         // An event offered while the last stop was clearing the queue must not surface now.
-        queue.clear();
-        size.set(0);
+        clear();
         stopping = false;
         Thread t = new Thread(this::deliver, "connstate-" + name);
         t.setDaemon(true);
@@ -141,10 +201,9 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
         // queue is no longer its own, a restart may give it to another thread.
         while (thread == self)
         {
-            ConnStateEvent event = queue.poll();
+            ConnStateEvent event = poll();
             if (event != null)
             {
-                size.decrementAndGet();
                 unflushed = true;
                 // Counted here, by the one thread that owns the queue: no atomic update per event.
                 if (deliver(event) && thread == self)
@@ -166,11 +225,11 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
             // go (a wake-up and two thread switches per batch, not per event or two). Jetty
             // threads wake it sooner if many wait (see onStateChange).
             LockSupport.parkNanos(LINGER_NANOS);
-            if (!queue.isEmpty())
+            if (!isEmpty())
                 continue;
             // None came: sleep until the next one wakes it.
             sleeping = true;
-            if (queue.isEmpty() && !stopping)
+            if (isEmpty() && !stopping)
                 LockSupport.parkNanos(SLEEP_NANOS);
             sleeping = false;
             if (Thread.interrupted())
@@ -232,8 +291,7 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
                 }
             }
         }
-        int left = size.getAndSet(0);
-        queue.clear();
+        int left = clear();
         if (left > 0)
         {
             dropped.add(left);
@@ -289,12 +347,12 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
     @ManagedAttribute("Events waiting in the queue")
     public int getQueued()
     {
-        return size.get();
+        return (int)Math.max(0, tail - head);
     }
 
     @Override
     public String toString()
     {
-        return String.format("%s@%x[%s,queued=%d,dropped=%d,errors=%d]", getClass().getSimpleName(), hashCode(), name, size.get(), getDropped(), getErrors());
+        return String.format("%s@%x[%s,queued=%d,dropped=%d,errors=%d]", getClass().getSimpleName(), hashCode(), name, getQueued(), getDropped(), getErrors());
     }
 }

@@ -19,8 +19,69 @@ public class QueuedListenerTest
 {
     private static ConnStateEvent event(long id)
     {
+        return event(id, 0);
+    }
+
+    private static ConnStateEvent event(long id, long requests)
+    {
         return new ConnStateEvent(Instant.now(), id, new InetSocketAddress("127.0.0.1", 40000), new InetSocketAddress("127.0.0.1", 8080),
-            "http/1.1", false, ConnState.NEW, null, 0, 0, 0, 0, null, null);
+            "http/1.1", false, ConnState.NEW, null, 0, requests, 0, 0, null, null);
+    }
+
+    @Test
+    public void concurrentProducersKeepTheirOrderAndLoseNothing() throws Exception
+    {
+        int producers = 4;
+        int perProducer = 50_000;
+        long[] last = new long[producers];
+        java.util.Arrays.fill(last, -1);
+        java.util.concurrent.atomic.AtomicInteger outOfOrder = new java.util.concurrent.atomic.AtomicInteger();
+        // The delivery thread is the only caller: plain arrays are enough.
+        ConnStateListener checking = (conn, state) ->
+        {
+            int producer = (int)conn.id();
+            if (conn.requests() != last[producer] + 1)
+                outOfOrder.incrementAndGet();
+            last[producer] = conn.requests();
+        };
+        // A small ring, so that it wraps around hundreds of times.
+        QueuedListener queue = new QueuedListener("ordered", checking, 1024, 5000);
+        queue.start();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> threads = new java.util.ArrayList<>();
+        for (int p = 0; p < producers; p++)
+        {
+            int producer = p;
+            Thread t = new Thread(() ->
+            {
+                try
+                {
+                    start.await();
+                }
+                catch (InterruptedException x)
+                {
+                    return;
+                }
+                for (int i = 0; i < perProducer; i++)
+                {
+                    // Kept below the capacity, so that nothing is dropped: each event must arrive.
+                    while (queue.getQueued() > 512)
+                        Thread.onSpinWait();
+                    queue.onStateChange(event(producer, i), ConnState.NEW);
+                }
+            });
+            threads.add(t);
+            t.start();
+        }
+        start.countDown();
+        for (Thread t : threads)
+            t.join(60_000);
+        await("all delivered", () -> queue.getQueued() == 0 && queue.getDelivered() == producers * (long)perProducer);
+        queue.stop();
+        assertEquals(0, queue.getDropped());
+        assertEquals(0, outOfOrder.get());
+        for (int p = 0; p < producers; p++)
+            assertEquals(perProducer - 1, last[p]);
     }
 
     @Test

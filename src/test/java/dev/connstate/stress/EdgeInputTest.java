@@ -163,8 +163,9 @@ public class EdgeInputTest
         });
 
         // The queue capacity (a setter of the bean, no property of the module).
-        assertEquals("jetty.connstate.queue.capacity=0: must be at least 1", refused(ConnStateModule.QUEUE_CAPACITY, m -> m.setQueueCapacity(0)));
-        assertEquals("jetty.connstate.queue.capacity=-5: must be at least 1", refused(ConnStateModule.QUEUE_CAPACITY, m -> m.setQueueCapacity(-5)));
+        assertEquals("jetty.connstate.queue.capacity=0: must be between 1 and 1073741824", refused(ConnStateModule.QUEUE_CAPACITY, m -> m.setQueueCapacity(0)));
+        assertEquals("jetty.connstate.queue.capacity=-5: must be between 1 and 1073741824", refused(ConnStateModule.QUEUE_CAPACITY, m -> m.setQueueCapacity(-5)));
+        assertEquals("jetty.connstate.queue.capacity=1073741825: must be between 1 and 1073741824", refused(ConnStateModule.QUEUE_CAPACITY, m -> m.setQueueCapacity((1 << 30) + 1)));
 
         // Blank entries are skipped, names are trimmed, and a good setting passes.
         ConnStateModule good = module(m ->
