@@ -180,10 +180,13 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
         return tls;
     }
 
+    /** Stamped with the time of the transition, during a listener call: when it happened. */
     @Override
     public ConnStateEvent snapshot()
     {
-        return ConnStateEvent.of(this);
+        long since = sinceNanos();
+        return new ConnStateEvent(WallClock.at(since), id, remote, local, protocol, secure, state(), previous(), previousNanos(),
+            requests(), openedAtMillis, since - openedNanos, reason, tls);
     }
 
     @Override
