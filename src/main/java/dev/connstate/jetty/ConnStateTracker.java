@@ -627,8 +627,9 @@ public class ConnStateTracker extends ContainerLifeCycle
         {
             synchronized (conn)
             {
-                // Under the lock no request can begin on it: what is idle here is closed idle.
-                if (conn.state() != ConnState.IDLE)
+                // Under the lock no HTTP/1 request can begin on it: what is idle here is closed idle.
+                // HTTP/2 streams are counted before they take the lock: one may have just begun.
+                if (conn.state() != ConnState.IDLE || conn.activeStreams() > 0)
                     continue;
                 conn.closing = CloseReason.LOCAL_CLOSE;
                 Connection connection = conn.root().getConnection();

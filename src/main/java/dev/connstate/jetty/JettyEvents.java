@@ -282,15 +282,19 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
             // end must follow their last frame, and for requests that may take the connection over
             // when their response commits.
             boolean observed = multiplexed || !(metaData.getConnection() instanceof HttpConnection) || mayTakeOver(request);
-            synchronized (conn)
+            if (multiplexed)
+                streamBegun(conn, request, version);
+            else
             {
-                if (conn.state().isTerminal())
-                    return request;
-                conn.requestBegun();
-                conn.protocol(protocolOf(version, conn.secure()));
-                conn.http1RequestPending = !observed;
-                if (!multiplexed || conn.activeStreams++ == 0)
+                synchronized (conn)
+                {
+                    if (conn.state().isTerminal())
+                        return request;
+                    conn.requestBegun();
+                    conn.protocol(protocolOf(version, conn.secure()));
+                    conn.http1RequestPending = !observed;
                     tracker.transition(conn, ConnState.ACTIVE, activeSince(conn, request));
+                }
             }
             tracker.requestBegun();
             if (observed)
@@ -388,22 +392,44 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     }
 
     /**
+     * An HTTP/2 stream began a request. Concurrent streams are counted without the connection's
+     * lock; only a stream that finds none active takes it, to make the connection active. Under
+     * the lock the state is made to agree with the count, whatever happened in between: a stream
+     * that began and ended before its beginning took the lock still shows as active, then idle.
+     */
+    private void streamBegun(TrackedConnection conn, Request request, HttpVersion version)
+    {
+        // Set before the transition: an h2c upgrade's first request comes before HTTP/2 says it opened.
+        conn.protocol(protocolOf(version, conn.secure()));
+        if (conn.streamBegun() != 0)
+            return;
+        synchronized (conn)
+        {
+            ConnState state = conn.state();
+            if (state.isTerminal())
+                return;
+            if (state != ConnState.ACTIVE)
+                tracker.transition(conn, ConnState.ACTIVE, activeSince(conn, request));
+            if (conn.activeStreams() == 0)
+                tracker.transition(conn, ConnState.IDLE);
+        }
+    }
+
+    /**
      * An HTTP/2 stream no longer counts as active: the last of its response was handed to Jetty,
-     * or the stream ended without it (reset, failure). The connection is idle when none is left.
+     * or the stream ended without it (reset, failure). The connection is idle when none is left;
+     * the stream that takes the count to 0 takes the lock and moves it, if no stream began since.
      */
     void streamEnded(TrackedConnection conn, RequestObserver stream, Throwable failure)
     {
         try
         {
-            if (stream.ended)
+            if (!stream.end() || conn.streamEnded() != 0)
                 return;
             synchronized (conn)
             {
-                if (stream.ended || conn.state().isTerminal())
-                    return;
-                stream.ended = true;
                 // A stream that failed (reset) leaves the session open; one failed by the session's end does not.
-                if (conn.activeStreams > 0 && --conn.activeStreams == 0 && (failure == null || conn.root().isOpen()))
+                if (conn.state() == ConnState.ACTIVE && conn.activeStreams() == 0 && (failure == null || conn.root().isOpen()))
                     tracker.transition(conn, ConnState.IDLE);
             }
         }

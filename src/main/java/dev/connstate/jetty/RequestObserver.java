@@ -1,5 +1,7 @@
 package dev.connstate.jetty;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 
 import org.eclipse.jetty.http.HttpMethod;
@@ -17,18 +19,28 @@ import org.eclipse.jetty.util.Callback;
  */
 final class RequestObserver extends HttpStream.Wrapper
 {
+    private static final VarHandle ENDED;
+
+    static
+    {
+        try
+        {
+            ENDED = MethodHandles.lookup().findVarHandle(RequestObserver.class, "ended", boolean.class);
+        }
+        catch (ReflectiveOperationException x)
+        {
+            throw new ExceptionInInitializerError(x);
+        }
+    }
+
     private final JettyEvents events;
     private final TrackedConnection conn;
     private final Request request;
     private final boolean multiplexed;
     /** The committed response's status, 0 until then; read at the end of the stream, on the same or a later thread. */
     private volatile int status;
-    /**
-     * Whether this HTTP/2 stream no longer counts as active. Written under {@code conn}'s lock;
-     * volatile so that the stream's completion, which usually comes after its last frame, can
-     * skip the lock.
-     */
-    volatile boolean ended;
+    /** Whether this HTTP/2 stream no longer counts as active (its last frame, then its completion, may both say so). */
+    private volatile boolean ended;
 
     RequestObserver(HttpStream stream, JettyEvents events, TrackedConnection conn, Request request, boolean multiplexed)
     {
@@ -54,6 +66,16 @@ final class RequestObserver extends HttpStream.Wrapper
         if (last && multiplexed)
             events.streamEnded(conn, this, null);
         super.send(metaData, response, last, content, callback);
+    }
+
+    /**
+     * @return whether this call ended the stream: only the first of its last frame, its success
+     * and its failure does
+     */
+    boolean end()
+    {
+        // Cheap check first: the completion usually follows the last frame.
+        return !ended && ENDED.compareAndSet(this, false, true);
     }
 
     private boolean takesOver(int status)

@@ -25,12 +25,15 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
 {
     static final String UNKNOWN = "unknown";
     private static final VarHandle REQUESTS;
+    private static final VarHandle ACTIVE_STREAMS;
 
     static
     {
         try
         {
-            REQUESTS = MethodHandles.lookup().findVarHandle(TrackedConnection.class, "requests", long.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            REQUESTS = lookup.findVarHandle(TrackedConnection.class, "requests", long.class);
+            ACTIVE_STREAMS = lookup.findVarHandle(TrackedConnection.class, "activeStreams", int.class);
         }
         catch (ReflectiveOperationException x)
         {
@@ -46,12 +49,19 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     private volatile SocketAddress local;
     private volatile String protocol = UNKNOWN;
     private volatile boolean secure;
-    /** Incremented under this lock on every request; read by any thread (a release store, not a fenced volatile one). */
+    /**
+     * Incremented on every request: HTTP/1 under this lock (a release store, not a fenced
+     * volatile one), HTTP/2 streams atomically without it. Read by any thread.
+     */
     private long requests;
     private volatile CloseReason reason;
     private volatile TlsInfo tls;
-    /** HTTP/2 streams between request begin and the last of their response (or their end); guarded by this. */
-    int activeStreams;
+    /**
+     * HTTP/2 streams between request begin and the last of their response (or their end).
+     * Counted atomically without this lock: only the streams that take it from 0 to 1 or back
+     * take the lock, to move the state (see {@link JettyEvents}).
+     */
+    private int activeStreams;
     /** The HTTP/1 connection on the socket, null before HTTP starts and after an upgrade (h2c, WebSocket...); guarded by this. */
     Connection http1;
     /** Bytes {@link #http1} had read when it opened or its last request ended; guarded by this. */
@@ -104,9 +114,37 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
         this.secure = secure;
     }
 
+    /** An HTTP/1 request began; caller holds this lock. */
     void requestBegun()
     {
         REQUESTS.setRelease(this, requests + 1);
+    }
+
+    /**
+     * An HTTP/2 stream began a request; no lock needed.
+     *
+     * @return how many streams were active before it
+     */
+    int streamBegun()
+    {
+        REQUESTS.getAndAdd(this, 1L);
+        return (int)ACTIVE_STREAMS.getAndAdd(this, 1);
+    }
+
+    /**
+     * An HTTP/2 stream counted by {@link #streamBegun()} no longer is active; no lock needed.
+     *
+     * @return how many streams are still active
+     */
+    int streamEnded()
+    {
+        return (int)ACTIVE_STREAMS.getAndAdd(this, -1) - 1;
+    }
+
+    /** @return how many HTTP/2 streams are active now */
+    int activeStreams()
+    {
+        return (int)ACTIVE_STREAMS.getVolatile(this);
     }
 
     void reason(CloseReason reason)
