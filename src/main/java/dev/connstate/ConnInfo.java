@@ -98,7 +98,8 @@ public interface ConnInfo
     TlsInfo tls();
 
     /**
-     * @return an immutable copy of these facts, stamped with the current time
+     * @return an immutable copy of these facts; a tracked connection's copy is stamped with the
+     * time of its last transition
      */
     ConnStateEvent snapshot();
 }
