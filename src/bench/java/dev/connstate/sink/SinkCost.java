@@ -59,6 +59,9 @@ public final class SinkCost
 {
     private static final int CONNECTIONS = 32;
     private static final int AHEAD = 4096;
+    /** The wall clock's second and the nano time at start: events are stamped from them, as the tracker's are (WallClock). */
+    private static volatile long anchorSecond = System.currentTimeMillis() / 1000;
+    private static volatile long anchorNanos = System.nanoTime();
     private static final com.sun.management.ThreadMXBean THREADS = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
     private static final com.sun.management.OperatingSystemMXBean OS = (com.sun.management.OperatingSystemMXBean)ManagementFactory.getOperatingSystemMXBean();
 
@@ -149,7 +152,10 @@ public final class SinkCost
         @Override
         public ConnStateEvent snapshot()
         {
-            return ConnStateEvent.of(this);
+            // As TrackedConnection.snapshot() does: stamped with the transition's time, no clock read.
+            long since = sinceNanos();
+            return new ConnStateEvent(java.time.Instant.ofEpochSecond(anchorSecond, since - anchorNanos), id, remote, local, protocol, secure, state(), previous(), previousNanos(),
+                requests, openedAtMillis, since - openedNanos, reason, tls);
         }
 
         /** The next keep-alive transition: active (a request begins) or idle. */
