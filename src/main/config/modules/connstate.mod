@@ -53,7 +53,9 @@ logs/
 ##   NAME  - a sink from a jar in lib/connstate/ (a dev.connstate.sink.ConnStateSinkProvider);
 ##           its own settings are jetty.connstate.NAME.KEY (as system properties, or passed
 ##           by its own module's XML)
-## Blank is allowed only if jetty.connstate.listeners names a listener.
+## Blank is allowed if jetty.connstate.listeners names a listener, or to count only
+## (no event is written): the counts are then read through JMX (the jmx module) or the
+## connection table (jetty.connstate.status.path), one of which must be on.
 #jetty.connstate.sinks=log
 
 ## The logger of the log sink (its level must allow INFO).

@@ -70,7 +70,7 @@ public class StopAndListenerIT
     }
 
     /** Sends one request and reads one response (head and Content-Length body), leaving the connection open. */
-    private static String exchange(Socket socket, String request) throws IOException
+    static String exchange(Socket socket, String request) throws IOException
     {
         OutputStream out = socket.getOutputStream();
         out.write(request.getBytes(StandardCharsets.US_ASCII));

@@ -306,7 +306,17 @@ public class ConnStateModule extends ContainerLifeCycle
             removeAdded(true);
             throw x;
         }
-        LOG.info("Reporting connection states of every connector to {}", describe(resolved));
+        if (resolved.isEmpty())
+        {
+            List<String> where = new ArrayList<>();
+            if (hasJmx())
+                where.add("JMX");
+            if (!statusPath.isEmpty())
+                where.add(statusPath);
+            LOG.info("Counting connection states of every connector, no sink: read them through {}", String.join(" and ", where));
+        }
+        else
+            LOG.info("Reporting connection states of every connector to {}", describe(resolved));
     }
 
     @Override
@@ -351,9 +361,12 @@ public class ConnStateModule extends ContainerLifeCycle
                     throw new ConnStateConfigurationException(SINKS, sinks, "unknown sink '" + sink + "' (known: " + known + ")");
             }
             List<String> classNames = List.copyOf(names(LISTENERS, listeners));
-            if (sinkNames.isEmpty() && classNames.isEmpty())
+            // Counting only is a configuration of its own: the gauges and totals are read through
+            // JMX or the connection table. Without either, nothing at all would be reported.
+            if (sinkNames.isEmpty() && classNames.isEmpty() && statusPath.isEmpty() && !hasJmx())
                 throw new ConnStateConfigurationException(SINKS, sinks == null ? "" : sinks,
-                    "no sink and no listener (" + LISTENERS + "), nothing would be reported (known sinks: " + known + ")");
+                    "no sink and no listener (" + LISTENERS + "), nothing would be reported; to count only, enable the jmx module or set " +
+                        STATUS_PATH + " (known sinks: " + known + ")");
             // The jsonl file last: a bad setting elsewhere must not leave a file behind.
             for (String sink : sinkNames)
             {
@@ -506,6 +519,20 @@ public class ConnStateModule extends ContainerLifeCycle
         server.insertHandler(handler);
         statusHandler = handler;
         LOG.info("Serving the connection table at {} to loopback{}", statusPath, statusAllow.isEmpty() ? "" : " and " + statusAllow);
+    }
+
+    /** Whether the server exports its beans through JMX (the jmx module's MBeanContainer, which this jar does not depend on). */
+    private boolean hasJmx()
+    {
+        for (Object bean : server.getBeans())
+        {
+            for (Class<?> type = bean.getClass(); type != null; type = type.getSuperclass())
+            {
+                if (type.getName().equals("org.eclipse.jetty.jmx.MBeanContainer"))
+                    return true;
+            }
+        }
+        return false;
     }
 
     private String describe(Map<String, ConnStateListener> listeners)

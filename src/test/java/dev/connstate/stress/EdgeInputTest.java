@@ -94,6 +94,37 @@ public class EdgeInputTest
     }
 
     @Test
+    public void countingOnlyNeedsJmxOrTheConnectionTable() throws Exception
+    {
+        String refusal = refused(ConnStateModule.SINKS, m -> m.setSinks(""));
+        assertTrue(refusal.endsWith("to count only, enable the jmx module or set jetty.connstate.status.path (known sinks: log, jsonl, memory)"), refusal);
+
+        // With the connection table, or with JMX, blank sinks count only: the tracker runs without listeners.
+        ConnStateModule withTable = module(m ->
+        {
+            m.setSinks("");
+            m.setStatusPath("/connstate");
+        });
+        Server jmxServer = new Server();
+        jmxServer.addBean(new org.eclipse.jetty.jmx.MBeanContainer(java.lang.management.ManagementFactory.getPlatformMBeanServer()));
+        ConnStateModule withJmx = new ConnStateModule(jmxServer);
+        withJmx.setSinks(" ");
+        for (ConnStateModule counting : List.of(withTable, withJmx))
+        {
+            counting.start();
+            try
+            {
+                assertTrue(counting.getTracker().isStarted());
+                assertEquals(List.of(), counting.getTracker().getQueuedListeners());
+            }
+            finally
+            {
+                counting.stop();
+            }
+        }
+    }
+
+    @Test
     public void everyPropertyIsCheckedWithOneLine() throws Exception
     {
         // jetty.connstate.sinks
