@@ -80,7 +80,10 @@ public class ConnStateTracker extends ContainerLifeCycle
     private final LongAdder opened = new LongAdder();
     private final LongAdder closed = new LongAdder();
     private final LongAdder hijacked = new LongAdder();
-    private final LongAdder requests = new LongAdder();
+    /** Requests of the connections no longer tracked; those of tracked ones are counted on read. */
+    private final LongAdder requestsOfForgotten = new LongAdder();
+    /** The last requests total read: the total never steps back, even while a connection moves from one count to the other. */
+    private final AtomicLong requestsTotalRead = new AtomicLong();
     private final LongAdder illegalTransitions = new LongAdder();
     private final LongAdder listenerErrors = new LongAdder();
     private final LongAdder internalErrors = new LongAdder();
@@ -405,11 +408,6 @@ public class ConnStateTracker extends ContainerLifeCycle
         return (server != null && server.isStopping()) || (connector != null && connector.isStopping());
     }
 
-    void requestBegun()
-    {
-        requests.increment();
-    }
-
     /** Caller holds {@code conn}'s lock. */
     void afterHijack(TrackedConnection conn)
     {
@@ -426,7 +424,10 @@ public class ConnStateTracker extends ContainerLifeCycle
     void forget(TrackedConnection conn)
     {
         EndPoint root = conn.root();
-        connections.remove(root, conn);
+        // Its requests move to the forgotten ones after it left the registry: a total read in
+        // between misses them for a moment (the total read before stands), never counts them twice.
+        if (connections.remove(root, conn))
+            requestsOfForgotten.add(conn.requests());
         // Only a hijacked connection is registered by socket.
         if (conn.state() != ConnState.HIJACKED)
             return;
@@ -555,10 +556,20 @@ public class ConnStateTracker extends ContainerLifeCycle
         return hijacked.sum();
     }
 
+    /**
+     * Counts the requests of the connections tracked now (walking them all, as the gauges do)
+     * and of those gone: no shared counter moves per request.
+     *
+     * @return the requests begun since the tracker was made; never less than the last figure read
+     */
     @ManagedAttribute("Requests begun since start")
     public long getRequestsTotal()
     {
-        return requests.sum();
+        // The forgotten first: a connection forgotten while this walks the registry is then missed, not counted twice.
+        long total = requestsOfForgotten.sum();
+        for (TrackedConnection conn : connections.values())
+            total += conn.requests();
+        return requestsTotalRead.accumulateAndGet(total, Math::max);
     }
 
     @ManagedAttribute("Illegal transitions refused (a bug if not zero)")

@@ -296,7 +296,6 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                     tracker.transition(conn, ConnState.ACTIVE, activeSince(conn, request));
                 }
             }
-            tracker.requestBegun();
             if (observed)
                 request.addHttpStreamWrapper(stream -> new RequestObserver(stream, this, conn, request, multiplexed));
         }
@@ -365,7 +364,8 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                     return;
                 }
                 // The HTTP connection's own end point, or the socket's under TLS and PROXY layers.
-                if (writeFailed(http.getEndPoint()) || writeFailed(root))
+                EndPoint endPoint = http.getEndPoint();
+                if (writeFailed(endPoint) || (endPoint != root && writeFailed(root)))
                     http1Ended(conn, http, 0, CloseReason.REMOTE_CLOSE);
                 else if (!http.getGenerator().isEnd())
                     // The response is incomplete: Jetty aborts the connection.

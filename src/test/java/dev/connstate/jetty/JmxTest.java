@@ -1,5 +1,6 @@
 package dev.connstate.jetty;
 
+import java.io.OutputStream;
 import java.net.Socket;
 import java.util.Set;
 import javax.management.MBeanServer;
@@ -57,6 +58,14 @@ public class JmxTest
                 assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(idle.getLocalPort()));
                 assertEquals(1L, mbeans.getAttribute(tracker, "closedTotal"));
                 assertEquals(1L, mbeans.getAttribute(tracker, "newConnections"));
+                // The closed connection's request still counts, and the open one's add up.
+                assertEquals(1L, mbeans.getAttribute(tracker, "requestsTotal"));
+                OutputStream out = fresh.getOutputStream();
+                out.write(ascii("GET / HTTP/1.1\r\nHost: localhost\r\n\r\nGET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+                out.flush();
+                long freshId = s.recorder.idOfClientPort(fresh.getLocalPort());
+                Recorder.await("two more requests", () -> s.recorder.events(freshId).size() == 5);
+                assertEquals(3L, mbeans.getAttribute(tracker, "requestsTotal"));
             }
         }
     }
