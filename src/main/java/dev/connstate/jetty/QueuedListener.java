@@ -28,14 +28,13 @@ import org.slf4j.LoggerFactory;
  * {@link ConnStateEvent} and offers it; when the queue is full the event is dropped and
  * counted. One thread delivers, so the events of a connection arrive in order. A listener that
  * throws is counted and logged (at most once every 10 seconds) and gets the next event.
- * Once it has delivered every event there was, the delivery thread lets new ones gather for
- * 5 milliseconds (or until a good part of the queue is full) and takes them in one go: under
- * load that is one wake-up of that thread per batch, not one per event, on the cores Jetty uses
- * too, and the bigger the batch, the less each event costs it (its buffers and code are cold
- * after Jetty ran). If none came, it sleeps until the next event wakes it. A listener that is
+ * Once it has delivered every event there was, the delivery thread lets new ones gather for a
+ * millisecond (or until a good part of the queue is full) and takes them in one go: under load
+ * that is one wake-up of that thread per batch, not one per event, on the cores Jetty uses
+ * too. If none came, it sleeps until the next event wakes it. A listener that is
  * {@link Flushable} is flushed each time it has been given every queued event, so it may buffer
- * its output and still have it written out at once when the server is quiet, and within 5
- * milliseconds under load.
+ * its output and still have it written out at once when the server is quiet, and within about
+ * a millisecond under load.
  * Stopping delivers what is queued within the drain timeout, counts the rest as dropped, then
  * closes the listener if it is {@link Closeable}.</p>
  */
@@ -65,7 +64,7 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
     /** The largest queue capacity. */
     public static final int MAX_CAPACITY = 1 << 30;
     /** How long the delivery thread lets events gather after it has delivered all there were. */
-    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** Events that wake a lingering delivery thread at most; fewer with a small queue. */
     private static final int WAKE_AT = 1024;
     /** How long it sleeps at most, to notice stopping even if no one wakes it. */
