@@ -79,7 +79,7 @@ public final class Bench
     {
         Files.createDirectories(dir);
         Files.deleteIfExists(dir.resolve("jsonl.jsonl"));
-        for (String v : List.of("plain", "bare", "count", "log", "jsonl"))
+        for (String v : List.of("plain", "count", "inline", "log", "jsonl"))
             Files.deleteIfExists(dir.resolve(v + ".log"));
         if (parts.contains("load") || parts.contains("alloc"))
         {
@@ -133,7 +133,7 @@ public final class Bench
         report.append(String.format("- %d rounds of %d s per variant per workload (after %d s warm-up per server and workload); order P,variants then reversed every round%n",
             rounds, seconds, warmup));
         report.append("- server JVMs: `").append(String.join(" ", jvmArgs)).append("`, one per variant, hello handler, 1 connector (HTTP/1.1 + h2c) on 127.0.0.1\n");
-        report.append("- variants: plain = Jetty alone; bare = tracker without listeners; count = tracker + inline counting listener; log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flushed whenever its queue is idle)\n");
+        report.append("- variants (JMX on in every server): plain = Jetty alone; count = counting only (tracker without listeners, counts read through JMX: the module with blank sinks); inline = count + an inline listener that counts; log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flushed whenever its queue is idle)\n");
         report.append("- ratios are variant / plain of the same round; table: median [min-max] over the rounds\n\n");
     }
 
@@ -217,7 +217,7 @@ public final class Bench
     /** Targets: median throughput ratio at least, p99 ratio at most; count, then sinks. */
     private static double[] targets(Workload workload, String variant)
     {
-        boolean counting = variant.equals("count") || variant.equals("bare");
+        boolean counting = variant.equals("count") || variant.equals("inline");
         double throughput = switch (workload)
         {
             case h1 -> counting ? 0.98 : 0.95;
@@ -252,7 +252,7 @@ public final class Bench
                     summary(cpu), plainFigures, errors, dropped));
             }
         }
-        report.append("\nTargets: count = counting only; the sink targets (jsonl) are applied to log too. ")
+        report.append("\nTargets: count = counting only (the counting targets are applied to inline too); the sink targets (jsonl) are applied to log too. ")
             .append("events dropped > 0 means the sink's queue overflowed: the sink did less work than asked and its cost is understated.\n");
         report.append("server CPU/request = process CPU time of the server JVM (all threads, incl. JIT and GC) / requests it handled; ")
             .append("it resolves small differences better than throughput when client and server share the cores.\n\n");

@@ -20,6 +20,7 @@ import dev.connstate.sink.LogSink;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.jmx.MBeanContainer;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -36,16 +37,18 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * <p>{@code java dev.connstate.bench.BenchServer VARIANT DIR}, VARIANT one of</p>
  * <ul>
  *   <li>{@code plain}: Jetty alone, no tracker;</li>
- *   <li>{@code bare}: a tracker without listeners (the bridge and the built-in counters alone);</li>
- *   <li>{@code count}: a tracker with one inline listener that counts transitions (plus the
- *   tracker's built-in JMX counters);</li>
+ *   <li>{@code count}: counting only, as the module does it with blank sinks and the jmx
+ *   module: a tracker without listeners, its gauges and totals read through JMX;</li>
+ *   <li>{@code inline}: the same plus one inline listener that counts transitions (an embedded
+ *   application's {@code addInlineListener});</li>
  *   <li>{@code log}: a tracker with a queued {@link LogSink}; jetty-slf4j-impl writes it to
  *   standard error, which {@link Bench} redirects to a file;</li>
  *   <li>{@code jsonl}: a tracker with a queued {@link JsonLinesSink} appending to DIR/VARIANT.jsonl.</li>
  * </ul>
  *
  * <p>One connector on 127.0.0.1 (free port) speaks HTTP/1.1 and h2c (prior knowledge or upgrade),
- * with the same thread pool, selectors and configuration in every variant. It prints
+ * with the same thread pool, selectors and configuration in every variant, and JMX on (an
+ * {@code MBeanContainer}, as the jmx module adds) in every variant. It prints
  * {@code READY port} and then answers commands on standard input, one line each:</p>
  * <ul>
  *   <li>{@code stats}: {@code STATS cpuNanos requests allocatedBytes gcCount gcMillis dropped delivered queued}
@@ -83,6 +86,7 @@ public final class BenchServer
         connector.setAcceptQueueSize(4096);
         server.addConnector(connector);
         server.setHandler(new Hello());
+        server.addBean(new MBeanContainer(ManagementFactory.getPlatformMBeanServer()));
 
         ConnStateTracker tracker = null;
         List<QueuedListener> queues = new ArrayList<>();
@@ -90,8 +94,8 @@ public final class BenchServer
         switch (variant)
         {
             case "plain" -> { }
-            case "bare" -> tracker = new ConnStateTracker(server);
-            case "count" ->
+            case "count" -> tracker = new ConnStateTracker(server);
+            case "inline" ->
             {
                 tracker = new ConnStateTracker(server);
                 tracker.addInlineListener(new Counter(transitions));
@@ -106,7 +110,7 @@ public final class BenchServer
                 tracker = new ConnStateTracker(server);
                 queues.add(tracker.addListener("jsonl", new JsonLinesSink(dir.resolve("jsonl.jsonl")), ConnStateTracker.DEFAULT_QUEUE_CAPACITY));
             }
-            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, bare, count, log, jsonl)");
+            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, count, inline, log, jsonl)");
         }
         if (tracker != null)
             server.addBean(tracker);
@@ -169,7 +173,7 @@ public final class BenchServer
         server.stop();
     }
 
-    /** The counting configuration: an inline listener that only counts. */
+    /** An embedded application's inline listener that only counts. */
     private record Counter(LongAdder transitions) implements ConnStateListener
     {
         @Override
