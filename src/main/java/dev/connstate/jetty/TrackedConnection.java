@@ -51,7 +51,8 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     private volatile boolean secure;
     /**
      * Incremented on every request: HTTP/1 under this lock (a release store, not a fenced
-     * volatile one), HTTP/2 streams atomically without it. Read by any thread.
+     * volatile one), HTTP/2 streams atomically without it. The two never overlap: on one socket
+     * HTTP/1 requests all come before HTTP/2 streams (h2c upgrades one way). Read by any thread.
      */
     private long requests;
     private volatile CloseReason reason;
