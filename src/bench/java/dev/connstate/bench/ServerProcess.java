@@ -29,7 +29,9 @@ final class ServerProcess implements AutoCloseable
         this.variant = variant;
         List<String> command = new ArrayList<>(pinned("bench.serverCpus"));
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmArgs);
+        // {variant} in an argument names a file per server, e.g. -XX:StartFlightRecording=...,filename=/tmp/{variant}.jfr
+        for (String arg : jvmArgs)
+            command.add(arg.replace("{variant}", variant));
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(BenchServer.class.getName());
