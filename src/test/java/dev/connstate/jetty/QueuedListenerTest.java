@@ -87,32 +87,40 @@ public class QueuedListenerTest
     @Test
     public void deliveredAndDroppedAreCounted() throws Exception
     {
-        CountDownLatch go = new CountDownLatch(1);
-        ConnStateListener waiting = (conn, state) ->
+        // Capacities that are and are not powers of two: the ring rounds its size up, the bound stays exact.
+        for (int capacity : new int[]{1, 3, 4, 5, 8})
         {
-            try
+            CountDownLatch go = new CountDownLatch(1);
+            List<Long> ids = new CopyOnWriteArrayList<>();
+            ConnStateListener waiting = (conn, state) ->
             {
-                go.await();
-            }
-            catch (InterruptedException x)
-            {
-                Thread.currentThread().interrupt();
-            }
-        };
-        QueuedListener queue = new QueuedListener("counted", waiting, 4, 5000);
-        queue.start();
-        queue.onStateChange(event(1), ConnState.NEW);
-        await("the first event taken", () -> queue.getQueued() == 0);
-        // One is held by the listener, 4 wait, the rest is dropped.
-        for (int id = 2; id <= 10; id++)
-            queue.onStateChange(event(id), ConnState.NEW);
-        assertEquals(4, queue.getQueued());
-        assertEquals(5, queue.getDropped());
-        go.countDown();
-        await("all delivered", () -> queue.getDelivered() == 5);
-        queue.stop();
-        assertEquals(5, queue.getDelivered());
-        assertEquals(5, queue.getDropped());
+                ids.add(conn.id());
+                try
+                {
+                    go.await();
+                }
+                catch (InterruptedException x)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            QueuedListener queue = new QueuedListener("counted", waiting, capacity, 5000);
+            queue.start();
+            queue.onStateChange(event(1), ConnState.NEW);
+            await("the first event taken", () -> queue.getQueued() == 0);
+            // One is held by the listener, capacity wait, the rest is dropped.
+            for (int id = 2; id <= 10; id++)
+                queue.onStateChange(event(id), ConnState.NEW);
+            assertEquals(capacity, queue.getQueued(), "capacity " + capacity);
+            assertEquals(9 - capacity, queue.getDropped(), "capacity " + capacity);
+            go.countDown();
+            await("all delivered", () -> queue.getDelivered() == 1 + capacity);
+            queue.stop();
+            assertEquals(1 + capacity, queue.getDelivered(), "capacity " + capacity);
+            assertEquals(9 - capacity, queue.getDropped(), "capacity " + capacity);
+            // The first ones, in order; the later ones were dropped.
+            assertEquals(java.util.stream.LongStream.rangeClosed(1, 1 + capacity).boxed().toList(), ids, "capacity " + capacity);
+        }
     }
 
     @Test
