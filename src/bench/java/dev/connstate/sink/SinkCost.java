@@ -2,19 +2,16 @@ package dev.connstate.sink;
 
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.locks.LockSupport;
 
-import dev.connstate.CloseReason;
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.ConnStateListener;
-import dev.connstate.ConnStateMachine;
-import dev.connstate.TlsInfo;
+import dev.connstate.jetty.BenchConnection;
 import dev.connstate.jetty.QueuedListener;
 
 /**
@@ -59,115 +56,8 @@ public final class SinkCost
 {
     private static final int CONNECTIONS = 32;
     private static final int AHEAD = 4096;
-    /** The wall clock's second and the nano time at start: events are stamped from them, as the tracker's are (WallClock). */
-    private static volatile long anchorSecond = System.currentTimeMillis() / 1000;
-    private static volatile long anchorNanos = System.nanoTime();
     private static final com.sun.management.ThreadMXBean THREADS = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
     private static final com.sun.management.OperatingSystemMXBean OS = (com.sun.management.OperatingSystemMXBean)ManagementFactory.getOperatingSystemMXBean();
-
-    /** Like the tracker's connection: a state machine with volatile facts. */
-    static final class Conn extends ConnStateMachine implements ConnInfo
-    {
-        private final long id;
-        private final long openedNanos;
-        private final long openedAtMillis;
-        private volatile SocketAddress remote;
-        private volatile SocketAddress local;
-        private volatile String protocol = "http/1.1";
-        private volatile boolean secure;
-        private volatile long requests;
-        private volatile CloseReason reason;
-        private volatile TlsInfo tls;
-
-        Conn(long id, long nowNanos)
-        {
-            super(nowNanos);
-            this.id = id;
-            this.openedNanos = nowNanos;
-            this.openedAtMillis = System.currentTimeMillis();
-            this.remote = new InetSocketAddress("127.0.0.1", 40000 + (int)id);
-            this.local = new InetSocketAddress("127.0.0.1", 8080);
-        }
-
-        @Override
-        public long id()
-        {
-            return id;
-        }
-
-        @Override
-        public SocketAddress remote()
-        {
-            return remote;
-        }
-
-        @Override
-        public SocketAddress local()
-        {
-            return local;
-        }
-
-        @Override
-        public String protocol()
-        {
-            return protocol;
-        }
-
-        @Override
-        public boolean secure()
-        {
-            return secure;
-        }
-
-        @Override
-        public long requests()
-        {
-            return requests;
-        }
-
-        @Override
-        public long openedAtMillis()
-        {
-            return openedAtMillis;
-        }
-
-        @Override
-        public long ageNanos()
-        {
-            return sinceNanos() - openedNanos;
-        }
-
-        @Override
-        public CloseReason reason()
-        {
-            return reason;
-        }
-
-        @Override
-        public TlsInfo tls()
-        {
-            return tls;
-        }
-
-        @Override
-        public ConnStateEvent snapshot()
-        {
-            // As TrackedConnection.snapshot() does: stamped with the transition's time, no clock read.
-            long since = sinceNanos();
-            return new ConnStateEvent(java.time.Instant.ofEpochSecond(anchorSecond, since - anchorNanos), id, remote, local, protocol, secure, state(), previous(), previousNanos(),
-                requests, openedAtMillis, since - openedNanos, reason, tls);
-        }
-
-        /** The next keep-alive transition: active (a request begins) or idle. */
-        ConnState next()
-        {
-            ConnState next = state() == ConnState.ACTIVE ? ConnState.IDLE : ConnState.ACTIVE;
-            if (next == ConnState.ACTIVE)
-                requests++;
-            moveTo(next, System.nanoTime());
-            return next;
-        }
-    }
 
     /** The log sink's line, not logged. */
     private record LineOnly(LogSink sink) implements ConnStateListener
@@ -190,12 +80,12 @@ public final class SinkCost
         String mode = args.length > 0 ? args[0] : "jsonl";
         int events = args.length > 1 ? Integer.parseInt(args[1]) : 2_000_000;
         int passes = args.length > 2 ? Integer.parseInt(args[2]) : 5;
-        Conn[] conns = new Conn[CONNECTIONS];
+        BenchConnection[] conns = new BenchConnection[CONNECTIONS];
         for (int i = 0; i < CONNECTIONS; i++)
         {
-            conns[i] = new Conn(i + 1, System.nanoTime());
-            conns[i].moveTo(ConnState.ACTIVE, System.nanoTime());
-            conns[i].moveTo(ConnState.IDLE, System.nanoTime());
+            conns[i] = new BenchConnection(i + 1, new InetSocketAddress("127.0.0.1", 40001 + i), new InetSocketAddress("127.0.0.1", 8080));
+            conns[i].next();
+            conns[i].next();
         }
         Path jsonl = Path.of(System.getProperty("sinkcost.file", "/tmp/sinkcost.jsonl"));
         if (Files.isRegularFile(jsonl))
@@ -223,14 +113,14 @@ public final class SinkCost
         }
     }
 
-    private static String bare(Conn[] conns, int events)
+    private static String bare(BenchConnection[] conns, int events)
     {
         long cpu = THREADS.getCurrentThreadCpuTime();
         long bytes = THREADS.getCurrentThreadAllocatedBytes();
         long sink = 0;
         for (int i = 0; i < events; i++)
         {
-            Conn conn = conns[(i >> 1) % CONNECTIONS];
+            BenchConnection conn = conns[(i >> 1) % CONNECTIONS];
             sink += conn.next().ordinal();
         }
         cpu = THREADS.getCurrentThreadCpuTime() - cpu;
@@ -238,7 +128,7 @@ public final class SinkCost
         return String.format(Locale.ROOT, "reporting %.1f ns %.1f B (%d)", (double)cpu / events, (double)bytes / events, sink & 1);
     }
 
-    private static String queued(Conn[] conns, int events, ConnStateListener listener) throws Exception
+    private static String queued(BenchConnection[] conns, int events, ConnStateListener listener) throws Exception
     {
         QueuedListener queue = new QueuedListener("cost", listener, 65536, 10_000);
         queue.start();
@@ -258,10 +148,10 @@ public final class SinkCost
         long bytes = THREADS.getCurrentThreadAllocatedBytes();
         for (int i = 0; i < events; i++)
         {
-            Conn conn = conns[(i >> 1) % CONNECTIONS];
+            BenchConnection conn = conns[(i >> 1) % CONNECTIONS];
             ConnState state = conn.next();
             // What the tracker does: one snapshot, offered to every queued listener.
-            queue.onStateChange(conn.snapshot(), state);
+            queue.onStateChange(conn.info().snapshot(), state);
             if ((i & 63) == 0)
             {
                 while (queue.getQueued() > AHEAD)
@@ -298,7 +188,7 @@ public final class SinkCost
         return x;
     }
 
-    private static String paced(Conn[] conns, int events, ConnStateListener listener) throws Exception
+    private static String paced(BenchConnection[] conns, int events, ConnStateListener listener) throws Exception
     {
         if (roundsPerMicro == 0)
         {
@@ -327,14 +217,14 @@ public final class SinkCost
         int requests = events / 2;
         for (int i = 0; i < requests; i++)
         {
-            Conn conn = conns[i % CONNECTIONS];
+            BenchConnection conn = conns[i % CONNECTIONS];
             ConnState state = conn.next();
             if (queue != null)
-                queue.onStateChange(conn.snapshot(), state);
+                queue.onStateChange(conn.info().snapshot(), state);
             worked = work(rounds);
             state = conn.next();
             if (queue != null)
-                queue.onStateChange(conn.snapshot(), state);
+                queue.onStateChange(conn.info().snapshot(), state);
         }
         if (queue != null)
         {
@@ -354,15 +244,15 @@ public final class SinkCost
             (double)wall / requests, (double)process / requests, (double)dCpu / (2.0 * requests));
     }
 
-    private static String direct(Conn[] conns, int events, ConnStateListener sink) throws Exception
+    private static String direct(BenchConnection[] conns, int events, ConnStateListener sink) throws Exception
     {
         // Ready events, as the queue hands them: 64 per connection, cycled.
         ConnStateEvent[] ready = new ConnStateEvent[CONNECTIONS * 64];
         for (int i = 0; i < ready.length; i++)
         {
-            Conn conn = conns[(i >> 1) % CONNECTIONS];
+            BenchConnection conn = conns[(i >> 1) % CONNECTIONS];
             conn.next();
-            ready[i] = conn.snapshot();
+            ready[i] = conn.info().snapshot();
         }
         long process = OS.getProcessCpuTime();
         long cpu = THREADS.getCurrentThreadCpuTime();
