@@ -87,7 +87,8 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
     /** How many queued events wake the delivery thread while it lingers. */
     private final int wakeAt;
     private volatile boolean sleeping;
-    private final long drainMillis;
+    /** Read when stopping; the tracker's setting changes it whenever it is set. */
+    private volatile long drainMillis;
     private final LongAdder dropped = new LongAdder();
     private final LongAdder errors = new LongAdder();
     /** Events delivered; written by the thread that owns the queue only (see {@link #deliver()}). */
@@ -113,7 +114,24 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
         this.ring = new AtomicReferenceArray<>(Integer.highestOneBit(Math.max(1, capacity - 1)) << 1);
         this.mask = ring.length() - 1;
         this.wakeAt = Math.min(WAKE_AT, (capacity + 1) / 2);
+        setDrainMillis(drainMillis);
+    }
+
+    /**
+     * @param drainMillis how long stopping waits for queued events to be delivered; takes effect
+     * at the next stop
+     */
+    public void setDrainMillis(long drainMillis)
+    {
+        if (drainMillis < 0)
+            throw new IllegalArgumentException("Drain time must not be negative: " + drainMillis);
         this.drainMillis = drainMillis;
+    }
+
+    @ManagedAttribute("Milliseconds stopping waits for queued events to be delivered")
+    public long getDrainMillis()
+    {
+        return drainMillis;
     }
 
     @Override
@@ -274,6 +292,8 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
     {
         stopping = true;
         Thread t = thread;
+        // Thread.join(0) would wait for ever.
+        long drainMillis = Math.max(1, this.drainMillis);
         if (t != null)
         {
             LockSupport.unpark(t);
