@@ -117,7 +117,7 @@ public class ConnStateStatusHandler extends Handler.Wrapper
         long now = System.currentTimeMillis();
         long nowNanos = System.nanoTime();
         List<ConnInfo> rows = new ArrayList<>();
-        for (ConnInfo conn : tracker.getConnections())
+        for (ConnInfo conn : tracker.getOpenConnections())
         {
             // Hijacked sockets are the application's, no longer the server's connections.
             if (!conn.state().isTerminal())
@@ -129,9 +129,9 @@ public class ConnStateStatusHandler extends Handler.Wrapper
         Json.time(json, Instant.ofEpochMilli(now));
         json.append('"');
         json.append(",\"counts\":{");
-        json.append("\"new\":").append(tracker.getConnections(ConnState.NEW));
-        json.append(",\"active\":").append(tracker.getConnections(ConnState.ACTIVE));
-        json.append(",\"idle\":").append(tracker.getConnections(ConnState.IDLE));
+        json.append("\"new\":").append(tracker.countConnections(ConnState.NEW));
+        json.append(",\"active\":").append(tracker.countConnections(ConnState.ACTIVE));
+        json.append(",\"idle\":").append(tracker.countConnections(ConnState.IDLE));
         json.append("},\"connections\":[");
         boolean first = true;
         for (ConnInfo conn : rows)

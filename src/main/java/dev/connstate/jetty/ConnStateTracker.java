@@ -1,35 +1,22 @@
 package dev.connstate.jetty;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collection;
-import java.util.Collections;
-import java.util.IdentityHashMap;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 
-import dev.connstate.CloseReason;
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.ConnStateListener;
+import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
-import org.eclipse.jetty.io.SelectorManager;
-import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.annotation.ManagedAttribute;
 import org.eclipse.jetty.util.annotation.ManagedObject;
 import org.eclipse.jetty.util.annotation.ManagedOperation;
-import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.util.annotation.Name;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
 import org.eclipse.jetty.util.component.DumpableCollection;
@@ -54,13 +41,16 @@ import org.slf4j.LoggerFactory;
  * <p>Listeners are queued by default ({@link #addListener(ConnStateListener)}): each gets a
  * bounded queue and a daemon thread of its own. {@link #addInlineListener(ConnStateListener)}
  * runs cheap in-memory listeners on the Jetty thread instead.</p>
+ *
+ * <p>This class is the public face: listeners, lifecycle, what JMX and the connection table
+ * read. Behind it, {@link JettyEvents} receives Jetty's callbacks, {@link ConnectionRegistry}
+ * holds the connections, {@link StateReporter} moves them and tells the listeners, and
+ * {@link ConnectorWiring} hooks the connectors.</p>
  */
 @ManagedObject("Reports connection states as Go's http.Server.ConnState does")
 public class ConnStateTracker extends ContainerLifeCycle
 {
     private static final Logger LOG = LoggerFactory.getLogger(ConnStateTracker.class);
-    /** Connection ids are unique within the JVM, across trackers and restarts. */
-    private static final AtomicLong IDS = new AtomicLong();
 
     /** Default capacity of a queued listener's queue. */
     public static final int DEFAULT_QUEUE_CAPACITY = 8192;
@@ -69,29 +59,12 @@ public class ConnStateTracker extends ContainerLifeCycle
 
     private final Server server;
     private final Connector connector;
-    private final JettyEvents events = new JettyEvents(this);
-    private final Map<EndPoint, TrackedConnection> connections = new ConcurrentHashMap<>();
-    /** Hijacked connections by socket, until the socket closes (the takeover may carry no listener). */
-    private final Map<Object, TrackedConnection> hijackedSockets = new ConcurrentHashMap<>();
-    private final List<Connector> attachedConnectors = new ArrayList<>();
-    private final Set<HttpConfiguration> attachedConfigurations = Collections.newSetFromMap(new IdentityHashMap<>());
-    private volatile ConnStateListener[] inlineListeners = new ConnStateListener[0];
-    private volatile ConnStateListener[] queuedListeners = new ConnStateListener[0];
-    private final LongAdder opened = new LongAdder();
-    private final LongAdder closed = new LongAdder();
-    private final LongAdder hijacked = new LongAdder();
-    /** Requests of the connections no longer tracked; those of tracked ones are counted on read. */
-    private final LongAdder requestsOfForgotten = new LongAdder();
-    /** The last requests total read: the total never steps back, even while a connection moves from one count to the other. */
-    private final AtomicLong requestsTotalRead = new AtomicLong();
-    private final LongAdder illegalTransitions = new LongAdder();
-    private final LongAdder listenerErrors = new LongAdder();
-    private final LongAdder internalErrors = new LongAdder();
-    private final AtomicBoolean illegalLogged = new AtomicBoolean();
-    private final RateLimitedLog errorLog = new RateLimitedLog(LOG, 10, TimeUnit.SECONDS);
+    private final ConnectionRegistry registry = new ConnectionRegistry();
+    private final StateReporter reporter = new StateReporter();
+    private final JettyEvents events = new JettyEvents(registry, reporter, this::isShuttingDown);
+    private final ConnectorWiring wiring = new ConnectorWiring(events);
     private int queuedCount;
-    private long drainMillis = DEFAULT_DRAIN_MILLIS;
-
+    private volatile long drainMillis = DEFAULT_DRAIN_MILLIS;
     /**
      * Tracks every connector of {@code server}; add it as a bean of the server.
      *
@@ -161,9 +134,10 @@ public class ConnStateTracker extends ContainerLifeCycle
         synchronized (this)
         {
             queued = new QueuedListener(name + "-" + (++queuedCount), listener, capacity, drainMillis);
-            queuedListeners = append(queuedListeners, queued);
         }
+        // A bean first, so that it is started (with a running tracker) before the first event.
         addBean(queued, true);
+        reporter.addQueued(queued);
         return queued;
     }
 
@@ -177,49 +151,22 @@ public class ConnStateTracker extends ContainerLifeCycle
      */
     public void addInlineListener(ConnStateListener listener)
     {
-        synchronized (this)
-        {
-            inlineListeners = append(inlineListeners, listener);
-        }
+        reporter.addInline(listener);
     }
 
     /**
      * Removes a listener added inline or queued (stopping its queue).
      *
-     * @param listener the listener as it was added
+     * @param listener the listener as it was added, or the queue {@link #addListener} returned
      * @return whether it was found
      */
     public boolean removeListener(ConnStateListener listener)
     {
-        QueuedListener removedQueue = null;
-        boolean found;
-        synchronized (this)
-        {
-            int before = inlineListeners.length;
-            inlineListeners = Arrays.stream(inlineListeners).filter(l -> l != listener).toArray(ConnStateListener[]::new);
-            found = inlineListeners.length != before;
-            for (ConnStateListener l : queuedListeners)
-            {
-                if (l instanceof QueuedListener q && (q == listener || q.getListener() == listener))
-                    removedQueue = q;
-            }
-            if (removedQueue != null)
-            {
-                QueuedListener gone = removedQueue;
-                queuedListeners = Arrays.stream(queuedListeners).filter(l -> l != gone).toArray(ConnStateListener[]::new);
-                found = true;
-            }
-        }
-        if (removedQueue != null)
-            removeBean(removedQueue);
-        return found;
-    }
-
-    private static ConnStateListener[] append(ConnStateListener[] array, ConnStateListener listener)
-    {
-        ConnStateListener[] result = Arrays.copyOf(array, array.length + 1);
-        result[array.length] = listener;
-        return result;
+        boolean found = reporter.removeInline(listener);
+        QueuedListener queue = reporter.removeQueued(listener);
+        if (queue != null)
+            removeBean(queue);
+        return found || queue != null;
     }
 
     @ManagedAttribute("Milliseconds a queued listener has to deliver its queue when stopping")
@@ -229,14 +176,16 @@ public class ConnStateTracker extends ContainerLifeCycle
     }
 
     /**
-     * @param drainMillis how long each queued listener added afterwards may take to deliver its
-     * queue when stopping; what is left then is dropped and counted
+     * @param drainMillis how long each queued listener, those added already and those added
+     * later, may take to deliver its queue when stopping; what is left then is dropped and counted
      */
     public void setDrainMillis(long drainMillis)
     {
         if (drainMillis < 0)
             throw new IllegalArgumentException("Drain time must not be negative: " + drainMillis);
         this.drainMillis = drainMillis;
+        for (QueuedListener queue : reporter.queuedListeners())
+            queue.setDrainMillis(drainMillis);
     }
 
     /**
@@ -255,249 +204,64 @@ public class ConnStateTracker extends ContainerLifeCycle
         if (server != null)
         {
             for (Connector c : server.getConnectors())
-                attach(c);
+                wiring.attach(c);
         }
         if (connector != null)
-            attach(connector);
+            wiring.attach(connector);
     }
 
     @Override
     protected void doStop() throws Exception
     {
-        detachAll();
+        wiring.detachAll();
         // Jetty stops connectors before beans, but it closes their sockets on its executor: some
         // close events may still be on their way, and their connections are closed or closing.
         // They end here as they would have there. Anything still open belongs to a connector that
         // outlives the tracker, which can no longer watch it: reported closed too, and logged.
         int open = 0;
-        for (TrackedConnection conn : connections.values())
+        for (TrackedConnection conn : registry.all())
         {
             synchronized (conn)
             {
                 EndPoint root = conn.root();
                 if (!conn.state().isTerminal() && root.isOpen() && !isShuttingDown())
                     open++;
-                if (conn.closing == null)
-                    conn.closing = CloseReason.LOCAL_CLOSE;
-                events.closed(conn, root.getConnection() != null ? root.getConnection() : conn.http1);
-                forget(conn);
+                CloseReasons.trackerStopped(conn);
+                events.end(conn, root.getConnection());
+                // A hijacked one too: the tracker keeps nothing.
+                registry.forget(conn);
             }
         }
         if (open > 0)
             LOG.warn("Stopped while {} connections of running connectors were open; reported them closed", open);
-        connections.clear();
-        hijackedSockets.clear();
+        registry.clear();
         // Then the queued listeners deliver what they have and close.
         super.doStop();
-    }
-
-    private void attach(Connector c)
-    {
-        synchronized (attachedConnectors)
-        {
-            if (attachedConnectors.contains(c))
-                return;
-            attachedConnectors.add(c);
-        }
-        c.addEventListener(events);
-        // ServerConnector passes accept listeners to its selector manager only when it starts.
-        for (SelectorManager manager : c.getContainedBeans(SelectorManager.class))
-            manager.addEventListener(events);
-        for (ConnectionFactory factory : c.getConnectionFactories())
-        {
-            if (factory instanceof HttpConfiguration.ConnectionFactory httpFactory)
-            {
-                HttpConfiguration configuration = httpFactory.getHttpConfiguration();
-                synchronized (attachedConfigurations)
-                {
-                    if (attachedConfigurations.add(configuration))
-                    {
-                        configuration.addCustomizer(events);
-                        configuration.addComplianceViolationListener(events.requestEnds());
-                    }
-                }
-            }
-        }
-        if (LOG.isDebugEnabled())
-            LOG.debug("Tracking connection states of {}", c);
-    }
-
-    private void detachAll()
-    {
-        synchronized (attachedConnectors)
-        {
-            for (Connector c : attachedConnectors)
-            {
-                c.removeEventListener(events);
-                for (SelectorManager manager : c.getContainedBeans(SelectorManager.class))
-                    manager.removeEventListener(events);
-            }
-            attachedConnectors.clear();
-        }
-        synchronized (attachedConfigurations)
-        {
-            for (HttpConfiguration configuration : attachedConfigurations)
-            {
-                configuration.getCustomizers().remove(events);
-                configuration.removeComplianceViolationListener(events.requestEnds());
-            }
-            attachedConfigurations.clear();
-        }
-    }
-
-    // ---- the registry of tracked connections, called by JettyEvents ----
-
-    TrackedConnection lookup(EndPoint root)
-    {
-        return connections.get(root);
-    }
-
-    TrackedConnection newConnection(EndPoint root)
-    {
-        return new TrackedConnection(IDS.incrementAndGet(), root, System.nanoTime());
-    }
-
-    /** Caller holds {@code conn}'s lock. */
-    void register(TrackedConnection conn)
-    {
-        connections.put(conn.root(), conn);
-    }
-
-    /** Caller holds {@code conn}'s lock. */
-    void announceNew(TrackedConnection conn)
-    {
-        opened.increment();
-        notifyListeners(conn, ConnState.NEW);
-    }
-
-    /**
-     * Moves {@code conn} to {@code next} and tells the listeners; caller holds {@code conn}'s lock.
-     *
-     * @return whether the transition was legal and happened
-     */
-    boolean transition(TrackedConnection conn, ConnState next)
-    {
-        return transition(conn, next, System.nanoTime());
-    }
-
-    /**
-     * @param atNanos when the transition happened ({@link System#nanoTime()}), not before the
-     * current state was entered
-     */
-    boolean transition(TrackedConnection conn, ConnState next, long atNanos)
-    {
-        ConnState from = conn.state();
-        if (!conn.moveTo(next, atNanos))
-        {
-            illegalTransition(conn, from, next);
-            return false;
-        }
-        // No per-state counters to move: the gauges count the registry when read, which keeps
-        // a request's two transitions free of shared writes.
-        if (next.isTerminal())
-            (next == ConnState.CLOSED ? closed : hijacked).increment();
-        notifyListeners(conn, next);
-        return true;
     }
 
     /**
      * @return whether the server (or the tracked connector) is stopping, so that it closes connections itself
      */
-    boolean isShuttingDown()
+    private boolean isShuttingDown()
     {
         return (server != null && server.isStopping()) || (connector != null && connector.isStopping());
-    }
-
-    /** Caller holds {@code conn}'s lock. */
-    void afterHijack(TrackedConnection conn)
-    {
-        EndPoint root = conn.root();
-        Object socket = root.getTransport();
-        if (socket != null)
-            hijackedSockets.put(socket, conn);
-        // The socket may have closed before it was registered: then no close event will come.
-        if (!root.isOpen())
-            forget(conn);
-    }
-
-    /** Caller holds {@code conn}'s lock. */
-    void forget(TrackedConnection conn)
-    {
-        EndPoint root = conn.root();
-        // Its requests move to the forgotten ones after it left the registry: a total read in
-        // between misses them for a moment (the total read before stands), never counts them twice.
-        if (connections.remove(root, conn))
-            requestsOfForgotten.add(conn.requests());
-        // Only a hijacked connection is registered by socket.
-        if (conn.state() != ConnState.HIJACKED)
-            return;
-        Object socket = root.getTransport();
-        if (socket != null)
-            hijackedSockets.remove(socket, conn);
-    }
-
-    void socketClosed(Object socket)
-    {
-        TrackedConnection conn = hijackedSockets.get(socket);
-        if (conn != null)
-        {
-            synchronized (conn)
-            {
-                forget(conn);
-            }
-        }
-    }
-
-    private void notifyListeners(TrackedConnection conn, ConnState state)
-    {
-        for (ConnStateListener listener : inlineListeners)
-        {
-            try
-            {
-                listener.onStateChange(conn, state);
-            }
-            catch (Throwable x)
-            {
-                listenerErrors.increment();
-                errorLog.warn("Inline listener failed:", listener, x);
-            }
-        }
-        ConnStateListener[] queued = queuedListeners;
-        if (queued.length > 0)
-        {
-            ConnStateEvent event = conn.snapshot();
-            for (ConnStateListener listener : queued)
-                listener.onStateChange(event, state);
-        }
-    }
-
-    private void illegalTransition(TrackedConnection conn, ConnState from, ConnState to)
-    {
-        illegalTransitions.increment();
-        if (illegalLogged.compareAndSet(false, true))
-            LOG.warn("Refused illegal transition {} -> {} of connection {}: a bug of jetty-connstate, please report it (further ones are only counted in illegalTransitions)", from, to, conn);
-    }
-
-    void internalError(String where, Throwable x)
-    {
-        internalErrors.increment();
-        errorLog.warn("Internal error in", where, x);
     }
 
     // ---- what operators and tests read ----
 
     /**
-     * @return the connections tracked now: open ones, and hijacked ones whose socket is still open
+     * @return a copy of the connections tracked now, live views of each: open ones, and hijacked
+     * ones whose socket is still open
      */
-    public Collection<ConnInfo> getConnections()
+    public List<ConnInfo> getOpenConnections()
     {
-        return List.copyOf(connections.values());
+        return List.copyOf(registry.all());
     }
 
     @ManagedAttribute("Connections tracked now, including hijacked ones whose socket is still open")
     public int getTrackedConnections()
     {
-        return connections.size();
+        return registry.size();
     }
 
     /**
@@ -507,53 +271,45 @@ public class ConnStateTracker extends ContainerLifeCycle
      * @param state {@code NEW}, {@code ACTIVE} or {@code IDLE}
      * @return how many connections are in that state now (0 for terminal states)
      */
-    public long getConnections(ConnState state)
+    public long countConnections(ConnState state)
     {
-        if (state.isTerminal())
-            return 0;
-        long count = 0;
-        for (TrackedConnection conn : connections.values())
-        {
-            if (conn.state() == state)
-                count++;
-        }
-        return count;
+        return state.isTerminal() ? 0 : registry.count(state);
     }
 
     @ManagedAttribute("Connections now in state new")
     public long getNewConnections()
     {
-        return getConnections(ConnState.NEW);
+        return countConnections(ConnState.NEW);
     }
 
     @ManagedAttribute("Connections now in state active")
     public long getActiveConnections()
     {
-        return getConnections(ConnState.ACTIVE);
+        return countConnections(ConnState.ACTIVE);
     }
 
     @ManagedAttribute("Connections now in state idle")
     public long getIdleConnections()
     {
-        return getConnections(ConnState.IDLE);
+        return countConnections(ConnState.IDLE);
     }
 
     @ManagedAttribute("Connections opened since start")
     public long getOpenedTotal()
     {
-        return opened.sum();
+        return reporter.opened();
     }
 
     @ManagedAttribute("Connections closed since start")
     public long getClosedTotal()
     {
-        return closed.sum();
+        return reporter.closed();
     }
 
     @ManagedAttribute("Connections hijacked since start")
     public long getHijackedTotal()
     {
-        return hijacked.sum();
+        return reporter.hijacked();
     }
 
     /**
@@ -565,29 +321,25 @@ public class ConnStateTracker extends ContainerLifeCycle
     @ManagedAttribute("Requests begun since start")
     public long getRequestsTotal()
     {
-        // The forgotten first: a connection forgotten while this walks the registry is then missed, not counted twice.
-        long total = requestsOfForgotten.sum();
-        for (TrackedConnection conn : connections.values())
-            total += conn.requests();
-        return requestsTotalRead.accumulateAndGet(total, Math::max);
+        return registry.requestsTotal();
     }
 
     @ManagedAttribute("Illegal transitions refused (a bug if not zero)")
     public long getIllegalTransitions()
     {
-        return illegalTransitions.sum();
+        return reporter.illegalTransitions();
     }
 
     @ManagedAttribute("Exceptions thrown by inline listeners")
     public long getListenerErrors()
     {
-        return listenerErrors.sum();
+        return reporter.listenerErrors();
     }
 
     @ManagedAttribute("Internal errors caught before they reached Jetty (a bug if not zero)")
     public long getInternalErrors()
     {
-        return internalErrors.sum();
+        return events.internalErrors();
     }
 
     /**
@@ -596,14 +348,7 @@ public class ConnStateTracker extends ContainerLifeCycle
      */
     public long getOldestMillis(ConnState state)
     {
-        long now = System.nanoTime();
-        long oldest = 0;
-        for (TrackedConnection conn : connections.values())
-        {
-            if (conn.state() == state)
-                oldest = Math.max(oldest, now - conn.sinceNanos());
-        }
-        return TimeUnit.NANOSECONDS.toMillis(oldest);
+        return TimeUnit.NANOSECONDS.toMillis(registry.oldestNanos(state));
     }
 
     @ManagedAttribute("Milliseconds the longest-waiting connection in state new has been waiting for its first request")
@@ -634,7 +379,7 @@ public class ConnStateTracker extends ContainerLifeCycle
     public int closeIdleConnections()
     {
         int count = 0;
-        for (TrackedConnection conn : connections.values())
+        for (TrackedConnection conn : registry.all())
         {
             synchronized (conn)
             {
@@ -642,7 +387,7 @@ public class ConnStateTracker extends ContainerLifeCycle
                 // HTTP/2 streams are counted before they take the lock: one may have just begun.
                 if (conn.state() != ConnState.IDLE || conn.activeStreams() > 0)
                     continue;
-                conn.closing = CloseReason.LOCAL_CLOSE;
+                CloseReasons.closedLocally(conn);
                 Connection connection = conn.root().getConnection();
                 if (connection != null)
                     connection.close();
@@ -662,7 +407,7 @@ public class ConnStateTracker extends ContainerLifeCycle
     {
         long now = System.nanoTime();
         StringBuilder table = new StringBuilder();
-        connections.values().stream().sorted(java.util.Comparator.comparingLong(TrackedConnection::id)).forEach(conn ->
+        registry.all().stream().sorted(Comparator.comparingLong(TrackedConnection::id)).forEach(conn ->
             table.append(conn).append(" for ").append(TimeUnit.NANOSECONDS.toMillis(now - conn.sinceNanos())).append(" ms\n"));
         return table.toString();
     }
@@ -670,13 +415,13 @@ public class ConnStateTracker extends ContainerLifeCycle
     @Override
     public void dump(Appendable out, String indent) throws IOException
     {
-        dumpObjects(out, indent, new DumpableCollection("connections", connections.values()));
+        dumpObjects(out, indent, new DumpableCollection("connections", registry.all()));
     }
 
     @Override
     public String toString()
     {
         return String.format("%s@%x{%s,tracked=%d,new=%d,active=%d,idle=%d}", getClass().getSimpleName(), hashCode(), getState(),
-            connections.size(), getNewConnections(), getActiveConnections(), getIdleConnections());
+            registry.size(), getNewConnections(), getActiveConnections(), getIdleConnections());
     }
 }

@@ -12,10 +12,14 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * Watches one request's {@link HttpStream}: the response commit (a 101, or a 2xx to
- * {@code CONNECT}, hands an HTTP/1 connection to the application) and the stream's end, which
- * Jetty reports here before it resets the connection for the next request, so the connection's
- * persistence and the upgrade attribute can still be read.
+ * Watches one request's {@link HttpStream} for {@link JettyEvents}: the response commit (a 101,
+ * or a 2xx to {@code CONNECT}, hands an HTTP/1 connection to the application), an HTTP/2
+ * stream's last frame, and the stream's end, which Jetty reports here before it resets the
+ * connection for the next request, so the connection's persistence and the upgrade attribute can
+ * still be read.
+ *
+ * <p>Made by {@link JettyEvents#customize} for HTTP/2 streams and for HTTP/1 requests that may
+ * take the connection over; its calls come on the threads that send and complete the stream.</p>
  */
 final class RequestObserver extends HttpStream.Wrapper
 {
@@ -58,7 +62,7 @@ final class RequestObserver extends HttpStream.Wrapper
         {
             status = response.getStatus();
             if (!multiplexed && takesOver(status))
-                events.hijacked(conn);
+                events.takenOver(conn);
         }
         // An HTTP/2 stream ends for the client with the last of its response, which may come
         // before Jetty completes the stream: the client may already have sent its next request,
@@ -87,14 +91,22 @@ final class RequestObserver extends HttpStream.Wrapper
     @Override
     public void succeeded()
     {
-        events.requestEnded(conn, this, request, status, null, multiplexed);
+        ended(null);
         super.succeeded();
     }
 
     @Override
     public void failed(Throwable x)
     {
-        events.requestEnded(conn, this, request, status, x, multiplexed);
+        ended(x);
         super.failed(x);
+    }
+
+    private void ended(Throwable failure)
+    {
+        if (multiplexed)
+            events.streamEnded(conn, this, failure);
+        else
+            events.requestEnded(conn, request, status, failure);
     }
 }

@@ -16,6 +16,10 @@ import org.eclipse.jetty.io.EndPoint;
 /**
  * One tracked TCP connection: its state machine and the facts listeners read.
  *
+ * <p>Its fields are its own: the classes that decide what a Jetty event means for it
+ * ({@link Http1Requests}, {@link Http2Streams}, {@link CloseReasons}) change it through its
+ * methods, under its lock where they say so.</p>
+ *
  * <p>Transitions and the fields they touch are guarded by this object's monitor (held by
  * {@link ConnStateTracker} while it moves the state and notifies listeners), so the
  * transitions of one connection are totally ordered even when Jetty reports them from
@@ -23,7 +27,6 @@ import org.eclipse.jetty.io.EndPoint;
  */
 final class TrackedConnection extends ConnStateMachine implements ConnInfo
 {
-    static final String UNKNOWN = "unknown";
     private static final VarHandle REQUESTS;
     private static final VarHandle ACTIVE_STREAMS;
 
@@ -47,7 +50,7 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     private final long openedNanos;
     private volatile SocketAddress remote;
     private volatile SocketAddress local;
-    private volatile String protocol = UNKNOWN;
+    private volatile String protocol = Protocols.UNKNOWN;
     private volatile boolean secure;
     /**
      * Incremented on every request: HTTP/1 under this lock (a release store, not a fenced
@@ -60,24 +63,13 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     /**
      * HTTP/2 streams between request begin and the last of their response (or their end).
      * Counted atomically without this lock: only the streams that take it from 0 to 1 or back
-     * take the lock, to move the state (see {@link JettyEvents}).
+     * take the lock, to move the state (see {@link Http2Streams}).
      */
     private int activeStreams;
-    /** The HTTP/1 connection on the socket, null before HTTP starts and after an upgrade (h2c, WebSocket...); guarded by this. */
-    Connection http1;
-    /** Bytes {@link #http1} had read when it opened or its last request ended; guarded by this. */
-    long bytesInAtBoundary;
-    /** Whether {@link #http1} then held bytes it had not parsed yet: the start of a next request. Guarded by this. */
-    boolean bufferedAtBoundary;
-    /** Responses {@link #http1} had sent then; more at close means Jetty answered a bad request. Guarded by this. */
-    long messagesOutAtBoundary;
-    /**
-     * Whether an HTTP/1 request is under way whose end {@link JettyEvents#onRequestEnd} reports
-     * (no stream observer: the request could not take the connection over). Guarded by this.
-     */
-    boolean http1RequestPending;
-    /** What is known so far of why the connection will close, if it closes now. Guarded by this. */
-    CloseReason closing;
+    /** Where the HTTP/1 connection on the socket stands; null before HTTP/1 starts and after an upgrade. Guarded by this. */
+    private Http1Requests.Boundary http1;
+    /** What is known so far of why the connection will close, if it closes now ({@link CloseReasons} decides). Guarded by this. */
+    private CloseReason closing;
 
     TrackedConnection(long id, EndPoint root, long nowNanos)
     {
@@ -148,9 +140,45 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
         return (int)ACTIVE_STREAMS.getVolatile(this);
     }
 
+    /**
+     * @param nanos when something that moves this connection happened ({@link System#nanoTime()})
+     * @return {@code nanos}, or when the current state began if that is later: a transition is
+     * never stamped before the state it leaves began (HTTP/2 may read a stream's head before the
+     * previous stream's end is reported)
+     */
+    long notBeforeSince(long nanos)
+    {
+        long since = sinceNanos();
+        return nanos - since > 0 ? nanos : since;
+    }
+
     void reason(CloseReason reason)
     {
         this.reason = reason;
+    }
+
+    /** @return the close reason known so far, {@code null} if none; caller holds this lock */
+    CloseReason closing()
+    {
+        return closing;
+    }
+
+    /** Caller holds this lock; only {@link CloseReasons} calls it. */
+    void closing(CloseReason closing)
+    {
+        this.closing = closing;
+    }
+
+    /** @return where the HTTP/1 connection stands, {@code null} if none is on the socket; caller holds this lock */
+    Http1Requests.Boundary http1()
+    {
+        return http1;
+    }
+
+    /** Caller holds this lock; only {@link Http1Requests} calls it. */
+    void http1(Http1Requests.Boundary http1)
+    {
+        this.http1 = http1;
     }
 
     void tls(TlsInfo tls)

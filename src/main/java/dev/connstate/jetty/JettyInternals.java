@@ -1,0 +1,140 @@
+package dev.connstate.jetty;
+
+import java.util.function.Consumer;
+
+import org.eclipse.jetty.http.ComplianceViolation;
+import org.eclipse.jetty.io.AbstractConnection;
+import org.eclipse.jetty.io.AbstractEndPoint;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.HttpChannel;
+import org.eclipse.jetty.server.HttpStream;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.internal.HttpChannelState;
+import org.eclipse.jetty.server.internal.HttpConnection;
+import org.eclipse.jetty.util.Attributes;
+
+/**
+ * The one door to what Jetty does not promise: every read of a Jetty internal class, and every
+ * public hook used for something Jetty did not design it for, is a method here.
+ *
+ * <p>Each method says the Jetty behaviour it relies on; {@code JettyInternalsTest} holds a canary
+ * for each, which fails with that sentence when a Jetty release changes it. Nothing else in this
+ * package imports {@code org.eclipse.jetty.server.internal}, casts to {@link AbstractEndPoint} or
+ * {@link AbstractConnection} for their state, or reads a generator or a write flusher.</p>
+ */
+final class JettyInternals
+{
+    private JettyInternals()
+    {
+    }
+
+    /**
+     * Relies on: Jetty's own HTTP/1 server connection is {@code org.eclipse.jetty.server.internal.HttpConnection}
+     * (plain, under TLS, behind the PROXY protocol and after a detector alike).
+     *
+     * @return whether {@code connection} is Jetty's HTTP/1 server connection, the only one whose
+     * other reads here mean anything
+     */
+    static boolean isHttp1(Connection connection)
+    {
+        return connection instanceof HttpConnection;
+    }
+
+    /**
+     * Relies on: {@code HttpConnection.isRequestBufferEmpty()} is {@code false} exactly while the
+     * connection holds bytes it read but has not parsed yet: a pipelined request read together
+     * with the previous one, or bytes a detector or the PROXY protocol read and handed over.
+     *
+     * @return whether the HTTP/1 connection holds unparsed bytes: the start of a next request
+     */
+    static boolean holdsUnparsedBytes(Connection http1)
+    {
+        return http1 instanceof HttpConnection http && !http.isRequestBufferEmpty();
+    }
+
+    /**
+     * Relies on: {@code HttpConnection.getGenerator().isEnd()} is {@code true} once the whole
+     * response was generated, and still {@code false} when the request ends with a response
+     * shorter than its {@code Content-Length} that Jetty is about to abort.
+     *
+     * @return whether the HTTP/1 connection generated its response to the end
+     */
+    static boolean responseGenerated(Connection http1)
+    {
+        return !(http1 instanceof HttpConnection http) || http.getGenerator().isEnd();
+    }
+
+    /**
+     * Relies on: the request's {@link HttpChannel} is an {@code HttpChannelState} whose response
+     * still carries the status when the request-end hook ({@link #requestEndHook}) is called.
+     *
+     * @return the response's status, 0 if it cannot be read
+     */
+    static int responseStatus(Request request)
+    {
+        Response response = HttpChannel.from(request) instanceof HttpChannelState channel ? channel.getResponse() : null;
+        return response == null ? 0 : response.getStatus();
+    }
+
+    /**
+     * Relies on: a write that failed (the client reset the connection while the response went
+     * out) leaves the end point's {@code WriteFlusher} failed, where the request-end hook can see
+     * it; under TLS or the PROXY protocol it may be the socket's end point that failed.
+     *
+     * @return whether a write on {@code endPoint} failed
+     */
+    static boolean writeFailed(EndPoint endPoint)
+    {
+        return endPoint instanceof AbstractEndPoint abstractEndPoint && abstractEndPoint.getWriteFlusher().isFailed();
+    }
+
+    /**
+     * Relies on: when an application demanded request content and completed without reading it
+     * all, the HTTP/1 connection is still fill-interested at the end of the request, and Jetty
+     * then aborts the connection instead of parsing a next request.
+     *
+     * @return whether a read is pending on {@code connection}
+     */
+    static boolean readPending(Connection connection)
+    {
+        return connection instanceof AbstractConnection abstractConnection && abstractConnection.isFillInterested();
+    }
+
+    /**
+     * Relies on: {@link HttpStream#UPGRADE_CONNECTION_ATTRIBUTE} holds the {@link Connection}
+     * that takes the socket over (WebSocket, {@code ConnectHandler}, a raw 101) by the time the
+     * request ends.
+     *
+     * @return whether the request handed its connection to another protocol's connection
+     */
+    static boolean takenOver(Request request)
+    {
+        return request.getAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE) instanceof Connection;
+    }
+
+    /**
+     * Relies on: Jetty calls {@link ComplianceViolation.Listener#onRequestEnd(Attributes)} of
+     * every listener of the {@code HttpConfiguration} once per HTTP/1 request, with the
+     * {@link Request}, on the thread that completes it, after the response was written (or
+     * failed) and before the request's stream completes, so the connection's persistence and
+     * bytes can still be read and no next request has begun. Nothing else in Jetty's public API
+     * reports the end of an HTTP/1 request without a wrapper object per request.
+     *
+     * @param onEnd called with each request that ends; never told about compliance violations
+     * @return the listener to add to each {@code HttpConfiguration}
+     */
+    static ComplianceViolation.Listener requestEndHook(Consumer<Request> onEnd)
+    {
+        return new ComplianceViolation.Listener()
+        {
+            @Override
+            public void onRequestEnd(Attributes request)
+            {
+                if (request instanceof Request r)
+                    onEnd.accept(r);
+            }
+        };
+    }
+}
