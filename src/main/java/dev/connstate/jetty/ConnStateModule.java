@@ -106,7 +106,7 @@ public class ConnStateModule extends ContainerLifeCycle
      */
     public void setLogLogger(String logLogger)
     {
-        set(ModuleSettings.LOG_LOGGER, logLogger);
+        setProperty(ModuleSettings.LOG_LOGGER, logLogger);
     }
 
     @ManagedAttribute("The line template of the log sink (jetty.connstate.log.format)")
@@ -120,7 +120,7 @@ public class ConnStateModule extends ContainerLifeCycle
      */
     public void setLogFormat(String logFormat)
     {
-        set(ModuleSettings.LOG_FORMAT, logFormat);
+        setProperty(ModuleSettings.LOG_FORMAT, logFormat);
     }
 
     @ManagedAttribute("The file of the jsonl sink, - for standard output (jetty.connstate.jsonl.file)")
@@ -136,7 +136,7 @@ public class ConnStateModule extends ContainerLifeCycle
      */
     public void setJsonlFile(String jsonlFile)
     {
-        set(ModuleSettings.JSONL_FILE, jsonlFile);
+        setProperty(ModuleSettings.JSONL_FILE, jsonlFile);
     }
 
     /**
@@ -149,7 +149,23 @@ public class ConnStateModule extends ContainerLifeCycle
      */
     public void setSinkProperty(@Name("key") String key, @Name("value") String value)
     {
-        set(ModuleSettings.PREFIX + key, value);
+        setProperty(ModuleSettings.PREFIX + key, value);
+    }
+
+    /**
+     * Sets a property by its whole name, as text, as start.jar gives it: a value that cannot work
+     * (a queue capacity that is not a number) is refused with the module's one-line error when the
+     * server starts, rather than by Jetty XML's conversion.
+     *
+     * @param name the property, e.g. {@value ModuleSettings#QUEUE_CAPACITY}
+     * @param value the value; {@code null} unsets it: it takes its default
+     */
+    public void setProperty(@Name("name") String name, @Name("value") String value)
+    {
+        if (value == null)
+            properties.remove(name);
+        else
+            properties.put(name, value);
     }
 
     @ManagedAttribute("The path of the live connection table, blank for none (jetty.connstate.status.path)")
@@ -224,7 +240,7 @@ public class ConnStateModule extends ContainerLifeCycle
         }
         catch (NumberFormatException x)
         {
-            // Only setSinkProperty("queue.capacity", ...) can set text: the start refuses it.
+            // Set as text (setProperty) and not a number: the start refuses it.
             return 0;
         }
     }
@@ -315,14 +331,6 @@ public class ConnStateModule extends ContainerLifeCycle
             LOG.error("Not starting: {}", x.getMessage());
             throw x;
         }
-    }
-
-    private void set(String property, String value)
-    {
-        if (value == null)
-            properties.remove(property);
-        else
-            properties.put(property, value);
     }
 
     /** A property as set, or its default. */

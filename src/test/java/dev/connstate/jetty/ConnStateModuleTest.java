@@ -257,6 +257,19 @@ public class ConnStateModuleTest
         assertEquals(List.of(), module.settings().sinks());
         assertEquals(List.of(), module.settings().listeners());
         assertEquals("", module.getSinks());
+        // Any property as text, as the XML passes the queue capacity: refused at start if it cannot work.
+        module.setProperty(ModuleSettings.QUEUE_CAPACITY, "lots");
+        assertEquals(0, module.getQueueCapacity());
+        assertEquals("jetty.connstate.queue.capacity=lots: not a number, must be between 1 and 1073741824",
+            assertThrows(ConnStateConfigurationException.class, module::settings).getMessage());
+        module.setProperty(ModuleSettings.QUEUE_CAPACITY, "32");
+        assertEquals(32, module.getQueueCapacity());
+        assertEquals(32, module.settings().queueCapacity());
+        // null: not given, the default.
+        module.setProperty(ModuleSettings.QUEUE_CAPACITY, null);
+        module.setProperty(ModuleSettings.SINKS, null);
+        assertEquals(8192, module.settings().queueCapacity());
+        assertEquals(List.of("log"), module.settings().sinks());
     }
 
     @Test
