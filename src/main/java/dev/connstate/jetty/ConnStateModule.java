@@ -18,9 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code connstate} Jetty module as a bean: takes the {@code jetty.connstate.*} properties
- * and, when it starts, a {@link ConnStateTracker} for every connector of the server with the
- * sinks and listeners they name.
+ * The {@code connstate} Jetty module as a bean: holds the {@code jetty.connstate.*} properties
+ * that Jetty XML sets, and runs a {@link ConnStateTracker} for every connector of the server, with
+ * the sinks and listeners they name, from its start to its stop.
  *
  * <p>{@code etc/jetty-connstate.xml} creates it, sets the properties given and adds it to the
  * {@link Server}; a property not set keeps its default ({@link ModuleSettings#defaults()}).
