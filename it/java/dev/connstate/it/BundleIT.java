@@ -16,6 +16,7 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
+import dev.connstate.Wait;
 import dev.connstate.it.Distribution.Base;
 import dev.connstate.it.Distribution.Jetty;
 import dev.connstate.it.Distribution.Result;
@@ -130,7 +131,7 @@ public class BundleIT
             List<Event> conn = jsonl.nextOne();
             assertSequence(conn, jetty.httpPort(), false, "new", "active", "closed");
             String line = "Client: 127.0.0.1:" + clientPort + " - new state: active (id " + conn.get(0).id() + ", http/1.1)";
-            Distribution.await("the log line '" + line + "'", Distribution.EVENT_TIMEOUT, () -> jetty.output().contains(line));
+            Wait.until("the log line '" + line + "'", Distribution.EVENT_TIMEOUT, () -> jetty.output().contains(line));
             jetty.stop();
         }
     }

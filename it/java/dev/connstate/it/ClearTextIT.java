@@ -3,6 +3,7 @@ package dev.connstate.it;
 import java.net.Socket;
 import java.util.List;
 
+import dev.connstate.Wait;
 import dev.connstate.it.Distribution.Base;
 import dev.connstate.it.Distribution.Jetty;
 import dev.connstate.it.JsonLines.Event;
@@ -126,7 +127,7 @@ public class ClearTextIT
         for (String state : List.of("new", "closed"))
         {
             String line = "Client: 127.0.0.1:" + clientPort + " - new state: " + state + " (id " + id + ")";
-            Distribution.await("the log line '" + line + "'", Distribution.EVENT_TIMEOUT, () -> jetty.output().contains(line));
+            Wait.until("the log line '" + line + "'", Distribution.EVENT_TIMEOUT, () -> jetty.output().contains(line));
         }
     }
 

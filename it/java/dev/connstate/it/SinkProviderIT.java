@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 
+import dev.connstate.Wait;
 import dev.connstate.it.Distribution.Base;
 import dev.connstate.it.Distribution.Jetty;
 import dev.connstate.it.listener.RecordingListener;
@@ -41,7 +42,7 @@ public class SinkProviderIT
                 socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
                 socket.getInputStream().readAllBytes();
             }
-            Distribution.await("the recording sink's closed line", Distribution.EVENT_TIMEOUT,
+            Wait.until("the recording sink's closed line", Distribution.EVENT_TIMEOUT,
                 () -> Files.exists(file) && read(file).stream().anyMatch(l -> l.endsWith(" closed")));
             // A graceful stop closes the sink.
             jetty.stop();

@@ -14,6 +14,7 @@ import java.util.jar.JarOutputStream;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.connstate.Wait;
 import dev.connstate.it.Distribution.Base;
 import dev.connstate.it.Distribution.Jetty;
 import dev.connstate.it.JsonLines.Event;
@@ -51,7 +52,7 @@ public class StopAndListenerIT
                 String response = exchange(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 assertTrue(response.startsWith("HTTP/1.1 "), response);
                 // The connection is idle and stays open: wait for the sink to say so, then stop Jetty.
-                Distribution.await("the connection to be idle", Distribution.EVENT_TIMEOUT,
+                Wait.until("the connection to be idle", Distribution.EVENT_TIMEOUT,
                     () -> jsonl.all().stream().anyMatch(e -> e.state().equals("idle") && e.remotePort() == clientPort));
                 jetty.stop();
                 // The server closed it.

@@ -64,7 +64,7 @@ public class EmbeddedExampleTest
             }
             List<String> expected = List.of("new", "active", "idle", "closed").stream()
                 .map(s -> "Client: " + client + " - new state: " + s).toList();
-            Recorder.await("four lines", () -> bytes.toString(StandardCharsets.UTF_8).lines().count() >= 4);
+            Wait.until("four lines", () -> bytes.toString(StandardCharsets.UTF_8).lines().count() >= 4);
             assertEquals(expected, bytes.toString(StandardCharsets.UTF_8).lines().toList());
         }
         finally

@@ -91,8 +91,8 @@ public class TrackedServer implements AutoCloseable
     {
         try
         {
-            Recorder.await("all connections to end", recorder::allTerminated);
-            Recorder.await("the tracker to forget every connection", () -> tracker.getTrackedConnections() == 0);
+            Wait.until("all connections to end", recorder::allTerminated);
+            Wait.until("the tracker to forget every connection", () -> tracker.getTrackedConnections() == 0);
             assertEquals(java.util.List.of(), recorder.violations(), "contract violations");
             assertEquals(0, tracker.getIllegalTransitions(), "illegal transitions");
             assertEquals(0, tracker.getInternalErrors(), "internal errors");

@@ -15,6 +15,7 @@ import dev.connstate.ConnState;
 import dev.connstate.ConnStateListener;
 import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
+import dev.connstate.Wait;
 import org.eclipse.jetty.jmx.MBeanContainer;
 import org.junit.jupiter.api.Test;
 
@@ -83,11 +84,11 @@ public class DeliveryTest
         for (int port : ports)
             assertEquals(expected, s.recorder.awaitEnd(port));
         int events = CONNECTIONS * expected.size();
-        Recorder.await("the healthy queued sink", () -> queuedHealthy.awaitAllEnded(CONNECTIONS).size() == CONNECTIONS);
+        assertEquals(CONNECTIONS, queuedHealthy.awaitAllEnded(CONNECTIONS).size(), "connections the healthy queued sink saw");
         for (int port : ports)
             assertEquals(expected, queuedHealthy.sequence(s.recorder.idOfClientPort(port)));
         assertEquals(List.of(), queuedHealthy.violations());
-        Recorder.await("every event thrown on", () -> thrown.get() == events);
+        Wait.until("every event thrown on", () -> thrown.get() == events);
 
         Set<ObjectName> names = mbeans.queryNames(new ObjectName("dev.connstate.jetty:type=queuedlistener,*"), null);
         assertEquals(4, names.size(), names.toString());

@@ -18,6 +18,7 @@ import dev.connstate.ConnState;
 import dev.connstate.Raw;
 import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
+import dev.connstate.Wait;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletOutputStream;
@@ -219,7 +220,7 @@ public class HijackTest
 
     private static long onlyConnection(TrackedServer s)
     {
-        Recorder.await("one connection", () -> s.recorder.connectionCount() == 1);
+        Wait.until("one connection", () -> s.recorder.connectionCount() == 1);
         Map<Long, List<ConnState>> all = s.recorder.awaitAllEnded(1);
         return all.keySet().iterator().next();
     }
@@ -247,7 +248,7 @@ public class HijackTest
         {
             client.stop();
         }
-        Recorder.await("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
+        Wait.until("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
         assertEquals(seq("new", "active", "hijacked"), s.recorder.sequence(onlyConnection(s)));
     }
 
@@ -294,7 +295,7 @@ public class HijackTest
                 assertEquals(seq("new", "active", "idle", "active", "hijacked"), s.recorder.sequence(s.recorder.idOfClientPort(clientPort)));
                 assertEquals(1, s.tracker.getTrackedConnections());
             }
-            Recorder.await("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
+            Wait.until("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
             assertEquals(seq("new", "active", "idle", "active", "hijacked"), s.recorder.sequence(s.recorder.idOfClientPort(clientPort)));
         }
     }
@@ -324,7 +325,7 @@ public class HijackTest
                 assertEquals(1, s.tracker.getTrackedConnections());
             }
             // The tunnel's connection carries no listener: only the socket's close tells.
-            Recorder.await("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
+            Wait.until("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
             assertEquals(seq("new", "active", "hijacked"), s.recorder.sequence(s.recorder.idOfClientPort(clientPort)));
         }
         finally
@@ -362,7 +363,7 @@ public class HijackTest
                 assertEquals("xyz", new String(socket.getInputStream().readNBytes(3), StandardCharsets.US_ASCII));
                 assertEquals(seq("new", "active", "hijacked"), s.recorder.sequence(s.recorder.idOfClientPort(clientPort)));
             }
-            Recorder.await("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
+            Wait.until("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
             assertEquals(seq("new", "active", "hijacked"), s.recorder.sequence(s.recorder.idOfClientPort(clientPort)));
         }
     }

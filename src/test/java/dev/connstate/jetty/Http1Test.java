@@ -15,6 +15,7 @@ import dev.connstate.ConnStateEvent;
 import dev.connstate.Raw;
 import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
+import dev.connstate.Wait;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
@@ -357,7 +358,7 @@ public class Http1Test
             int clientPort = socket.getLocalPort();
             Raw.write(socket, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(1000));
             long id = s.recorder.idOfClientPort(clientPort);
-            Recorder.await("active", () -> s.recorder.sequence(id).contains(ConnState.ACTIVE));
+            Wait.until("active", () -> s.recorder.sequence(id).contains(ConnState.ACTIVE));
             if (reset)
                 Raw.reset(socket);
             else
@@ -690,7 +691,7 @@ public class Http1Test
                 Raw.write(socket, GET);
                 assertEquals("hello", Raw.read(socket.getInputStream()).text());
                 long id = s.recorder.idOfClientPort(clientPort);
-                Recorder.await("idle", () -> s.recorder.sequence(id).size() == 3);
+                Wait.until("idle", () -> s.recorder.sequence(id).size() == 3);
                 Raw.write(socket, "GET / HT");
                 // TCP delivers the bytes before the FIN: the server reads them before it sees the close.
                 s.recorder.idOfClientPort(clientPort);
@@ -712,7 +713,7 @@ public class Http1Test
                 Raw.write(socket, GET + "GET / HT");
                 assertEquals("hello", Raw.read(socket.getInputStream()).text());
                 long id = s.recorder.idOfClientPort(clientPort);
-                Recorder.await("idle", () -> s.recorder.sequence(id).size() == 3);
+                Wait.until("idle", () -> s.recorder.sequence(id).size() == 3);
             }
             assertEquals(seq("new", "active", "idle", "active", "closed"), s.recorder.awaitEnd(clientPort));
         }

@@ -17,6 +17,7 @@ import dev.connstate.Raw;
 import dev.connstate.Recorder;
 import dev.connstate.Tls;
 import dev.connstate.TrackedServer;
+import dev.connstate.Wait;
 import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
@@ -190,7 +191,7 @@ public class Http2Test
                 waiting.abort(new Exception("aborted by the test"));
                 assertTrue(aborted.handle((r, x) -> x != null).get(15, TimeUnit.SECONDS));
                 gate.release.countDown();
-                Recorder.await("idle after the reset stream", () -> s.recorder.connectionCount() == 1 &&
+                Wait.until("idle after the reset stream", () -> s.recorder.connectionCount() == 1 &&
                     s.recorder.sequence(onlyId(s)).equals(seq("new", "active", "idle")));
                 assertEquals("hello", client.newRequest("https://127.0.0.1:" + s.port() + "/").timeout(15, TimeUnit.SECONDS).send().getContentAsString());
             }

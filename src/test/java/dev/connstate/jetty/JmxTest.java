@@ -9,6 +9,7 @@ import javax.management.ObjectName;
 
 import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
+import dev.connstate.Wait;
 import org.eclipse.jetty.jmx.MBeanContainer;
 import org.junit.jupiter.api.Test;
 
@@ -37,7 +38,7 @@ public class JmxTest
                 idle.getOutputStream().write(ascii("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
                 idle.getInputStream().readNBytes(1);
                 s.recorder.idOfClientPort(fresh.getLocalPort());
-                Recorder.await("one idle, one new", () -> s.tracker.getIdleConnections() == 1 && s.tracker.getNewConnections() == 1);
+                Wait.until("one idle, one new", () -> s.tracker.getIdleConnections() == 1 && s.tracker.getNewConnections() == 1);
 
                 assertEquals(1L, mbeans.getAttribute(tracker, "idleConnections"));
                 assertEquals(1L, mbeans.getAttribute(tracker, "newConnections"));
@@ -64,7 +65,7 @@ public class JmxTest
                 out.write(ascii("GET / HTTP/1.1\r\nHost: localhost\r\n\r\nGET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
                 out.flush();
                 long freshId = s.recorder.idOfClientPort(fresh.getLocalPort());
-                Recorder.await("two more requests", () -> s.recorder.events(freshId).size() == 5);
+                Wait.until("two more requests", () -> s.recorder.events(freshId).size() == 5);
                 assertEquals(3L, mbeans.getAttribute(tracker, "requestsTotal"));
             }
         }

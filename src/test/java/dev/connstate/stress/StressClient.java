@@ -976,7 +976,7 @@ final class StressClient implements AutoCloseable
      *
      * @param server the sequences the server reported, by id
      */
-    static Verdict verify(List<Conn> conns, Map<Long, StressRecorder.Entry> server)
+    static Verdict verify(List<Conn> conns, Map<Long, Recorder.Connection> server)
     {
         Verdict verdict = new Verdict();
         Map<Long, List<Conn>> clientsByPort = new HashMap<>();
@@ -985,14 +985,14 @@ final class StressClient implements AutoCloseable
             if (c.local != null)
                 clientsByPort.computeIfAbsent(ports(c.local.getPort(), c.serverPort), p -> new ArrayList<>()).add(c);
         }
-        Map<Long, List<StressRecorder.Entry>> serverByPort = new HashMap<>();
-        for (StressRecorder.Entry e : server.values())
+        Map<Long, List<Recorder.Connection>> serverByPort = new HashMap<>();
+        for (Recorder.Connection e : server.values())
             serverByPort.computeIfAbsent(e.remote == null ? -1 : ports(e.remote.getPort(), e.localPort), p -> new ArrayList<>()).add(e);
         for (Map.Entry<Long, List<Conn>> byPort : clientsByPort.entrySet())
         {
             List<Conn> clients = byPort.getValue();
             clients.sort((a, b) -> Long.compare(a.connectedNanos, b.connectedNanos));
-            List<StressRecorder.Entry> entries = serverByPort.getOrDefault(byPort.getKey(), List.of());
+            List<Recorder.Connection> entries = serverByPort.getOrDefault(byPort.getKey(), List.of());
             entries.sort((a, b) -> Long.compare(a.id, b.id));
             for (int i = 0; i < clients.size(); i++)
             {
@@ -1003,7 +1003,7 @@ final class StressClient implements AutoCloseable
                     verdict.mismatches.add(c + ": the server reported no connection");
                     continue;
                 }
-                StressRecorder.Entry e = entries.get(i);
+                Recorder.Connection e = entries.get(i);
                 List<ConnState> actual = e.states();
                 verdict.compared++;
                 if (!c.expected.contains(actual))
@@ -1017,7 +1017,7 @@ final class StressClient implements AutoCloseable
                 verdict.mismatches.add("server connections " + (byPort.getKey() >> 16) + "->" + (byPort.getKey() & 0xffff) + " that no client opened: " + entries.subList(clients.size(), entries.size()).stream().map(e -> "#" + e.id + e.states()).toList());
             }
         }
-        for (Map.Entry<Long, List<StressRecorder.Entry>> byPort : serverByPort.entrySet())
+        for (Map.Entry<Long, List<Recorder.Connection>> byPort : serverByPort.entrySet())
         {
             if (!clientsByPort.containsKey(byPort.getKey()))
             {
