@@ -3,6 +3,7 @@ package dev.connstate.it;
 import java.net.Socket;
 import java.util.List;
 
+import dev.connstate.Raw;
 import dev.connstate.Wait;
 import dev.connstate.it.Distribution.Base;
 import dev.connstate.it.Distribution.Jetty;
@@ -115,7 +116,7 @@ public class ClearTextIT
     public void connectAndSendNothing() throws Exception
     {
         int clientPort;
-        try (Socket socket = Clients.socket(jetty.httpPort()))
+        try (Socket socket = Raw.connect(jetty.httpPort()))
         {
             clientPort = socket.getLocalPort();
         }
@@ -134,9 +135,10 @@ public class ClearTextIT
     @Test
     public void garbageIsABadRequest() throws Exception
     {
-        try (Socket socket = Clients.socket(jetty.httpPort()))
+        try (Socket socket = Raw.connect(jetty.httpPort()))
         {
-            String answer = Clients.sendAndReadToEnd(socket, "GARBAGE\r\n\r\n");
+            Raw.write(socket, "GARBAGE\r\n\r\n");
+            String answer = Raw.readToEnd(socket);
             assertTrue(answer.startsWith("HTTP/1.1 400"), answer);
         }
         assertSequence(jsonl.nextOne(), jetty.httpPort(), false, "new", "active", "closed");

@@ -7,9 +7,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.security.cert.CertificateException;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,8 +27,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 
 import dev.connstate.ConnState;
 import dev.connstate.Raw;
@@ -109,14 +104,13 @@ final class StressClient implements AutoCloseable
         h2.start();
         // Jetty sizes only the server side session cache (SslContextFactory.load): bound the client's here.
         ssl.getSslContext().getClientSessionContext().setSessionCacheSize(MixServer.TLS_SESSION_CACHE);
-        trustAll = context(new TrustAll(true));
-        trustNone = context(new TrustAll(false));
+        trustAll = context(true);
+        trustNone = context(false);
     }
 
-    private static SSLContext context(TrustManager trust) throws Exception
+    private static SSLContext context(boolean trust) throws Exception
     {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[]{trust}, new SecureRandom());
+        SSLContext context = Tls.clientContext(trust);
         context.getClientSessionContext().setSessionCacheSize(MixServer.TLS_SESSION_CACHE);
         return context;
     }
@@ -915,34 +909,6 @@ final class StressClient implements AutoCloseable
             length = data.readUnsignedShort();
         data.skipNBytes(length);
         return new int[]{opcode, length};
-    }
-
-    private static final class TrustAll implements X509TrustManager
-    {
-        private final boolean trust;
-
-        TrustAll(boolean trust)
-        {
-            this.trust = trust;
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType)
-        {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException
-        {
-            if (!trust)
-                throw new CertificateException("this client trusts nobody");
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers()
-        {
-            return new X509Certificate[0];
-        }
     }
 
     // ---- verification ----
