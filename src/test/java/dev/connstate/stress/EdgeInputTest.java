@@ -43,8 +43,6 @@ import org.junit.jupiter.api.io.TempDir;
 import static dev.connstate.Recorder.seq;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -619,9 +617,13 @@ public class EdgeInputTest
         for (String bad : new String[]{"example.com", "10.0.0.0/8;rm", "1.2.3.4 5.6.7.8", "*", "::1/129x"})
         {
             IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "/s", bad));
-            assertNotNull(x.getMessage());
+            assertEquals("Not an IP address, CIDR range or address range: '" + bad + "'", x.getMessage());
+            // Among good entries, the message names the bad one alone, trimmed.
+            IllegalArgumentException among = assertThrows(IllegalArgumentException.class,
+                () -> new ConnStateStatusHandler(null, "/s", "10.0.0.1, " + bad + " ,192.0.2.0/24"));
+            assertEquals("Not an IP address, CIDR range or address range: '" + bad + "'", among.getMessage());
         }
-        assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "s", ""));
-        assertNull(null);
+        IllegalArgumentException path = assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "s", ""));
+        assertEquals("The status path must start with '/': 's'", path.getMessage());
     }
 }
