@@ -1,9 +1,7 @@
 package dev.connstate.stress;
 
 import java.io.Closeable;
-import java.io.InputStream;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +15,7 @@ import java.util.concurrent.locks.LockSupport;
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateListener;
+import dev.connstate.Raw;
 import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
 import dev.connstate.Wait;
@@ -235,7 +234,7 @@ public class FaultsTest
         {
             for (int i = 0; i < finished; i++)
             {
-                try (Socket socket = socket(port))
+                try (Socket socket = Raw.connect(port))
                 {
                     get(socket);
                     get(socket);
@@ -244,12 +243,12 @@ public class FaultsTest
             // Left open at stop: idle after a request, new without a byte, in the middle of a request head.
             for (int i = 0; i < 5; i++)
             {
-                Socket idle = socket(port);
+                Socket idle = Raw.connect(port);
                 get(idle);
                 leftOpen.add(idle);
-                leftOpen.add(socket(port));
-                Socket partial = socket(port);
-                partial.getOutputStream().write("GET / HTTP/1.1\r\nHo".getBytes(StandardCharsets.US_ASCII));
+                leftOpen.add(Raw.connect(port));
+                Socket partial = Raw.connect(port);
+                Raw.write(partial, "GET / HTTP/1.1\r\nHo");
                 leftOpen.add(partial);
             }
             int expected = finished + leftOpen.size();
@@ -300,19 +299,11 @@ public class FaultsTest
         return lines;
     }
 
-    private static Socket socket(int port) throws Exception
-    {
-        Socket socket = new Socket("127.0.0.1", port);
-        socket.setSoTimeout(10_000);
-        return socket;
-    }
-
     private static void get(Socket socket) throws Exception
     {
-        socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-        InputStream in = socket.getInputStream();
-        dev.connstate.Raw.Response response = dev.connstate.Raw.read(in);
-        assertEquals(200, response.status());
+        Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        Raw.Response response = Raw.read(socket.getInputStream());
+        assertEquals(200, response.status(), response.head());
     }
 
     static List<String> connStateThreads()

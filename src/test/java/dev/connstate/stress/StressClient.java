@@ -30,6 +30,7 @@ import javax.net.ssl.SSLSocket;
 
 import dev.connstate.ConnState;
 import dev.connstate.Raw;
+import dev.connstate.RawH2;
 import dev.connstate.Recorder;
 import dev.connstate.Tls;
 import org.eclipse.jetty.http.HttpFields;
@@ -710,8 +711,8 @@ final class StressClient implements AutoCloseable
                     Raw.Response switching = Raw.read(x.in);
                     if (switching.status() != 101)
                         throw new IOException("h2c upgrade: " + switching.status());
-                    x.write(PREFACE_AND_SETTINGS);
-                    readEndOfStream(x.in, 1);
+                    x.write(RawH2.PREFACE_AND_SETTINGS);
+                    RawH2.readEndOfStream(x.in, 1);
                     x.closeSocket();
                     return 0;
                 });
@@ -858,34 +859,6 @@ final class StressClient implements AutoCloseable
     }
 
     // ---- raw frames ----
-
-    /** The HTTP/2 client connection preface and an empty SETTINGS frame. */
-    static final byte[] PREFACE_AND_SETTINGS;
-
-    static
-    {
-        byte[] preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-        byte[] settings = {0, 0, 0, 0x4, 0, 0, 0, 0, 0};
-        PREFACE_AND_SETTINGS = new byte[preface.length + settings.length];
-        System.arraycopy(preface, 0, PREFACE_AND_SETTINGS, 0, preface.length);
-        System.arraycopy(settings, 0, PREFACE_AND_SETTINGS, preface.length, settings.length);
-    }
-
-    /** Reads HTTP/2 frames until a HEADERS or DATA frame ends {@code streamId}. */
-    static void readEndOfStream(InputStream in, int streamId) throws IOException
-    {
-        DataInputStream data = new DataInputStream(in);
-        while (true)
-        {
-            int length = (data.readUnsignedByte() << 16) | data.readUnsignedShort();
-            int type = data.readUnsignedByte();
-            int flags = data.readUnsignedByte();
-            int stream = data.readInt() & 0x7FFFFFFF;
-            data.skipNBytes(length);
-            if ((flags & 0x1) != 0 && (type == 0x0 || type == 0x1) && stream == streamId)
-                return;
-        }
-    }
 
     static byte[] maskedFrame(int opcode, byte[] payload)
     {
