@@ -22,6 +22,7 @@ import javax.net.ssl.SSLSocket;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.Raw;
+import dev.connstate.RawClient;
 import dev.connstate.Tls;
 import dev.connstate.TlsInfo;
 import dev.connstate.TrackedServer;
@@ -36,7 +37,6 @@ import dev.connstate.sink.LogSink;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ProxyConnectionFactory;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ajax.JSON;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,8 +44,6 @@ import org.junit.jupiter.api.io.TempDir;
 import static dev.connstate.Recorder.seq;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -392,35 +390,31 @@ public class EdgeInputTest
             "a b".getBytes(StandardCharsets.US_ASCII), new byte[]{'x', 0x1b, '[', '3', '1', 'm'});
         try (SinkServer server = new SinkServer())
         {
-            HttpConnectionFactory http = new HttpConnectionFactory(server.s.httpConfig);
-            server.s.addConnector(new SslConnectionFactory(Tls.server(), http.getProtocol()), http);
+            server.s.addTlsConnector();
             server.s.start();
             int port = server.s.port();
             for (String name : accepted)
             {
-                int clientPort;
-                try (SSLSocket socket = Tls.socket(port, new SNIHostName(name)))
+                try (RawClient c = server.s.client(Tls.socket(port, new SNIHostName(name))))
                 {
-                    clientPort = socket.getLocalPort();
-                    Raw.write(socket, GET);
-                    assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                    c.send(GET);
+                    assertEquals("hello", c.read().text());
+                    c.close();
+                    c.assertSequence("new", "active", "idle", "closed");
+                    assertEquals(name, c.events().get(1).tls().sniHost());
                 }
-                assertEquals(seq("new", "active", "idle", "closed"), server.s.recorder.awaitEnd(clientPort));
-                long id = server.s.recorder.idOfClientPort(clientPort);
-                assertEquals(name, server.s.recorder.events(id).get(1).tls().sniHost());
             }
             for (byte[] name : refused)
             {
-                int clientPort;
-                try (SSLSocket socket = Tls.socket(port, new RawHostName(name)))
+                SSLSocket socket = Tls.socket(port, new RawHostName(name));
+                try (RawClient c = server.s.client(socket))
                 {
-                    clientPort = socket.getLocalPort();
                     assertThrows(IOException.class, socket::startHandshake);
+                    c.close();
+                    // A failed handshake: no HTTP, no TLS details.
+                    c.assertSequence("new", "closed");
+                    assertTrue(c.events().stream().allMatch(e -> e.tls() == null));
                 }
-                // A failed handshake: no HTTP, no TLS details.
-                assertEquals(seq("new", "closed"), server.s.recorder.awaitEnd(clientPort));
-                long id = server.s.recorder.idOfClientPort(clientPort);
-                assertTrue(server.s.recorder.events(id).stream().allMatch(e -> e.tls() == null));
             }
             server.s.recorder.awaitAllEnded(accepted.size() + refused.size());
             server.s.server.stop();
@@ -667,9 +661,13 @@ public class EdgeInputTest
         for (String bad : new String[]{"example.com", "10.0.0.0/8;rm", "1.2.3.4 5.6.7.8", "*", "::1/129x"})
         {
             IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "/s", bad));
-            assertNotNull(x.getMessage());
+            assertEquals("Not an IP address, CIDR range or address range: '" + bad + "'", x.getMessage());
+            // Among good entries, the message names the bad one alone, trimmed.
+            IllegalArgumentException among = assertThrows(IllegalArgumentException.class,
+                () -> new ConnStateStatusHandler(null, "/s", "10.0.0.1, " + bad + " ,192.0.2.0/24"));
+            assertEquals("Not an IP address, CIDR range or address range: '" + bad + "'", among.getMessage());
         }
-        assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "s", ""));
-        assertNull(null);
+        IllegalArgumentException path = assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "s", ""));
+        assertEquals("The status path must start with '/': 's'", path.getMessage());
     }
 }
