@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 import dev.connstate.bench.LoadGen.Workload;
-import dev.connstate.jetty.TransitionAlloc;
 
 /**
  * The side-by-side benchmark: plain Jetty against Jetty with a {@code ConnStateTracker}, under
@@ -363,14 +362,8 @@ public final class Bench
                 Arrays.toString(plain), Arrays.toString(count));
             report.append(String.format("| %s | %.0f | %.0f | %+.0f |%n", workload.title, p, c, c - p));
         }
-        report.append("\nIn-process, the counting path alone (tracker.transition with one inline counting listener, warm, ")
-            .append("ThreadMXBean.getCurrentThreadAllocatedBytes around the loop; an HTTP/2 stream adds the bridge's HttpStream wrapper, not measured here):\n\n");
-        for (String line : TransitionAlloc.measure())
-        {
-            log("%s", line);
-            report.append("- ").append(line).append("\n");
-        }
-        report.append("\n");
+        report.append("\nPer transition and per connection in process: the JMH microbenchmarks ")
+            .append("(`mvn -Pbench test-compile exec:exec@jmh`, `ConnectionBench` and `RequestBench` with `-prof gc`, see src/bench/README.md).\n\n");
     }
 
     // ---- part 3: heap retained per open idle connection ----
