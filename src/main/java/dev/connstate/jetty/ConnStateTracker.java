@@ -135,8 +135,9 @@ public class ConnStateTracker extends ContainerLifeCycle
         {
             queued = new QueuedListener(name + "-" + (++queuedCount), listener, capacity, drainMillis);
         }
-        // A bean first, so that it is started (with a running tracker) before the first event.
-        addBean(queued, true);
+        // A bean first, started at once if the tracker runs (addBean alone starts it only while
+        // the tracker starts), so that no event finds it stopped.
+        addManaged(queued);
         reporter.addQueued(queued);
         return queued;
     }

@@ -32,6 +32,29 @@ public class DeliveryTest
     private static final int REQUESTS = 5;
 
     @Test
+    public void aQueuedListenerAddedToARunningTrackerGetsEvents() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().start())
+        {
+            Recorder late = new Recorder();
+            QueuedListener queue = s.tracker.addListener("late", late, 64);
+            assertTrue(queue.isRunning(), "started with the running tracker");
+            RawClient client = s.connect();
+            client.send("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").expect(200);
+            client.readToEnd();
+            client.close();
+            List<ConnState> expected = Recorder.seq("new", "active", "closed");
+            assertEquals(expected, client.awaitEnd());
+            Wait.until("the late listener to get the whole sequence", () -> late.sequence(client.id()).equals(expected));
+            assertEquals(0, queue.getDropped());
+
+            // Removed while running: its queue stops.
+            assertTrue(s.tracker.removeListener(late));
+            assertTrue(queue.isStopped());
+        }
+    }
+
+    @Test
     public void badSinksHurtNobody() throws Exception
     {
         CountDownLatch never = new CountDownLatch(1);
