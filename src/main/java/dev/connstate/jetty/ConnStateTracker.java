@@ -21,6 +21,7 @@ import org.eclipse.jetty.util.annotation.ManagedOperation;
 import org.eclipse.jetty.util.annotation.Name;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
 import org.eclipse.jetty.util.component.DumpableCollection;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +78,16 @@ public class ConnStateTracker extends ContainerLifeCycle
         this.server = server;
         this.connector = null;
         addBean(drain, true);
+        // Jetty XML may set the handler after the tracker was made: the chain is looked at when
+        // the server starts, after all XML ran, before any handler starts.
+        server.addEventListener(new LifeCycle.Listener()
+        {
+            @Override
+            public void lifeCycleStarting(LifeCycle event)
+            {
+                drain.replaceGracefulHandlers(server);
+            }
+        });
     }
 
     /**

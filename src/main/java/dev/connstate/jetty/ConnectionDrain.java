@@ -15,7 +15,9 @@ import dev.connstate.ConnState;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.AbstractConnector;
 import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.NetworkConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.annotation.ManagedAttribute;
 import org.eclipse.jetty.util.annotation.ManagedObject;
 import org.eclipse.jetty.util.annotation.ManagedOperation;
@@ -168,6 +170,37 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
             shutdownIdleTimeouts.put(abstractConnector, abstractConnector.getShutdownIdleTimeout());
             abstractConnector.setShutdownIdleTimeout(-1);
         }
+    }
+
+    /**
+     * Takes Jetty's {@link GracefulHandler}s (the {@code graceful} module) out of the server's
+     * handler chain, when the drain is on: during a graceful stop they answer 503 to every
+     * request, even on the connections the drain lets finish, where the drain answers with
+     * {@code Connection: close}; and the drain waits for the requests in flight itself. Call it
+     * before the handlers start (when the server starts, after all Jetty XML ran).
+     *
+     * @return how many were taken out
+     */
+    int replaceGracefulHandlers(Handler.Singleton top)
+    {
+        if (!enabled)
+            return 0;
+        int replaced = 0;
+        Handler.Singleton parent = top;
+        while (parent.getHandler() instanceof Handler.Singleton child)
+        {
+            if (child instanceof GracefulHandler graceful)
+            {
+                Handler inner = graceful.getHandler();
+                graceful.setHandler((Handler)null);
+                parent.setHandler(inner);
+                replaced++;
+                LOG.info("Took {} out of the handler chain: during a graceful stop, the connstate drain serves requests with Connection: close instead of 503, and waits for those in flight (jetty.connstate.drain=false keeps Jetty's)", graceful);
+            }
+            else
+                parent = child;
+        }
+        return replaced;
     }
 
     /**

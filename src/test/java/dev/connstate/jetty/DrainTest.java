@@ -35,10 +35,12 @@ import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.AbstractConnector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.Test;
 
@@ -72,7 +74,8 @@ public class DrainTest
                 throw new CompletionException(x);
             }
         });
-        Recorder.await("the drain to begin", () -> s.tracker.getDrain().isDraining() || stopped.isDone());
+        AbstractConnector connector = (AbstractConnector)s.server.getConnectors()[0];
+        Recorder.await("the graceful stop to begin", () -> (connector.isShutdown() && (s.tracker.getDrain().isDraining() || !s.tracker.getDrain().isEnabled())) || stopped.isDone());
         return stopped;
     }
 
@@ -431,6 +434,65 @@ public class DrainTest
             }
             // The listening socket is closed: a new client is refused, not left in the backlog.
             assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close());
+        }
+    }
+
+    /** Half a request head, a graceful stop, the rest of the head: what the late request gets. */
+    private static Raw.Response requestCompletedDuringTheStop(TrackedServer s) throws Exception
+    {
+        s.server.setStopTimeout(STOP_TIMEOUT);
+        try (Socket socket = Raw.connect(s.port()))
+        {
+            Raw.write(socket, "GET / HTTP/1.1\r\n");
+            org.eclipse.jetty.server.Connector connector = s.server.getConnectors()[0];
+            Recorder.await("the first bytes read", () -> connector.getConnectedEndPoints().stream()
+                .anyMatch(endPoint -> endPoint.getConnection() != null && endPoint.getConnection().getBytesIn() > 0));
+            CompletableFuture<Void> stopped = stopAsync(s);
+            Raw.write(socket, "Host: localhost\r\n\r\n");
+            Raw.Response response = Raw.read(socket.getInputStream());
+            socket.close();
+            stopped.get(10, TimeUnit.SECONDS);
+            return response;
+        }
+    }
+
+    @Test
+    public void theGracefulModulesHandlerGivesNo503WithTheDrain() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().handler(new GracefulHandler(new TrackedServer.Hello())).start())
+        {
+            assertFalse(s.server.getHandler() instanceof GracefulHandler, "taken out when the server started");
+            Raw.Response response = requestCompletedDuringTheStop(s);
+            assertEquals(200, response.status());
+            assertEquals("close", response.header("Connection"));
+            assertEquals(seq("new", "active", "closed"), s.recorder.awaitAllEnded(1).values().iterator().next());
+        }
+    }
+
+    @Test
+    public void withTheDrainOffTheGracefulModulesHandlerAnswers503() throws Exception
+    {
+        TrackedServer s = new TrackedServer().handler(new GracefulHandler(new TrackedServer.Hello()));
+        s.tracker.getDrain().setEnabled(false);
+        try (s)
+        {
+            s.start();
+            assertTrue(s.server.getHandler() instanceof GracefulHandler, "left alone");
+            s.server.setStopTimeout(STOP_TIMEOUT);
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                int clientPort = socket.getLocalPort();
+                Raw.write(socket, GET);
+                assertEquals(200, Raw.read(socket.getInputStream()).status());
+                CompletableFuture<Void> stopped = stopAsync(s);
+                // Jetty's own graceful stop (jetty/jetty.project#2749): the next request on a
+                // kept-alive connection is refused.
+                Raw.write(socket, GET);
+                assertEquals(503, Raw.read(socket.getInputStream()).status());
+                socket.close();
+                stopped.get(10, TimeUnit.SECONDS);
+                assertEquals(seq("new", "active", "idle", "active", "closed"), s.recorder.awaitEnd(clientPort));
+            }
         }
     }
 
