@@ -76,8 +76,9 @@ logs/
 ## $JETTY_BASE/lib/connstate/, and runs queued on a thread of its own.
 #jetty.connstate.listeners=
 
-## How many events each sink and listener may have waiting; when its queue is
-## full, events are dropped and counted (JMX: QueuedListener dropped).
+## How many events each sink and listener may have waiting (1 to 1073741824);
+## when its queue is full, events are dropped and counted (JMX: QueuedListener
+## dropped).
 #jetty.connstate.queue.capacity=8192
 
 ## The path of the live connection table (JSON: counts per state, one row per

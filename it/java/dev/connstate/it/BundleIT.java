@@ -16,6 +16,8 @@ import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
+import dev.connstate.Raw;
+import dev.connstate.Wait;
 import dev.connstate.it.Distribution.Base;
 import dev.connstate.it.Distribution.Jetty;
 import dev.connstate.it.Distribution.Result;
@@ -101,7 +103,7 @@ public class BundleIT
         try (Jetty jetty = base.start("jetty.connstate.sinks=jsonl"))
         {
             JsonLines jsonl = new JsonLines(base.file("logs/connstate.jsonl"));
-            try (Socket ignored = Clients.socket(jetty.httpPort()))
+            try (Socket ignored = Raw.connect(jetty.httpPort()))
             {
                 // Connect, send nothing, close.
             }
@@ -121,16 +123,17 @@ public class BundleIT
         {
             JsonLines jsonl = new JsonLines(base.file("connstate.jsonl"));
             int clientPort;
-            try (Socket socket = Clients.socket(jetty.httpPort()))
+            try (Socket socket = Raw.connect(jetty.httpPort()))
             {
                 clientPort = socket.getLocalPort();
-                String answer = Clients.sendAndReadToEnd(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                String answer = Raw.readToEnd(socket);
                 assertTrue(answer.startsWith("HTTP/1.1 404"), answer);
             }
             List<Event> conn = jsonl.nextOne();
             assertSequence(conn, jetty.httpPort(), false, "new", "active", "closed");
             String line = "Client: 127.0.0.1:" + clientPort + " - new state: active (id " + conn.get(0).id() + ", http/1.1)";
-            Distribution.await("the log line '" + line + "'", Distribution.EVENT_TIMEOUT, () -> jetty.output().contains(line));
+            Wait.until("the log line '" + line + "'", Distribution.EVENT_TIMEOUT, () -> jetty.output().contains(line));
             jetty.stop();
         }
     }

@@ -3,6 +3,8 @@ package dev.connstate.it;
 import java.net.Socket;
 import java.util.List;
 
+import dev.connstate.Raw;
+import dev.connstate.Wait;
 import dev.connstate.it.Distribution.Base;
 import dev.connstate.it.Distribution.Jetty;
 import dev.connstate.it.JsonLines.Event;
@@ -114,7 +116,7 @@ public class ClearTextIT
     public void connectAndSendNothing() throws Exception
     {
         int clientPort;
-        try (Socket socket = Clients.socket(jetty.httpPort()))
+        try (Socket socket = Raw.connect(jetty.httpPort()))
         {
             clientPort = socket.getLocalPort();
         }
@@ -126,16 +128,17 @@ public class ClearTextIT
         for (String state : List.of("new", "closed"))
         {
             String line = "Client: 127.0.0.1:" + clientPort + " - new state: " + state + " (id " + id + ")";
-            Distribution.await("the log line '" + line + "'", Distribution.EVENT_TIMEOUT, () -> jetty.output().contains(line));
+            Wait.until("the log line '" + line + "'", Distribution.EVENT_TIMEOUT, () -> jetty.output().contains(line));
         }
     }
 
     @Test
     public void garbageIsABadRequest() throws Exception
     {
-        try (Socket socket = Clients.socket(jetty.httpPort()))
+        try (Socket socket = Raw.connect(jetty.httpPort()))
         {
-            String answer = Clients.sendAndReadToEnd(socket, "GARBAGE\r\n\r\n");
+            Raw.write(socket, "GARBAGE\r\n\r\n");
+            String answer = Raw.readToEnd(socket);
             assertTrue(answer.startsWith("HTTP/1.1 400"), answer);
         }
         assertSequence(jsonl.nextOne(), jetty.httpPort(), false, "new", "active", "closed");

@@ -1,13 +1,8 @@
 package dev.connstate.it;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
+import dev.connstate.Tls;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.HttpClientTransport;
@@ -16,11 +11,10 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http2.client.HTTP2Client;
 import org.eclipse.jetty.http2.client.transport.HttpClientTransportOverHTTP2;
 import org.eclipse.jetty.io.ClientConnector;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** jetty-client over HTTP/1.1, h2c and h2, and raw sockets; every call bounded. */
+/** jetty-client over HTTP/1.1, h2c and h2 (raw sockets: {@link dev.connstate.Raw}); every call bounded. */
 public final class Clients
 {
     private static final long TIMEOUT_SECONDS = 15;
@@ -45,11 +39,7 @@ public final class Clients
     {
         ClientConnector connector = new ClientConnector();
         if (tls)
-        {
-            SslContextFactory.Client ssl = new SslContextFactory.Client(true);
-            ssl.setEndpointIdentificationAlgorithm(null);
-            connector.setSslContextFactory(ssl);
-        }
+            connector.setSslContextFactory(Tls.client());
         connector.setSelectors(1);
         return connector;
     }
@@ -93,24 +83,5 @@ public final class Clients
         {
             client.stop();
         }
-    }
-
-    /** A raw socket to 127.0.0.1:port with a read timeout. */
-    public static Socket socket(int port) throws IOException
-    {
-        Socket socket = new Socket();
-        socket.connect(new InetSocketAddress("127.0.0.1", port), (int)TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
-        socket.setSoTimeout((int)TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
-        return socket;
-    }
-
-    /** Sends {@code bytes} and reads until the server closes; returns what it answered. */
-    public static String sendAndReadToEnd(Socket socket, String bytes) throws IOException
-    {
-        OutputStream out = socket.getOutputStream();
-        out.write(bytes.getBytes(StandardCharsets.ISO_8859_1));
-        out.flush();
-        InputStream in = socket.getInputStream();
-        return new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
     }
 }

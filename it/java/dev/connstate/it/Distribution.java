@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
+import dev.connstate.Wait;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -106,24 +108,10 @@ public final class Distribution
         }
     }
 
-    /** Polls {@code condition} every 20 ms until it holds; fails with {@code what} after {@code timeout}. */
+    /** Same as {@link Wait#until(String, Duration, BooleanSupplier)}, for the helpers that still call it here. */
     public static void await(String what, Duration timeout, BooleanSupplier condition)
     {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadline > 0)
-                fail("Timed out after " + timeout.toSeconds() + " s waiting for " + what);
-            try
-            {
-                Thread.sleep(20);
-            }
-            catch (InterruptedException x)
-            {
-                Thread.currentThread().interrupt();
-                fail("Interrupted waiting for " + what);
-            }
-        }
+        Wait.until(what, timeout, condition);
     }
 
     /** The JVM that runs start.jar: this one's, small and quick to start. */
@@ -213,7 +201,7 @@ public final class Distribution
             Jetty jetty = new Jetty(this, process, output);
             try
             {
-                await("Jetty to start (output in " + output + ")", START_TIMEOUT,
+                Wait.until("Jetty to start (output in " + output + ")", START_TIMEOUT,
                     () -> jetty.output().contains("Started oejs.Server@") || !process.isAlive());
                 if (!process.isAlive())
                     fail("Jetty exited with " + process.exitValue() + " instead of starting:\n" + jetty.output());

@@ -6,9 +6,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
+import java.util.Map;
 
+import dev.connstate.Raw;
+import dev.connstate.Wait;
 import dev.connstate.it.Distribution.Base;
 import dev.connstate.it.Distribution.Jetty;
 import dev.connstate.it.listener.RecordingListener;
@@ -30,24 +31,25 @@ public class SinkProviderIT
     public void aThirdPartySinkByName() throws Exception
     {
         Base base = Distribution.newBase("provider").addModules("http,connstate");
-        providerJar(base.resolve("lib/connstate/it-sink.jar"));
+        providerJar(base);
         Path file = base.resolve("recorded.txt");
         int clientPort;
         try (Jetty jetty = base.start("jetty.connstate.sinks=recording", "-Djetty.connstate.recording.file=recorded.txt"))
         {
-            try (Socket socket = Clients.socket(jetty.httpPort()))
+            try (Socket socket = Raw.connect(jetty.httpPort()))
             {
                 clientPort = socket.getLocalPort();
-                socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                socket.getInputStream().readAllBytes();
+                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                Raw.readToEnd(socket);
             }
-            Distribution.await("the recording sink's closed line", Distribution.EVENT_TIMEOUT,
-                () -> Files.exists(file) && read(file).stream().anyMatch(l -> l.endsWith(" closed")));
+            Wait.until("the recording sink's closed line", Distribution.EVENT_TIMEOUT,
+                () -> linesSoFar(file).stream().anyMatch(l -> l.endsWith(" closed")));
             // A graceful stop closes the sink.
             jetty.stop();
         }
-        List<String> lines = read(file);
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         String id = lines.get(0).split(" ")[0];
+        // The sink checked the contract inside Jetty: a violation would be a line before the last.
         assertEquals(List.of(id + " new", id + " active", id + " closed", RecordingListener.CLOSED), lines, "port " + clientPort);
     }
 
@@ -55,40 +57,22 @@ public class SinkProviderIT
     public void aThirdPartySinkChecksItsSettings() throws Exception
     {
         Base base = Distribution.newBase("provider-bad").addModules("http,connstate");
-        providerJar(base.resolve("lib/connstate/it-sink.jar"));
+        providerJar(base);
         Distribution.Result result = base.run("jetty.connstate.sinks=log,recording");
         assertNotEquals(0, result.exit(), result.output());
         assertTrue(result.output().contains("Not starting: jetty.connstate.recording.file=: a file name is required"), result.output());
     }
 
-    private static List<String> read(Path file)
+    /** The lines written so far; none while the sink has not made the file. */
+    private static List<String> linesSoFar(Path file)
     {
-        try
-        {
-            return Files.readAllLines(file, StandardCharsets.UTF_8);
-        }
-        catch (IOException x)
-        {
-            return List.of();
-        }
+        return Files.exists(file) ? List.of(Distribution.read(file).split("\n")) : List.of();
     }
 
     /** The provider and its sink in a jar of their own, registered for the ServiceLoader. */
-    private static void providerJar(Path jar) throws IOException
+    private static void providerJar(Base base) throws IOException
     {
-        Files.createDirectories(jar.getParent());
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar)))
-        {
-            for (Class<?> type : List.of(RecordingSinkProvider.class, RecordingListener.class))
-            {
-                String name = type.getName().replace('.', '/') + ".class";
-                out.putNextEntry(new JarEntry(name));
-                Files.copy(Distribution.TEST_CLASSES.resolve(name), out);
-                out.closeEntry();
-            }
-            out.putNextEntry(new JarEntry("META-INF/services/" + ConnStateSinkProvider.class.getName()));
-            out.write((RecordingSinkProvider.class.getName() + "\n").getBytes(StandardCharsets.UTF_8));
-            out.closeEntry();
-        }
+        Bases.testClassesJar(base.resolve("lib/connstate/it-sink.jar"), List.of(RecordingSinkProvider.class, RecordingListener.class),
+            Map.of(ConnStateSinkProvider.class, RecordingSinkProvider.class));
     }
 }

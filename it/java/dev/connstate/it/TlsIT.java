@@ -3,6 +3,7 @@ package dev.connstate.it;
 import java.net.Socket;
 import java.util.List;
 
+import dev.connstate.Raw;
 import dev.connstate.it.Distribution.Base;
 import dev.connstate.it.Distribution.Jetty;
 import dev.connstate.it.JsonLines.Event;
@@ -84,10 +85,11 @@ public class TlsIT
     public void plainTextToTheTlsPort() throws Exception
     {
         int clientPort;
-        try (Socket socket = Clients.socket(jetty.sslPort()))
+        try (Socket socket = Raw.connect(jetty.sslPort()))
         {
             clientPort = socket.getLocalPort();
-            Clients.sendAndReadToEnd(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            Raw.readToEnd(socket);
         }
         List<Event> conn = jsonl.nextOne();
         assertSequence(conn, jetty.sslPort(), true, "new", "closed");

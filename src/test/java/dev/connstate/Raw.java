@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -14,6 +15,8 @@ import java.util.Locale;
  */
 public final class Raw
 {
+    private static final int TIMEOUT_MS = 10_000;
+
     private Raw()
     {
     }
@@ -38,11 +41,12 @@ public final class Raw
         }
     }
 
-    /** A socket to 127.0.0.1 that fails a read after 10 s instead of hanging. */
+    /** A socket to 127.0.0.1 that fails a connect or a read after 10 s instead of hanging. */
     public static Socket connect(int port) throws IOException
     {
-        Socket socket = new Socket("127.0.0.1", port);
-        socket.setSoTimeout(10_000);
+        Socket socket = new Socket();
+        socket.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MS);
+        socket.setSoTimeout(TIMEOUT_MS);
         return socket;
     }
 

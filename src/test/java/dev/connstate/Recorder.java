@@ -1,144 +1,239 @@
 package dev.connstate;
 
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 /**
- * Records every connection's sequence and checks the contract's invariants on every event
- * (one {@code new} first, legal steps only, nothing after a terminal state). Works as an inline
- * or a queued listener.
+ * Records every connection's events and checks the contract on each one: one {@code new}
+ * first, legal steps only, {@code previous} chained, the state argument equal to
+ * {@code conn.state()}, nothing after a terminal state.
+ *
+ * <p>Works as an inline or a queued listener, in an embedded server and inside a real Jetty:
+ * its recording and checking use the library's API only (the integration tests pack this
+ * class into a listener jar). It can forget the connections that ended, so that a soak keeps
+ * a flat heap.</p>
  */
 public class Recorder implements ConnStateListener
 {
-    public static final Duration TIMEOUT = Duration.ofSeconds(15);
+    /** How many violations are kept word for word, for the failure message; all are counted. */
+    private static final int KEPT_VIOLATIONS = 50;
 
-    private final Map<Long, List<ConnState>> sequences = new ConcurrentHashMap<>();
-    private final Map<Long, List<ConnStateEvent>> events = new ConcurrentHashMap<>();
-    private final Map<Integer, Long> idByRemotePort = new ConcurrentHashMap<>();
-    private final List<String> violations = new CopyOnWriteArrayList<>();
+    /** One connection as the recorder saw it. */
+    public static final class Connection
+    {
+        public final long id;
+        /** The socket's peer at {@code new} (before any PROXY header), or null if it is not an IP socket. */
+        public final InetSocketAddress remote;
+        /** The server's port at {@code new}, or -1 if it is not an IP socket. */
+        public final int localPort;
+        private final List<ConnStateEvent> events = new ArrayList<>(6);
+        private volatile boolean ended;
+
+        private Connection(long id, InetSocketAddress remote, int localPort)
+        {
+            this.id = id;
+            this.remote = remote;
+            this.localPort = localPort;
+        }
+
+        public synchronized List<ConnState> states()
+        {
+            return events.stream().map(ConnStateEvent::state).toList();
+        }
+
+        public synchronized List<ConnStateEvent> events()
+        {
+            return List.copyOf(events);
+        }
+
+        /** True once a terminal state ({@code closed}, {@code hijacked}) was recorded. */
+        public boolean ended()
+        {
+            return ended;
+        }
+
+        @Override
+        public String toString()
+        {
+            return "#" + id + " " + remote + " " + states();
+        }
+    }
+
+    private final Map<Long, Connection> connections = new ConcurrentHashMap<>();
+    private final Map<Integer, Long> idByClientPort = new ConcurrentHashMap<>();
+    private final Queue<String> violations = new ConcurrentLinkedQueue<>();
+    private final AtomicLong violationCount = new AtomicLong();
+    private final AtomicLong eventCount = new AtomicLong();
 
     @Override
     public void onStateChange(ConnInfo conn, ConnState state)
     {
+        eventCount.incrementAndGet();
         if (conn.state() != state)
-            violations.add("#" + conn.id() + ": state argument " + state + " but conn.state() " + conn.state());
-        List<ConnState> seq = sequences.computeIfAbsent(conn.id(), id -> new ArrayList<>());
-        synchronized (seq)
+            violation("#" + conn.id() + ": state argument " + state + " but conn.state() " + conn.state());
+        Connection connection;
+        if (state == ConnState.NEW)
         {
-            if (seq.isEmpty() && state != ConnState.NEW)
-                violations.add("#" + conn.id() + ": first state " + state);
-            if (!seq.isEmpty())
+            InetSocketAddress remote = conn.remote() instanceof InetSocketAddress inet ? inet : null;
+            int localPort = conn.local() instanceof InetSocketAddress inet ? inet.getPort() : -1;
+            connection = new Connection(conn.id(), remote, localPort);
+            Connection before = connections.putIfAbsent(conn.id(), connection);
+            if (before != null)
             {
-                ConnState last = seq.get(seq.size() - 1);
-                if (!last.canTransitionTo(state))
-                    violations.add("#" + conn.id() + ": illegal " + last + " -> " + state + " after " + seq);
-                if (conn.previous() != last)
-                    violations.add("#" + conn.id() + ": previous " + conn.previous() + " but last seen " + last);
+                violation("#" + conn.id() + ": a second new after " + before.states());
+                connection = before;
             }
-            seq.add(state);
         }
-        events.computeIfAbsent(conn.id(), id -> new CopyOnWriteArrayList<>()).add(conn.snapshot());
-        if (conn.remote() instanceof InetSocketAddress address)
-            idByRemotePort.putIfAbsent(address.getPort(), conn.id());
+        else
+        {
+            connection = connections.get(conn.id());
+            if (connection == null)
+            {
+                violation("#" + conn.id() + ": first state " + state + " (no new, or after the connection was forgotten)");
+                return;
+            }
+        }
+        synchronized (connection)
+        {
+            List<ConnStateEvent> events = connection.events;
+            if (!events.isEmpty())
+            {
+                ConnState last = events.get(events.size() - 1).state();
+                if (!last.canTransitionTo(state))
+                    violation("#" + conn.id() + ": illegal " + last + " -> " + state + " after " + connection.states());
+                if (conn.previous() != last)
+                    violation("#" + conn.id() + ": previous " + conn.previous() + " but last seen " + last);
+            }
+            events.add(conn.snapshot());
+            if (state.isTerminal())
+                connection.ended = true;
+        }
+        // Last: whoever finds the connection by its port finds its new recorded.
+        if (state == ConnState.NEW && connection.remote != null)
+            idByClientPort.putIfAbsent(connection.remote.getPort(), conn.id());
     }
 
+    private void violation(String what)
+    {
+        if (violationCount.incrementAndGet() <= KEPT_VIOLATIONS)
+            violations.add(what);
+    }
+
+    /** The first violations seen (at most 50; {@link #violationCount()} counts them all). */
     public List<String> violations()
     {
-        return violations;
+        return List.copyOf(violations);
+    }
+
+    public long violationCount()
+    {
+        return violationCount.get();
+    }
+
+    /** How many events were recorded, forgotten connections' included. */
+    public long eventCount()
+    {
+        return eventCount.get();
     }
 
     public List<ConnState> sequence(long id)
     {
-        List<ConnState> seq = sequences.get(id);
-        if (seq == null)
-            return List.of();
-        synchronized (seq)
-        {
-            return List.copyOf(seq);
-        }
+        Connection connection = connections.get(id);
+        return connection == null ? List.of() : connection.states();
     }
 
     public List<ConnStateEvent> events(long id)
     {
-        return List.copyOf(events.getOrDefault(id, List.of()));
+        Connection connection = connections.get(id);
+        return connection == null ? List.of() : connection.events();
     }
 
-    /** The ids of the connections seen so far. */
+    /** The ids of the connections seen (and not forgotten) so far. */
     public Set<Long> ids()
     {
-        return Set.copyOf(sequences.keySet());
+        return Set.copyOf(connections.keySet());
+    }
+
+    /** The connections seen (and not forgotten) so far, by id. */
+    public Map<Long, Connection> connections()
+    {
+        return Map.copyOf(connections);
     }
 
     public int connectionCount()
     {
-        return sequences.size();
+        return connections.size();
     }
 
     public boolean isTerminated(long id)
     {
-        List<ConnState> seq = sequence(id);
-        return !seq.isEmpty() && seq.get(seq.size() - 1).isTerminal();
+        Connection connection = connections.get(id);
+        return connection != null && connection.ended;
     }
 
     public boolean allTerminated()
     {
-        return sequences.keySet().stream().allMatch(this::isTerminated);
+        return connections.values().stream().allMatch(Connection::ended);
     }
 
-    /** The id of the connection whose client port is {@code port}, waiting until it is seen. */
+    /** The connections that have not ended, for failure messages. */
+    public List<String> open()
+    {
+        return connections.values().stream().filter(c -> !c.ended).map(Connection::toString).toList();
+    }
+
+    /** Forgets and returns the connections that ended. */
+    public List<Connection> removeEnded()
+    {
+        List<Connection> ended = new ArrayList<>();
+        connections.values().removeIf(c ->
+        {
+            if (!c.ended)
+                return false;
+            ended.add(c);
+            if (c.remote != null)
+                idByClientPort.remove(c.remote.getPort(), c.id);
+            return true;
+        });
+        return ended;
+    }
+
+    /** The id of the connection whose client port is {@code port}, waiting until the server has reported its {@code new}. */
     public long idOfClientPort(int port)
     {
-        await("a connection from client port " + port, () -> idByRemotePort.containsKey(port));
-        return idByRemotePort.get(port);
+        Wait.until("a connection from client port " + port, () -> idByClientPort.containsKey(port));
+        return idByClientPort.get(port);
     }
 
     /** Waits until the connection from client port {@code port} has ended, and returns its sequence. */
     public List<ConnState> awaitEnd(int clientPort)
     {
         long id = idOfClientPort(clientPort);
-        await("the end of connection #" + id, () -> isTerminated(id));
+        Wait.until("the end of connection #" + id, Wait.TIMEOUT, () -> sequence(id), states -> isTerminated(id));
         return sequence(id);
     }
 
     /** Waits until {@code count} connections were seen and all have ended; returns their sequences by id. */
     public Map<Long, List<ConnState>> awaitAllEnded(int count)
     {
-        await(count + " ended connections", () -> sequences.size() >= count && allTerminated());
-        return sequences.keySet().stream().collect(Collectors.toMap(id -> id, this::sequence));
+        Wait.until(count + " ended connections", Wait.TIMEOUT, this::open, open -> connections.size() >= count && allTerminated());
+        return connections.keySet().stream().collect(Collectors.toMap(id -> id, this::sequence));
     }
 
+    /** Same as {@link Wait#until(String, BooleanSupplier)}, for the tests that still call it here. */
     public static void await(String what, BooleanSupplier condition)
     {
-        await(what, condition, TIMEOUT);
-    }
-
-    public static void await(String what, BooleanSupplier condition, Duration timeout)
-    {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean())
-        {
-            if (System.nanoTime() - deadline > 0)
-                fail("Timed out after " + timeout + " waiting for " + what);
-            try
-            {
-                Thread.sleep(5);
-            }
-            catch (InterruptedException x)
-            {
-                Thread.currentThread().interrupt();
-                fail("Interrupted waiting for " + what);
-            }
-        }
+        Wait.until(what, condition);
     }
 
     /** The sequence of a connection that served {@code requests} requests, kept alive, then closed. */
@@ -155,7 +250,7 @@ public class Recorder implements ConnStateListener
     }
 
     /** A sink that blocks on {@code never} on its first event, until its queue interrupts it at stop. */
-    public static ConnStateListener blockingUntilInterrupted(java.util.concurrent.CountDownLatch never)
+    public static ConnStateListener blockingUntilInterrupted(CountDownLatch never)
     {
         return (conn, state) ->
         {

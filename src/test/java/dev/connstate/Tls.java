@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
@@ -14,23 +15,26 @@ import javax.net.ssl.X509TrustManager;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
- * TLS for tests: a self-signed keystore made once per build with {@code keytool} (nothing
- * binary is committed), and clients that trust it.
+ * The tests' one TLS fixture: a self-signed keystore for localhost and 127.0.0.1, made once per
+ * build with {@code keytool} (nothing binary is committed), for embedded servers and for the
+ * distribution's ssl module alike, and clients that trust it (or trust nothing).
  */
 public final class Tls
 {
-    private static final String PASSWORD = "connstate";
+    /** The password of the keystore and of its key. */
+    public static final String PASSWORD = "connstate";
     private static Path keyStore;
 
     private Tls()
     {
     }
 
-    private static synchronized Path keyStore() throws Exception
+    /** The PKCS12 keystore ({@code target/tls/server.p12}), made on the first call of the build. */
+    public static synchronized Path keyStore() throws Exception
     {
         if (keyStore != null)
             return keyStore;
-        Path dir = Path.of("target", "tls");
+        Path dir = Path.of("target", "tls").toAbsolutePath();
         Files.createDirectories(dir);
         Path path = dir.resolve("server.p12");
         if (!Files.exists(path))
@@ -87,9 +91,7 @@ public final class Tls
     /** A raw TLS socket to 127.0.0.1 trusting the test certificate, sending {@code sni} if not null; no handshake yet. */
     public static SSLSocket socket(int port, javax.net.ssl.SNIServerName sni) throws Exception
     {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[]{new TrustAll()}, new SecureRandom());
-        SSLSocket socket = (SSLSocket)context.getSocketFactory().createSocket("127.0.0.1", port);
+        SSLSocket socket = (SSLSocket)clientContext(true).getSocketFactory().createSocket("127.0.0.1", port);
         if (sni != null)
         {
             javax.net.ssl.SSLParameters parameters = socket.getSSLParameters();
@@ -100,16 +102,36 @@ public final class Tls
         return socket;
     }
 
-    private static final class TrustAll implements X509TrustManager
+    /**
+     * A client context for raw sockets: trusting any server certificate (the test one), or none
+     * (the handshake fails as it does for a client that does not know the certificate).
+     */
+    public static SSLContext clientContext(boolean trust) throws Exception
     {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, new TrustManager[]{new Trust(trust)}, new SecureRandom());
+        return context;
+    }
+
+    private static final class Trust implements X509TrustManager
+    {
+        private final boolean trust;
+
+        private Trust(boolean trust)
+        {
+            this.trust = trust;
+        }
+
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType)
         {
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType)
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException
         {
+            if (!trust)
+                throw new CertificateException("this client trusts no certificate");
         }
 
         @Override

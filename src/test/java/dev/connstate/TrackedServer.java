@@ -1,6 +1,9 @@
 package dev.connstate;
 
+import java.io.IOException;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.function.Consumer;
 
 import dev.connstate.jetty.ConnStateTracker;
@@ -14,6 +17,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -56,6 +60,13 @@ public class TrackedServer implements AutoCloseable
         return c;
     }
 
+    /** Adds a connector on a free port of 127.0.0.1 with HTTP/1.1 over TLS (the tests' certificate). */
+    public ServerConnector addTlsConnector() throws Exception
+    {
+        HttpConnectionFactory http = new HttpConnectionFactory(httpConfig);
+        return addConnector(new SslConnectionFactory(Tls.server(), http.getProtocol()), http);
+    }
+
     public TrackedServer handler(Handler handler)
     {
         server.setHandler(handler);
@@ -86,14 +97,38 @@ public class TrackedServer implements AutoCloseable
         return c.getLocalPort();
     }
 
+    /** A raw client connection to the first connector. */
+    public RawClient connect() throws IOException
+    {
+        return client(Raw.connect(port()));
+    }
+
+    /** A raw TLS client connection to the first connector, handshake done, sending no SNI. */
+    public RawClient connectTls() throws Exception
+    {
+        return client(Tls.connect(port()));
+    }
+
+    /** A raw TLS client connection to the first connector, handshake done, sending {@code sniHost}. */
+    public RawClient connectTls(String sniHost) throws Exception
+    {
+        return client(Tls.connect(port(), sniHost));
+    }
+
+    /** {@code socket}, connected to this server, as a raw client that knows its sequence. */
+    public RawClient client(Socket socket)
+    {
+        return new RawClient(recorder, socket);
+    }
+
     @Override
     public void close() throws Exception
     {
         try
         {
-            Recorder.await("all connections to end", recorder::allTerminated);
-            Recorder.await("the tracker to forget every connection", () -> tracker.getTrackedConnections() == 0);
-            assertEquals(java.util.List.of(), recorder.violations(), "contract violations");
+            Wait.until("all connections to end", Wait.TIMEOUT, recorder::open, List::isEmpty);
+            Wait.until("the tracker to forget every connection", () -> tracker.getTrackedConnections() == 0);
+            assertEquals(List.of(), recorder.violations(), "contract violations");
             assertEquals(0, tracker.getIllegalTransitions(), "illegal transitions");
             assertEquals(0, tracker.getInternalErrors(), "internal errors");
             assertEquals(0, tracker.getNewConnections() + tracker.getActiveConnections() + tracker.getIdleConnections(), "per-state gauges");

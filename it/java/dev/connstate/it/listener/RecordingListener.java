@@ -11,18 +11,25 @@ import java.nio.file.StandardOpenOption;
 
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
-import dev.connstate.ConnStateListener;
+import dev.connstate.Recorder;
 
 /**
- * A user listener, as jetty.connstate.listeners names it: packed into a jar of its own in
- * {@code lib/connstate/} by the integration test. Writes {@code id state} lines to
- * {@code user-listener.txt} in Jetty's working directory (the base), and {@code closed-listener}
- * when Jetty closes it.
+ * The tests' {@link Recorder} as a user listener inside the real distribution (named by
+ * jetty.connstate.listeners, or made by {@link RecordingSinkProvider}): it checks the contract
+ * on every event as the embedded tests do, and writes what it saw to a file that the test
+ * process reads, {@code id state} per event, then the violations it found and
+ * {@value #CLOSED} when Jetty closes it.
+ *
+ * <p>The integration tests pack it into a jar of its own in {@code lib/connstate/}, with the
+ * {@link Recorder} it extends.</p>
  */
-public class RecordingListener implements ConnStateListener, Closeable
+public class RecordingListener extends Recorder implements Closeable
 {
+    /** The default file, in Jetty's working directory (the base). */
     public static final String FILE = "user-listener.txt";
     public static final String CLOSED = "closed-listener";
+    /** How a violation line starts. */
+    public static final String VIOLATION = "violation: ";
 
     private final BufferedWriter out;
 
@@ -39,6 +46,7 @@ public class RecordingListener implements ConnStateListener, Closeable
     @Override
     public void onStateChange(ConnInfo conn, ConnState state)
     {
+        super.onStateChange(conn, state);
         write(conn.id() + " " + state);
     }
 
@@ -56,9 +64,12 @@ public class RecordingListener implements ConnStateListener, Closeable
         }
     }
 
+    /** Writes the violations (none, when the contract held) and {@value #CLOSED}. */
     @Override
     public void close() throws IOException
     {
+        for (String violation : violations())
+            write(VIOLATION + violation);
         write(CLOSED);
         out.close();
     }

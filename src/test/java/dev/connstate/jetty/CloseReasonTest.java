@@ -1,25 +1,27 @@
 package dev.connstate.jetty;
 
-import java.net.Socket;
 import java.util.List;
 
 import dev.connstate.CloseReason;
 import dev.connstate.ConnStateEvent;
+import dev.connstate.RawClient;
 import dev.connstate.TrackedServer;
 import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.Test;
 
 import static dev.connstate.Recorder.seq;
-import static dev.connstate.TrackedServer.ascii;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 public class CloseReasonTest
 {
-    private static CloseReason reasonOf(TrackedServer s, int clientPort)
+    private static final String GET = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+    /** The reason {@code closed} gives, once the connection ended; no event before it has one. */
+    private static CloseReason reasonOf(RawClient c)
     {
-        s.recorder.awaitEnd(clientPort);
-        List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
+        c.awaitEnd();
+        List<ConnStateEvent> events = c.events();
         events.subList(0, events.size() - 1).forEach(e -> assertNull(e.reason(), "only closed has a reason: " + e));
         return events.get(events.size() - 1).reason();
     }
@@ -32,13 +34,13 @@ public class CloseReasonTest
             ServerConnector c = s.addConnector();
             c.setIdleTimeout(300);
             s.start();
-            try (Socket socket = new Socket("127.0.0.1", s.port()))
+            try (RawClient client = s.connect())
             {
-                socket.getOutputStream().write(ascii("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+                client.send(GET);
                 // The server closes after its idle timeout: EOF after the response.
-                socket.getInputStream().readAllBytes();
-                assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
-                assertEquals(CloseReason.IDLE_TIMEOUT, reasonOf(s, socket.getLocalPort()));
+                client.readToEnd();
+                client.assertSequence("new", "active", "idle", "closed");
+                assertEquals(CloseReason.IDLE_TIMEOUT, reasonOf(client));
             }
         }
     }
@@ -48,15 +50,14 @@ public class CloseReasonTest
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            int port;
-            try (Socket socket = new Socket("127.0.0.1", s.port()))
+            try (RawClient c = s.connect())
             {
-                port = socket.getLocalPort();
-                socket.getOutputStream().write(ascii("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
-                socket.getInputStream().readNBytes(1);
+                c.send(GET);
+                c.in().readNBytes(1);
+                c.close();
+                c.assertSequence("new", "active", "idle", "closed");
+                assertEquals(CloseReason.REMOTE_CLOSE, reasonOf(c));
             }
-            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(port));
-            assertEquals(CloseReason.REMOTE_CLOSE, reasonOf(s, port));
         }
     }
 
@@ -74,15 +75,14 @@ public class CloseReasonTest
                     return super.handle(request, response, callback);
                 }
             }).start();
-            int port;
-            try (Socket socket = new Socket("127.0.0.1", s.port()))
+            try (RawClient c = s.connect())
             {
-                port = socket.getLocalPort();
-                socket.getOutputStream().write(ascii("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
-                socket.getInputStream().readAllBytes();
+                c.send(GET);
+                c.readToEnd();
+                c.close();
+                c.assertSequence("new", "active", "closed");
+                assertEquals(CloseReason.LOCAL_CLOSE, reasonOf(c));
             }
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(port));
-            assertEquals(CloseReason.LOCAL_CLOSE, reasonOf(s, port));
         }
     }
 
@@ -91,15 +91,14 @@ public class CloseReasonTest
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            int port;
-            try (Socket socket = new Socket("127.0.0.1", s.port()))
+            try (RawClient c = s.connect())
             {
-                port = socket.getLocalPort();
-                socket.getOutputStream().write(ascii("GARBAGE\r\n\r\n"));
-                socket.getInputStream().readAllBytes();
+                c.send("GARBAGE\r\n\r\n");
+                c.readToEnd();
+                c.close();
+                c.assertSequence("new", "active", "closed");
+                assertEquals(CloseReason.ERROR, reasonOf(c));
             }
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(port));
-            assertEquals(CloseReason.ERROR, reasonOf(s, port));
         }
     }
 
@@ -108,15 +107,14 @@ public class CloseReasonTest
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            int port;
-            try (Socket socket = new Socket("127.0.0.1", s.port()))
+            try (RawClient c = s.connect())
             {
-                port = socket.getLocalPort();
-                socket.getOutputStream().write(ascii("GET / HTTP/1.1\r\nHo"));
-                s.recorder.idOfClientPort(port);
+                c.send("GET / HTTP/1.1\r\nHo");
+                c.id();
+                c.close();
+                c.assertSequence("new", "active", "closed");
+                assertEquals(CloseReason.REMOTE_CLOSE, reasonOf(c));
             }
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(port));
-            assertEquals(CloseReason.REMOTE_CLOSE, reasonOf(s, port));
         }
     }
 
@@ -124,12 +122,12 @@ public class CloseReasonTest
     public void serverStop() throws Exception
     {
         TrackedServer s = new TrackedServer().start();
-        try (Socket socket = new Socket("127.0.0.1", s.port()))
+        try (RawClient c = s.connect())
         {
-            long id = s.recorder.idOfClientPort(socket.getLocalPort());
+            c.id();
             s.server.stop();
-            assertEquals(seq("new", "closed"), s.recorder.sequence(id));
-            assertEquals(CloseReason.LOCAL_CLOSE, reasonOf(s, socket.getLocalPort()));
+            assertEquals(seq("new", "closed"), c.sequence());
+            assertEquals(CloseReason.LOCAL_CLOSE, reasonOf(c));
             assertEquals(0, s.tracker.getTrackedConnections());
         }
     }

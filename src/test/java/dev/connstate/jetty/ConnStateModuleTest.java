@@ -6,8 +6,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
+import dev.connstate.ConnStateListener;
 import dev.connstate.TrackedServer;
 import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
@@ -19,21 +23,43 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The module bean in-process: what the properties resolve to, the one-line errors, and its
- * lifecycle on a real server (start, stop, start again).
+ * The module's configuration without a server (each default, each bad value and its one-line
+ * error), the listeners it makes, and the module bean's lifecycle on a real server (start, stop,
+ * start again; the connection table).
  */
 public class ConnStateModuleTest
 {
+    private static final String KNOWN = "(known: log, jsonl, memory)";
+
     @TempDir
     Path base;
 
-    private ConnStateModule module(String sinks)
+    /** The configuration of these properties (name, value, name, value, ...), relative to the temporary base. */
+    private ModuleSettings settings(String... properties)
     {
-        return module(new Server(), sinks);
+        Map<String, String> given = new LinkedHashMap<>();
+        for (int i = 0; i < properties.length; i += 2)
+            given.put(properties[i], properties[i + 1]);
+        return ModuleSettings.of(given, base.toString());
+    }
+
+    /** The listeners these properties make, on a server without JMX. */
+    private Map<String, ConnStateListener> make(String... properties)
+    {
+        return ListenerFactory.make(settings(properties), false);
+    }
+
+    /** The one-line message of the refusal of these properties, by the settings or when the listeners are made. */
+    private String refused(String... properties)
+    {
+        ConnStateConfigurationException x = assertThrows(ConnStateConfigurationException.class, () -> make(properties));
+        assertFalse(Files.exists(base.resolve("logs/connstate.jsonl")), "a file was left behind by: " + x.getMessage());
+        return x.getMessage();
     }
 
     private ConnStateModule module(Server server, String sinks)
@@ -44,59 +70,272 @@ public class ConnStateModuleTest
         return module;
     }
 
+    // ---- the configuration, without a server ----
+
+    @Test
+    public void everyPropertyAndItsDefault()
+    {
+        Map<String, String> expected = new LinkedHashMap<>();
+        expected.put("jetty.connstate.sinks", "log");
+        expected.put("jetty.connstate.log.logger", "connstate");
+        expected.put("jetty.connstate.log.format", "Client: {remote} - new state: {state} (id {id})");
+        expected.put("jetty.connstate.jsonl.file", "logs/connstate.jsonl");
+        expected.put("jetty.connstate.listeners", "");
+        expected.put("jetty.connstate.queue.capacity", "8192");
+        expected.put("jetty.connstate.status.path", "");
+        expected.put("jetty.connstate.status.allow", "");
+        assertEquals(List.copyOf(expected.entrySet()), List.copyOf(ModuleSettings.defaults().entrySet()));
+        // The defaults of the sinks and of the queue are their classes' own.
+        assertEquals(LogSink.DEFAULT_LOGGER, ModuleSettings.defaultValue(ModuleSettings.LOG_LOGGER));
+        assertEquals(LogSink.DEFAULT_FORMAT, ModuleSettings.defaultValue(ModuleSettings.LOG_FORMAT));
+        assertEquals(String.valueOf(ConnStateTracker.DEFAULT_QUEUE_CAPACITY), ModuleSettings.defaultValue(ModuleSettings.QUEUE_CAPACITY));
+        assertEquals("Not a property of the connstate module: jetty.connstate.nope",
+            assertThrows(IllegalArgumentException.class, () -> ModuleSettings.defaultValue("jetty.connstate.nope")).getMessage());
+
+        // Nothing given: every default, resolved.
+        ModuleSettings settings = ModuleSettings.of(Map.of(), null);
+        assertEquals(List.of("log"), settings.sinks());
+        assertEquals(List.of(), settings.listeners());
+        assertEquals(8192, settings.queueCapacity());
+        assertEquals("", settings.statusPath());
+        assertEquals("", settings.statusAllow());
+        assertNull(settings.baseDirectory());
+        expected.forEach((property, value) -> assertEquals(value, settings.value(property), property));
+        assertEquals("connstate", settings.sinkSettings("log").get("logger", "other"));
+        assertEquals("logs/connstate.jsonl", settings.sinkSettings("jsonl").get("file", "other"));
+        assertEquals(Path.of("logs/connstate.jsonl"), settings.sinkSettings("jsonl").resolve("logs/connstate.jsonl"));
+
+        // A null value is a property not given.
+        Map<String, String> nulls = new HashMap<>();
+        expected.keySet().forEach(property -> nulls.put(property, null));
+        assertEquals(List.of("log"), ModuleSettings.of(nulls, null).sinks());
+
+        // The bean before any setter: the same defaults.
+        ConnStateModule module = new ConnStateModule(new Server());
+        assertEquals("log", module.getSinks());
+        assertEquals("connstate", module.getLogLogger());
+        assertEquals("Client: {remote} - new state: {state} (id {id})", module.getLogFormat());
+        assertEquals("logs/connstate.jsonl", module.getJsonlFile());
+        assertEquals("", module.getListeners());
+        assertEquals(8192, module.getQueueCapacity());
+        assertEquals("", module.getStatusPath());
+        assertEquals("", module.getStatusAllow());
+        assertNull(module.getBaseDirectory());
+    }
+
+    @Test
+    public void valuesAreTrimmedAndBlankEntriesSkipped()
+    {
+        ModuleSettings settings = settings(
+            ModuleSettings.SINKS, " jsonl ,, log ",
+            ModuleSettings.LISTENERS, " , a.B ,c.D,",
+            ModuleSettings.QUEUE_CAPACITY, " 16 ",
+            ModuleSettings.STATUS_PATH, " /connstate ",
+            ModuleSettings.STATUS_ALLOW, " 10.0.0.0/8 ",
+            ModuleSettings.LOG_FORMAT, " {id} ");
+        assertEquals(List.of("jsonl", "log"), settings.sinks());
+        assertEquals(List.of("a.B", "c.D"), settings.listeners());
+        assertEquals(16, settings.queueCapacity());
+        assertEquals("/connstate", settings.statusPath());
+        assertEquals("10.0.0.0/8", settings.statusAllow());
+        // As given, for the messages; trimmed for the sink.
+        assertEquals(" jsonl ,, log ", settings.value(ModuleSettings.SINKS));
+        assertEquals("{id}", settings.sinkSettings("log").get("format", null));
+        // Blank: no sink, no listener.
+        assertEquals(List.of(), settings(ModuleSettings.SINKS, " , ").sinks());
+        assertEquals(List.of(), settings(ModuleSettings.LISTENERS, "").listeners());
+    }
+
+    @Test
+    public void eachBadValueNamesThePropertyAndTheValue()
+    {
+        // Refused by the settings alone.
+        assertEquals("jetty.connstate.queue.capacity=0: must be between 1 and 1073741824",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.QUEUE_CAPACITY, "0")).getMessage());
+        assertEquals("jetty.connstate.queue.capacity=1073741825: must be between 1 and 1073741824",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.QUEUE_CAPACITY, "1073741825")).getMessage());
+        assertEquals("jetty.connstate.queue.capacity=lots: not a number, must be between 1 and 1073741824",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.QUEUE_CAPACITY, "lots")).getMessage());
+        assertEquals("jetty.connstate.sinks=log,log: 'log' is listed twice",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.SINKS, "log,log")).getMessage());
+        assertEquals("jetty.connstate.listeners=a.B, a.B: 'a.B' is listed twice",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.LISTENERS, "a.B, a.B")).getMessage());
+        assertEquals("jetty.connstate.status.path=connstate: must start with '/', e.g. /connstate",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.STATUS_PATH, "connstate")).getMessage());
+        assertEquals("jetty.connstate.status.allow=10.0.0.0/8,example.com: Not an IP address, CIDR range or address range: 'example.com'" +
+                " (allowed: addresses, CIDR ranges such as 10.0.0.0/8, ranges such as 10.0.0.1-10.0.0.9)",
+            assertThrows(ConnStateConfigurationException.class,
+                () -> settings(ModuleSettings.STATUS_PATH, "/connstate", ModuleSettings.STATUS_ALLOW, "10.0.0.0/8,example.com")).getMessage());
+        // The allow list does nothing without the table: it is only checked with a path.
+        assertEquals("example.com", settings(ModuleSettings.STATUS_ALLOW, "example.com").statusAllow());
+        // The table is checked first: when a server starts, before anything else.
+        assertEquals("jetty.connstate.status.path=x: must start with '/', e.g. /connstate",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.QUEUE_CAPACITY, "0", ModuleSettings.STATUS_PATH, "x")).getMessage());
+
+        // Refused when the listeners are made: the sink names, the listener classes, a sink's own settings.
+        assertEquals("jetty.connstate.sinks=log,foo: unknown sink 'foo' " + KNOWN, refused(ModuleSettings.SINKS, "log,foo"));
+        assertEquals("jetty.connstate.sinks=LOG: unknown sink 'LOG' " + KNOWN, refused(ModuleSettings.SINKS, "LOG"));
+        assertEquals("jetty.connstate.sinks= , : no sink and no listener (jetty.connstate.listeners), nothing would be reported; " +
+            "to count only, enable the jmx module or set jetty.connstate.status.path (known sinks: log, jsonl, memory)", refused(ModuleSettings.SINKS, " , "));
+        assertEquals("jetty.connstate.log.logger= : the logger name must not be empty", refused(ModuleSettings.LOG_LOGGER, " "));
+        assertEquals("jetty.connstate.log.format=: The line format must not be empty", refused(ModuleSettings.LOG_FORMAT, ""));
+        assertEquals("jetty.connstate.jsonl.file=: a file name is required (or - for standard output)", refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_FILE, ""));
+        String className = NoDefaultConstructor.class.getName();
+        assertEquals("jetty.connstate.listeners=" + className + ": class '" + className + "' has no public no-argument constructor",
+            refused(ModuleSettings.LISTENERS, className));
+        assertEquals("jetty.connstate.listeners=x.Y, java.lang.String: class 'x.Y' not found on the server class path (put its jar in $JETTY_BASE/lib/connstate/)",
+            refused(ModuleSettings.LISTENERS, "x.Y, java.lang.String"));
+        assertEquals("jetty.connstate.listeners=java.lang.String: class 'java.lang.String' does not implement dev.connstate.ConnStateListener",
+            refused(ModuleSettings.LISTENERS, "java.lang.String"));
+        assertEquals("jetty.connstate.listeners=dev.connstate.ConnStateListener: class 'dev.connstate.ConnStateListener' is abstract",
+            refused(ModuleSettings.LISTENERS, "dev.connstate.ConnStateListener"));
+        className = Throwing.class.getName();
+        assertEquals("jetty.connstate.listeners=" + className + ": the constructor of '" + className + "' threw IllegalStateException: no",
+            refused(ModuleSettings.LISTENERS, className));
+        // No stack trace: the line is the whole message.
+        assertEquals(0, new ConnStateConfigurationException("p", "v", "bad").getStackTrace().length);
+    }
+
+    @Test
+    public void countingOnlyNeedsJmxOrTheTable()
+    {
+        assertEquals(Map.of(), ListenerFactory.make(settings(ModuleSettings.SINKS, ""), true));
+        assertEquals(Map.of(), ListenerFactory.make(settings(ModuleSettings.SINKS, "", ModuleSettings.STATUS_PATH, "/connstate"), false));
+        assertEquals("jetty.connstate.sinks=: no sink and no listener (jetty.connstate.listeners), nothing would be reported; " +
+            "to count only, enable the jmx module or set jetty.connstate.status.path (known sinks: log, jsonl, memory)", refused(ModuleSettings.SINKS, ""));
+        // A listener is enough.
+        assertEquals(List.of("Counting"), List.copyOf(make(ModuleSettings.SINKS, "", ModuleSettings.LISTENERS, Counting.class.getName()).keySet()));
+    }
+
     @Test
     public void defaultsAreTheLogSink()
     {
         ConnStateModule module = new ConnStateModule(new Server());
         assertEquals("log", module.getSinks());
-        var resolved = module.resolve();
+        var resolved = ListenerFactory.make(module.settings(), false);
         assertEquals(List.of("log"), List.copyOf(resolved.keySet()));
         assertInstanceOf(LogSink.class, resolved.get("log"));
         assertEquals(LogSink.DEFAULT_FORMAT, ((LogSink)resolved.get("log")).getFormat());
+        assertEquals("log[connstate]", resolved.get("log").toString());
+    }
+
+    @Test
+    public void theBeanGivesWhatWasSet()
+    {
+        ConnStateModule module = new ConnStateModule(new Server());
+        module.setBaseDirectory(base.toString());
+        module.setSinks("log,jsonl");
+        module.setLogLogger("access");
+        module.setLogFormat("{id} {state}");
+        module.setJsonlFile("-");
+        module.setListeners(Counting.class.getName());
+        module.setQueueCapacity(16);
+        module.setStatusPath(" /connstate ");
+        module.setStatusAllow(" 10.0.0.1 ");
+        module.setSinkProperty("memory.tag", "blue");
+        ModuleSettings settings = module.settings();
+        assertEquals(List.of("log", "jsonl"), settings.sinks());
+        assertEquals(List.of(Counting.class.getName()), settings.listeners());
+        assertEquals(16, settings.queueCapacity());
+        assertEquals("/connstate", settings.statusPath());
+        assertEquals("/connstate", module.getStatusPath());
+        assertEquals("10.0.0.1", settings.statusAllow());
+        assertEquals("10.0.0.1", module.getStatusAllow());
+        assertEquals(base.toString(), settings.baseDirectory());
+        assertEquals("access", settings.value(ModuleSettings.LOG_LOGGER));
+        assertEquals("{id} {state}", settings.value(ModuleSettings.LOG_FORMAT));
+        assertEquals("-", settings.value(ModuleSettings.JSONL_FILE));
+        assertEquals("blue", settings.sinkSettings("memory").get("tag", "plain"));
+        // setSinkProperty is the same property as its setter.
+        module.setSinkProperty("log.format", "{id}");
+        assertEquals("{id}", module.getLogFormat());
+        // null: the default again for a sink's property, none for the lists.
+        module.setLogFormat(null);
+        module.setSinks(null);
+        module.setListeners(null);
+        assertEquals(LogSink.DEFAULT_FORMAT, module.getLogFormat());
+        assertEquals(List.of(), module.settings().sinks());
+        assertEquals(List.of(), module.settings().listeners());
+        assertEquals("", module.getSinks());
+        // Any property as text, as the XML passes the queue capacity: refused at start if it cannot work.
+        module.setProperty(ModuleSettings.QUEUE_CAPACITY, "lots");
+        assertEquals(0, module.getQueueCapacity());
+        assertEquals("jetty.connstate.queue.capacity=lots: not a number, must be between 1 and 1073741824",
+            assertThrows(ConnStateConfigurationException.class, module::settings).getMessage());
+        module.setProperty(ModuleSettings.QUEUE_CAPACITY, "32");
+        assertEquals(32, module.getQueueCapacity());
+        assertEquals(32, module.settings().queueCapacity());
+        // null: not given, the default.
+        module.setProperty(ModuleSettings.QUEUE_CAPACITY, null);
+        module.setProperty(ModuleSettings.SINKS, null);
+        assertEquals(8192, module.settings().queueCapacity());
+        assertEquals(List.of("log"), module.settings().sinks());
+    }
+
+    @Test
+    public void aSinksOwnPropertyFallsBackToTheSystemProperty()
+    {
+        String key = "jetty.connstate.memory.tag";
+        String logFormat = "jetty.connstate.log.format";
+        System.setProperty(key, "green");
+        System.setProperty(logFormat, "{nope}");
+        try
+        {
+            assertEquals("memory[green]", make(ModuleSettings.SINKS, "memory").get("memory").toString());
+            // Given wins.
+            assertEquals("memory[blue]", make(ModuleSettings.SINKS, "memory", key, "blue").get("memory").toString());
+            // The built-in sinks' properties are the module's: given or their default, never a system property.
+            assertEquals(LogSink.DEFAULT_FORMAT, ((LogSink)make().get("log")).getFormat());
+        }
+        finally
+        {
+            System.clearProperty(key);
+            System.clearProperty(logFormat);
+        }
     }
 
     @Test
     public void jsonlFileIsRelativeToTheBaseAndItsDirectoryIsMade() throws IOException
     {
-        ConnStateModule module = module(" log , jsonl ");
-        var resolved = module.resolve();
+        var resolved = make(ModuleSettings.SINKS, " log , jsonl ");
         assertEquals(List.of("log", "jsonl"), List.copyOf(resolved.keySet()));
         assertTrue(Files.exists(base.resolve("logs/connstate.jsonl")));
         ((JsonLinesSink)resolved.get("jsonl")).close();
     }
 
     @Test
-    public void oneLineErrors()
+    public void aBadSettingLeavesNoFileBehind()
     {
-        assertEquals("jetty.connstate.sinks=log,foo: unknown sink 'foo' (known: log, jsonl, memory)",
-            assertThrows(ConnStateConfigurationException.class, () -> module("log,foo").resolve()).getMessage());
-        assertEquals("jetty.connstate.sinks=log,log: 'log' is listed twice",
-            assertThrows(ConnStateConfigurationException.class, () -> module("log,log").resolve()).getMessage());
-        ConnStateModule noDefaultConstructor = module("log");
-        noDefaultConstructor.setListeners(NoDefaultConstructor.class.getName());
-        assertEquals("jetty.connstate.listeners=" + NoDefaultConstructor.class.getName() + ": class '" + NoDefaultConstructor.class.getName() +
-                "' has no public no-argument constructor",
-            assertThrows(ConnStateConfigurationException.class, noDefaultConstructor::resolve).getMessage());
-        ConnStateModule emptyLogger = module("log");
-        emptyLogger.setLogLogger(" ");
-        assertEquals("jetty.connstate.log.logger= : the logger name must not be empty",
-            assertThrows(ConnStateConfigurationException.class, emptyLogger::resolve).getMessage());
-        ConnStateModule noFile = module("jsonl");
-        noFile.setJsonlFile("");
-        assertEquals("jetty.connstate.jsonl.file=: a file name is required (or - for standard output)",
-            assertThrows(ConnStateConfigurationException.class, noFile::resolve).getMessage());
-        // No stack trace: the line is the whole message.
-        assertEquals(0, new ConnStateConfigurationException("p", "v", "bad").getStackTrace().length);
+        assertEquals("jetty.connstate.log.format={nope}: Unknown placeholder {nope} in line format '{nope}'",
+            refused(ModuleSettings.SINKS, "jsonl,log", ModuleSettings.LOG_FORMAT, "{nope}").replaceFirst(" \\(known: .*\\)$", ""));
+        assertEquals("jetty.connstate.listeners=" + Throwing.class.getName() + ": the constructor of '" + Throwing.class.getName() + "' threw IllegalStateException: no",
+            refused(ModuleSettings.SINKS, "jsonl,log", ModuleSettings.LISTENERS, Throwing.class.getName()));
     }
 
     @Test
-    public void aBadSettingLeavesNoFileBehind()
+    public void sinksFromProvidersWithTheirOwnProperties()
     {
-        ConnStateModule module = module("jsonl,log");
-        module.setLogFormat("{nope}");
-        assertThrows(ConnStateConfigurationException.class, module::resolve);
-        assertFalse(Files.exists(base.resolve("logs/connstate.jsonl")));
+        var resolved = make(ModuleSettings.SINKS, "log,memory", "jetty.connstate.memory.tag", "blue");
+        assertEquals(List.of("log", "memory"), List.copyOf(resolved.keySet()));
+        assertEquals("memory[blue]", resolved.get("memory").toString());
+        assertEquals("jetty.connstate.sinks=log,nope: unknown sink 'nope' " + KNOWN, refused(ModuleSettings.SINKS, "log,nope"));
+        assertEquals("jetty.connstate.memory.tag=: must not be blank", refused(ModuleSettings.SINKS, "memory", "jetty.connstate.memory.tag", ""));
+        // The same through the bean's setSinkProperty.
+        ConnStateModule module = module(new Server(), "memory");
+        module.setSinkProperty("memory.tag", "");
+        assertEquals("jetty.connstate.memory.tag=: must not be blank",
+            assertThrows(ConnStateConfigurationException.class, () -> ListenerFactory.make(module.settings(), false)).getMessage());
     }
+
+    @Test
+    public void listenersGetUniqueNames()
+    {
+        String counting = Counting.class.getName();
+        String other = Twin.Counting.class.getName();
+        assertEquals(List.of("log", "Counting", "Counting2"), List.copyOf(make(ModuleSettings.LISTENERS, counting + "," + other).keySet()));
+    }
+
+    // ---- the bean on a real server ----
 
     @Test
     public void startStopStartOnARealServer() throws Exception
@@ -115,6 +354,9 @@ public class ConnStateModuleTest
             for (int round = 1; round <= 2; round++)
             {
                 server.start();
+                // The jsonl file is made last (a bad setting must not leave a file behind).
+                assertEquals(List.of("Counting", "jsonl"),
+                    module.getTracker().getQueuedListeners().stream().map(q -> q.getName().replaceFirst("-[0-9]+$", "")).toList(), "round " + round);
                 try (Socket socket = new Socket("127.0.0.1", connector.getLocalPort()))
                 {
                     socket.setSoTimeout(10_000);
@@ -132,25 +374,6 @@ public class ConnStateModuleTest
         {
             server.stop();
         }
-    }
-
-    @Test
-    public void sinksFromProvidersWithTheirOwnProperties()
-    {
-        ConnStateModule module = module("log,memory");
-        module.setSinkProperty("memory.tag", "blue");
-        var resolved = module.resolve();
-        assertEquals(List.of("log", "memory"), List.copyOf(resolved.keySet()));
-        assertEquals("memory[blue]", resolved.get("memory").toString());
-
-        ConnStateModule unknown = module("log,nope");
-        ConnStateConfigurationException x = assertThrows(ConnStateConfigurationException.class, unknown::resolve);
-        assertEquals("jetty.connstate.sinks=log,nope: unknown sink 'nope' (known: log, jsonl, memory)", x.getMessage());
-
-        ConnStateModule bad = module("memory");
-        bad.setSinkProperty("memory.tag", "");
-        x = assertThrows(ConnStateConfigurationException.class, bad::resolve);
-        assertEquals("jetty.connstate.memory.tag=: must not be blank", x.getMessage());
     }
 
     @Test
@@ -172,6 +395,8 @@ public class ConnStateModuleTest
                 server.start();
                 assertTrue(get(connector, "/connstate").contains("\"counts\":{\"new\":0,\"active\":1,\"idle\":0}"));
                 assertTrue(get(connector, "/other").endsWith("hello"));
+                // Once: a restart keeps the one table.
+                assertEquals(1, server.getDescendants(ConnStateStatusHandler.class).size(), "round " + round);
                 server.stop();
             }
         }
@@ -182,7 +407,7 @@ public class ConnStateModuleTest
     }
 
     @Test
-    public void badStatusSettingsStopTheStart()
+    public void badSettingsStopTheServerBeforeAnythingStarts()
     {
         Server server = new Server();
         ConnStateModule module = module(server, "log");
@@ -190,11 +415,19 @@ public class ConnStateModuleTest
         module.setStatusAllow("10.0.0.0/8,example.com");
         server.addBean(module);
         ConnStateConfigurationException x = assertThrows(ConnStateConfigurationException.class, server::start);
-        assertTrue(x.getMessage().startsWith("jetty.connstate.status.allow=10.0.0.0/8,example.com: Not an IP address, CIDR range or address range: 'example.com'"), x.getMessage());
+        assertEquals("jetty.connstate.status.allow=10.0.0.0/8,example.com: Not an IP address, CIDR range or address range: 'example.com'" +
+            " (allowed: addresses, CIDR ranges such as 10.0.0.0/8, ranges such as 10.0.0.1-10.0.0.9)", x.getMessage());
         module.setStatusAllow("");
         module.setStatusPath("connstate");
         x = assertThrows(ConnStateConfigurationException.class, server::start);
         assertEquals("jetty.connstate.status.path=connstate: must start with '/', e.g. /connstate", x.getMessage());
+        // Any setting: checked when the server starts, before its beans.
+        module.setStatusPath("");
+        module.setQueueCapacity(0);
+        x = assertThrows(ConnStateConfigurationException.class, server::start);
+        assertEquals("jetty.connstate.queue.capacity=0: must be between 1 and 1073741824", x.getMessage());
+        assertFalse(module.getTracker().isStarted());
+        assertEquals(List.of(), server.getDescendants(ConnStateStatusHandler.class));
     }
 
     private static String get(ServerConnector connector, String path) throws IOException
@@ -255,6 +488,22 @@ public class ConnStateModuleTest
         @Override
         public void onStateChange(dev.connstate.ConnInfo conn, dev.connstate.ConnState state)
         {
+        }
+    }
+
+    /** Holds another class of the same simple name, to see names made unique. */
+    public static class Twin
+    {
+        public static class Counting extends ConnStateModuleTest.Counting
+        {
+        }
+    }
+
+    public static class Throwing extends Counting
+    {
+        public Throwing()
+        {
+            throw new IllegalStateException("no");
         }
     }
 }

@@ -1,6 +1,5 @@
 package dev.connstate.jetty;
 
-import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -13,12 +12,13 @@ import javax.management.ObjectName;
 
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateListener;
+import dev.connstate.RawClient;
 import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
+import dev.connstate.Wait;
 import org.eclipse.jetty.jmx.MBeanContainer;
 import org.junit.jupiter.api.Test;
 
-import static dev.connstate.TrackedServer.ascii;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -65,13 +65,13 @@ public class DeliveryTest
         List<Integer> ports = new ArrayList<>();
         for (int c = 0; c < CONNECTIONS; c++)
         {
-            try (Socket socket = new Socket("127.0.0.1", s.port()))
+            try (RawClient client = s.connect())
             {
-                ports.add(socket.getLocalPort());
+                ports.add(client.port());
                 for (int r = 0; r < REQUESTS; r++)
                 {
-                    socket.getOutputStream().write(ascii("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
-                    readHello(socket);
+                    client.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                    assertEquals("hello", client.read().text());
                 }
             }
         }
@@ -83,11 +83,11 @@ public class DeliveryTest
         for (int port : ports)
             assertEquals(expected, s.recorder.awaitEnd(port));
         int events = CONNECTIONS * expected.size();
-        Recorder.await("the healthy queued sink", () -> queuedHealthy.awaitAllEnded(CONNECTIONS).size() == CONNECTIONS);
+        assertEquals(CONNECTIONS, queuedHealthy.awaitAllEnded(CONNECTIONS).size(), "connections the healthy queued sink saw");
         for (int port : ports)
             assertEquals(expected, queuedHealthy.sequence(s.recorder.idOfClientPort(port)));
         assertEquals(List.of(), queuedHealthy.violations());
-        Recorder.await("every event thrown on", () -> thrown.get() == events);
+        Wait.until("every event thrown on", () -> thrown.get() == events);
 
         Set<ObjectName> names = mbeans.queryNames(new ObjectName("dev.connstate.jetty:type=queuedlistener,*"), null);
         assertEquals(4, names.size(), names.toString());
@@ -112,15 +112,6 @@ public class DeliveryTest
         assertTrue(stopMs < 5_000, "stop took " + stopMs + " ms");
         // Nothing is lost silently: every event was delivered or counted as dropped.
         assertEquals(events, blockingQueue.getDropped() + blockingQueue.getDelivered());
-    }
-
-    private static void readHello(Socket socket) throws Exception
-    {
-        var in = socket.getInputStream();
-        StringBuilder head = new StringBuilder();
-        while (!head.toString().endsWith("\r\n\r\n"))
-            head.append((char)in.read());
-        in.readNBytes(5);
     }
 
     /** A slow sink: parks its own delivery thread, never a Jetty thread. */

@@ -2,7 +2,6 @@ package dev.connstate.jetty;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -15,9 +14,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import dev.connstate.ConnState;
-import dev.connstate.Raw;
-import dev.connstate.Recorder;
+import dev.connstate.RawClient;
 import dev.connstate.TrackedServer;
+import dev.connstate.Wait;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletOutputStream;
@@ -219,7 +218,7 @@ public class HijackTest
 
     private static long onlyConnection(TrackedServer s)
     {
-        Recorder.await("one connection", () -> s.recorder.connectionCount() == 1);
+        Wait.until("one connection", () -> s.recorder.connectionCount() == 1);
         Map<Long, List<ConnState>> all = s.recorder.awaitAllEnded(1);
         return all.keySet().iterator().next();
     }
@@ -247,7 +246,7 @@ public class HijackTest
         {
             client.stop();
         }
-        Recorder.await("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
+        Wait.until("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
         assertEquals(seq("new", "active", "hijacked"), s.recorder.sequence(onlyConnection(s)));
     }
 
@@ -281,21 +280,20 @@ public class HijackTest
             ServletContextHandler context = new ServletContextHandler("/");
             context.addServlet(UpgradingServlet.class, "/up");
             s.handler(context).start();
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
                 // A request first: the upgrade comes on a connection that was idle.
-                Raw.write(socket, "GET /up HTTP/1.1\r\nHost: localhost\r\n\r\n");
-                assertEquals("plain", Raw.read(socket.getInputStream()).text());
-                Raw.write(socket, "GET /up HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
-                assertEquals(101, Raw.read(socket.getInputStream()).status());
-                assertEquals("upgraded", new String(socket.getInputStream().readNBytes(8), StandardCharsets.US_ASCII));
-                assertEquals(seq("new", "active", "idle", "active", "hijacked"), s.recorder.sequence(s.recorder.idOfClientPort(clientPort)));
+                c.send("GET /up HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertEquals("plain", c.read().text());
+                c.send("GET /up HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+                c.expect(101);
+                assertEquals("upgraded", c.readText(8));
+                assertEquals(seq("new", "active", "idle", "active", "hijacked"), c.sequence());
                 assertEquals(1, s.tracker.getTrackedConnections());
+                c.close();
+                Wait.until("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
+                assertEquals(seq("new", "active", "idle", "active", "hijacked"), c.sequence());
             }
-            Recorder.await("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
-            assertEquals(seq("new", "active", "idle", "active", "hijacked"), s.recorder.sequence(s.recorder.idOfClientPort(clientPort)));
         }
     }
 
@@ -311,21 +309,20 @@ public class HijackTest
         try (TrackedServer s = new TrackedServer().handler(new ConnectHandler(new TrackedServer.Hello())).start())
         {
             String authority = "127.0.0.1:" + targetConnector.getLocalPort();
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
-                assertEquals(200, Raw.readHead(socket.getInputStream()).status());
+                c.send("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
+                assertEquals(200, c.readHead().status());
                 // Through the tunnel, to the second server.
-                Raw.write(socket, "GET / HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
-                assertEquals(seq("new", "active", "hijacked"), s.recorder.sequence(s.recorder.idOfClientPort(clientPort)));
+                c.send("GET / HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
+                assertEquals("hello", c.read().text());
+                assertEquals(seq("new", "active", "hijacked"), c.sequence());
                 assertEquals(1, s.tracker.getTrackedConnections());
+                c.close();
+                // The tunnel's connection carries no listener: only the socket's close tells.
+                Wait.until("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
+                assertEquals(seq("new", "active", "hijacked"), c.sequence());
             }
-            // The tunnel's connection carries no listener: only the socket's close tells.
-            Recorder.await("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
-            assertEquals(seq("new", "active", "hijacked"), s.recorder.sequence(s.recorder.idOfClientPort(clientPort)));
         }
         finally
         {
@@ -352,18 +349,17 @@ public class HijackTest
         };
         try (TrackedServer s = new TrackedServer().handler(upgrading).start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
-                assertEquals(101, Raw.read(socket.getInputStream()).status());
-                Raw.write(socket, "xyz");
-                assertEquals("xyz", new String(socket.getInputStream().readNBytes(3), StandardCharsets.US_ASCII));
-                assertEquals(seq("new", "active", "hijacked"), s.recorder.sequence(s.recorder.idOfClientPort(clientPort)));
+                c.send("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+                c.expect(101);
+                c.send("xyz");
+                assertEquals("xyz", c.readText(3));
+                assertEquals(seq("new", "active", "hijacked"), c.sequence());
+                c.close();
+                Wait.until("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
+                assertEquals(seq("new", "active", "hijacked"), c.sequence());
             }
-            Recorder.await("the tracker to forget the closed socket", () -> s.tracker.getTrackedConnections() == 0);
-            assertEquals(seq("new", "active", "hijacked"), s.recorder.sequence(s.recorder.idOfClientPort(clientPort)));
         }
     }
 }

@@ -4,7 +4,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +12,7 @@ import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.Raw;
+import dev.connstate.RawClient;
 import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
 import org.eclipse.jetty.client.BytesRequestContent;
@@ -74,24 +74,22 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
                 for (int i = 0; i < 3; i++)
                 {
-                    Raw.write(socket, GET);
-                    assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                    c.send(GET);
+                    assertEquals("hello", c.read().text());
                 }
+                c.close();
+                c.assertSequence("new", "active", "idle", "active", "idle", "active", "idle", "closed");
+                List<ConnStateEvent> events = c.events();
+                // HTTP/1 tells its version with the first request line.
+                assertEquals("unknown", events.get(0).protocol());
+                assertEquals("http/1.1", events.get(1).protocol());
+                assertEquals(false, events.get(1).secure());
+                assertEquals(3, events.get(events.size() - 1).requests());
             }
-            assertEquals(seq("new", "active", "idle", "active", "idle", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
-            long id = s.recorder.idOfClientPort(clientPort);
-            List<ConnStateEvent> events = s.recorder.events(id);
-            // HTTP/1 tells its version with the first request line.
-            assertEquals("unknown", events.get(0).protocol());
-            assertEquals("http/1.1", events.get(1).protocol());
-            assertEquals(false, events.get(1).secure());
-            assertEquals(3, events.get(events.size() - 1).requests());
         }
     }
 
@@ -113,22 +111,21 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                s.recorder.idOfClientPort(clientPort);
-                Raw.write(socket, "GET / HTTP/1.1\r\n");
+                c.id();
+                c.send("GET / HTTP/1.1\r\n");
                 // A client that is slow to send its head (a stimulus, not a wait for the server).
                 Thread.sleep(500);
-                Raw.write(socket, "Host: localhost\r\n\r\n");
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                c.send("Host: localhost\r\n\r\n");
+                assertEquals("hello", c.read().text());
+                c.close();
+                c.assertSequence("new", "active", "idle", "closed");
+                List<ConnStateEvent> events = c.events();
+                // The slow head counts as active time, not as time spent new.
+                assertTrue(events.get(2).previousMillis() >= 250, "active for " + events.get(2).previousMillis() + " ms");
+                assertTrue(events.get(1).previousMillis() < 250, "new for " + events.get(1).previousMillis() + " ms");
             }
-            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
-            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
-            // The slow head counts as active time, not as time spent new.
-            assertTrue(events.get(2).previousMillis() >= 250, "active for " + events.get(2).previousMillis() + " ms");
-            assertTrue(events.get(1).previousMillis() < 250, "new for " + events.get(1).previousMillis() + " ms");
         }
     }
 
@@ -137,17 +134,16 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, "GET / HTTP/1.0\r\n\r\n");
+                c.send("GET / HTTP/1.0\r\n\r\n");
                 // Jetty answers with its own version and shuts its output: no keep-alive was asked for.
-                String response = Raw.readToEnd(socket);
+                String response = c.readToEnd();
                 assertTrue(response.startsWith("HTTP/1.1 200") && response.endsWith("hello"), response);
+                c.close();
+                c.assertSequence("new", "active", "closed");
+                assertEquals("http/1.0", c.events().get(1).protocol());
             }
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
-            assertEquals("http/1.0", s.recorder.events(s.recorder.idOfClientPort(clientPort)).get(1).protocol());
         }
     }
 
@@ -156,20 +152,19 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
                 for (int i = 0; i < 2; i++)
                 {
-                    Raw.write(socket, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-                    Raw.Response response = Raw.read(socket.getInputStream());
+                    c.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+                    Raw.Response response = c.read();
                     assertEquals("keep-alive", response.header("Connection"));
                     assertEquals("hello", response.text());
                 }
+                c.close();
+                c.assertSequence("new", "active", "idle", "active", "idle", "closed");
+                assertEquals("http/1.0", c.events().get(1).protocol());
             }
-            assertEquals(seq("new", "active", "idle", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
-            assertEquals("http/1.0", s.recorder.events(s.recorder.idOfClientPort(clientPort)).get(1).protocol());
         }
     }
 
@@ -178,15 +173,14 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, GET + GET + GET);
+                c.send(GET + GET + GET);
                 for (int i = 0; i < 3; i++)
-                    assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                    assertEquals("hello", c.read().text());
+                c.close();
+                c.assertSequence("new", "active", "idle", "active", "idle", "active", "idle", "closed");
             }
-            assertEquals(seq("new", "active", "idle", "active", "idle", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
         }
     }
 
@@ -195,15 +189,15 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                c.send("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
                 // The server shuts its output after the response; the socket closes when the client closes too.
-                assertTrue(Raw.readToEnd(socket).endsWith("hello"));
+                String response = c.readToEnd();
+                assertTrue(response.endsWith("hello"), response);
+                c.close();
+                c.assertSequence("new", "active", "closed");
             }
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
         }
     }
 
@@ -222,16 +216,15 @@ public class Http1Test
         };
         try (TrackedServer s = new TrackedServer().handler(closing).start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, GET);
+                c.send(GET);
                 // The server shuts its output after the response and waits for the client's close.
-                String response = Raw.readToEnd(socket);
+                String response = c.readToEnd();
                 assertTrue(response.endsWith("bye"), response);
+                c.close();
+                c.assertSequence("new", "active", "closed");
             }
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
         }
     }
 
@@ -240,20 +233,18 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().handler(new CountBody()).start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, "POST / HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+                c.send("POST / HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
                 // The server asks for the body only when the handler reads it.
-                String interim = new String(socket.getInputStream().readNBytes(25), StandardCharsets.US_ASCII);
-                assertEquals("HTTP/1.1 100 Continue\r\n\r\n", interim);
-                Raw.write(socket, "hello");
-                assertEquals("5", Raw.read(socket.getInputStream()).text());
-                Raw.write(socket, GET);
-                assertEquals("0", Raw.read(socket.getInputStream()).text());
+                assertEquals("HTTP/1.1 100 Continue\r\n\r\n", c.readText(25));
+                c.send("hello");
+                assertEquals("5", c.read().text());
+                c.send(GET);
+                assertEquals("0", c.read().text());
+                c.close();
+                c.assertSequence("new", "active", "idle", "active", "idle", "closed");
             }
-            assertEquals(seq("new", "active", "idle", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
         }
     }
 
@@ -262,17 +253,16 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().handler(new CountBody()).start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, "POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n");
+                c.send("POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n");
                 for (int i = 0; i < 10; i++)
-                    Raw.write(socket, "400\r\n" + "x".repeat(1024) + "\r\n");
-                Raw.write(socket, "0\r\n\r\n");
-                assertEquals("10240", Raw.read(socket.getInputStream()).text());
+                    c.send("400\r\n" + "x".repeat(1024) + "\r\n");
+                c.send("0\r\n\r\n");
+                assertEquals("10240", c.read().text());
+                c.close();
+                c.assertSequence("new", "active", "idle", "closed");
             }
-            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
         }
     }
 
@@ -310,13 +300,13 @@ public class Http1Test
     {
         try (TrackedServer s = withIdleTimeout(400).start())
         {
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                Raw.write(socket, GET);
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                c.send(GET);
+                assertEquals("hello", c.read().text());
                 // The server closes the idle connection.
-                assertEquals(-1, socket.getInputStream().read());
-                assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
+                assertEquals(-1, c.in().read());
+                c.assertSequence("new", "active", "idle", "closed");
             }
         }
     }
@@ -326,10 +316,10 @@ public class Http1Test
     {
         try (TrackedServer s = withIdleTimeout(400).start())
         {
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                assertEquals(-1, socket.getInputStream().read());
-                assertEquals(seq("new", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
+                assertEquals(-1, c.in().read());
+                c.assertSequence("new", "closed");
             }
         }
     }
@@ -339,13 +329,12 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                s.recorder.idOfClientPort(clientPort);
+                c.id();
+                c.close();
+                c.assertSequence("new", "closed");
             }
-            assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
         }
     }
 
@@ -353,16 +342,16 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().handler(new CountBody()).start())
         {
-            Socket socket = Raw.connect(s.port());
-            int clientPort = socket.getLocalPort();
-            Raw.write(socket, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(1000));
-            long id = s.recorder.idOfClientPort(clientPort);
-            Recorder.await("active", () -> s.recorder.sequence(id).contains(ConnState.ACTIVE));
-            if (reset)
-                Raw.reset(socket);
-            else
-                socket.close();
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+            try (RawClient c = s.connect())
+            {
+                c.send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(1000));
+                c.awaitSequence("new", "active");
+                if (reset)
+                    c.reset();
+                else
+                    c.close();
+                c.assertSequence("new", "active", "closed");
+            }
         }
     }
 
@@ -398,15 +387,16 @@ public class Http1Test
         };
         try (TrackedServer s = new TrackedServer().handler(big).start())
         {
-            Socket socket = Raw.connect(s.port());
-            int clientPort = socket.getLocalPort();
-            Raw.write(socket, GET);
-            socket.getInputStream().readNBytes(100_000);
-            if (reset)
-                Raw.reset(socket);
-            else
-                socket.close();
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+            try (RawClient c = s.connect())
+            {
+                c.send(GET);
+                c.in().readNBytes(100_000);
+                if (reset)
+                    c.reset();
+                else
+                    c.close();
+                c.assertSequence("new", "active", "closed");
+            }
         }
     }
 
@@ -424,15 +414,14 @@ public class Http1Test
         }
     }
 
-    /** A GET to {@link OneBigLastWrite} on {@code socket}, reset after 100 KB of the response. */
-    static void resetDuringTheLastWrite(TrackedServer s, Socket socket) throws Exception
+    /** A GET to {@link OneBigLastWrite} on {@code c}, reset after 100 KB of the response. */
+    static void resetDuringTheLastWrite(RawClient c) throws Exception
     {
-        int clientPort = socket.getLocalPort();
-        Raw.write(socket, GET);
-        socket.getInputStream().readNBytes(100_000);
-        Raw.reset(socket);
-        assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
-        assertEquals(CloseReason.REMOTE_CLOSE, lastReason(s, clientPort));
+        c.send(GET);
+        c.in().readNBytes(100_000);
+        c.reset();
+        c.assertSequence("new", "active", "closed");
+        assertEquals(CloseReason.REMOTE_CLOSE, c.reason());
     }
 
     @Test
@@ -440,7 +429,7 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().handler(new OneBigLastWrite()).start())
         {
-            resetDuringTheLastWrite(s, Raw.connect(s.port()));
+            resetDuringTheLastWrite(s.connect());
         }
     }
 
@@ -478,20 +467,19 @@ public class Http1Test
         };
         try (TrackedServer s = new TrackedServer().handler(statuses).start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, "GET /204 HTTP/1.1\r\nHost: localhost\r\n\r\n");
-                assertEquals(204, Raw.read(socket.getInputStream()).status());
-                Raw.write(socket, "GET /304 HTTP/1.1\r\nHost: localhost\r\n\r\n");
-                assertEquals(304, Raw.read(socket.getInputStream()).status());
-                Raw.write(socket, "HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n");
-                assertEquals(200, Raw.readHead(socket.getInputStream()).status());
-                Raw.write(socket, GET);
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                c.send("GET /204 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                c.expect(204);
+                c.send("GET /304 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                c.expect(304);
+                c.send("HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertEquals(200, c.readHead().status());
+                c.send(GET);
+                assertEquals("hello", c.read().text());
+                c.close();
+                c.assertSequence(Recorder.keepAlive(4));
             }
-            assertEquals(Recorder.keepAlive(4), s.recorder.awaitEnd(clientPort));
         }
     }
 
@@ -543,15 +531,14 @@ public class Http1Test
         // Jetty aborts the connection: the response cannot be completed.
         try (TrackedServer s = new TrackedServer().handler(failing).start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, GET);
-                Raw.readToEnd(socket);
+                c.send(GET);
+                c.readToEnd();
+                c.close();
+                c.assertSequence("new", "active", "closed");
+                assertEquals(CloseReason.ERROR, c.reason());
             }
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
-            assertEquals(CloseReason.ERROR, lastReason(s, clientPort));
         }
     }
 
@@ -583,18 +570,17 @@ public class Http1Test
         };
         try (TrackedServer s = new TrackedServer().handler(shortBody).start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, "GET /short HTTP/1.1\r\nHost: localhost\r\n\r\n");
-                assertEquals(200, Raw.readHead(socket.getInputStream()).status());
-                assertEquals("half", new String(socket.getInputStream().readNBytes(4), StandardCharsets.US_ASCII));
+                c.send("GET /short HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertEquals(200, c.readHead().status());
+                assertEquals("half", c.readText(4));
                 // Jetty took the response as complete and kept the connection: it serves the next request.
-                Raw.write(socket, GET);
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                c.send(GET);
+                assertEquals("hello", c.read().text());
+                c.close();
+                c.assertSequence(Recorder.keepAlive(2));
             }
-            assertEquals(Recorder.keepAlive(2), s.recorder.awaitEnd(clientPort));
         }
     }
 
@@ -612,16 +598,15 @@ public class Http1Test
             }
         }).start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\n");
-                Raw.readToEnd(socket);
+                c.send("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\n");
+                c.readToEnd();
+                c.close();
+                // The response was whole, but Jetty aborts a connection with a read pending.
+                c.assertSequence("new", "active", "closed");
+                assertEquals(CloseReason.ERROR, c.reason());
             }
-            // The response was whole, but Jetty aborts a connection with a read pending.
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
-            assertEquals(CloseReason.ERROR, lastReason(s, clientPort));
         }
     }
 
@@ -655,18 +640,16 @@ public class Http1Test
         }
     }
 
-    /** Sends half a request head on {@code socket}, then closes it: the connection was active. */
-    static void partialHeadThenClientClose(TrackedServer s, Socket socket) throws Exception
+    /** Sends half a request head on {@code c}, then closes it: the connection was active. */
+    static void partialHeadThenClientClose(RawClient c) throws Exception
     {
-        int clientPort;
-        try (socket)
+        try (c)
         {
-            clientPort = socket.getLocalPort();
-            Raw.write(socket, "GET / HTTP/1.1\r\nHo");
+            c.send("GET / HTTP/1.1\r\nHo");
             // TCP delivers the bytes before the FIN: the server reads them before it sees the close.
-            s.recorder.idOfClientPort(clientPort);
+            c.id();
         }
-        assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+        c.assertSequence("new", "active", "closed");
     }
 
     @Test
@@ -674,7 +657,7 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            partialHeadThenClientClose(s, Raw.connect(s.port()));
+            partialHeadThenClientClose(s.connect());
         }
     }
 
@@ -683,19 +666,16 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, GET);
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
-                long id = s.recorder.idOfClientPort(clientPort);
-                Recorder.await("idle", () -> s.recorder.sequence(id).size() == 3);
-                Raw.write(socket, "GET / HT");
+                c.send(GET);
+                assertEquals("hello", c.read().text());
+                c.awaitSequence("new", "active", "idle");
+                c.send("GET / HT");
                 // TCP delivers the bytes before the FIN: the server reads them before it sees the close.
-                s.recorder.idOfClientPort(clientPort);
+                c.close();
+                c.assertSequence("new", "active", "idle", "active", "closed");
             }
-            assertEquals(seq("new", "active", "idle", "active", "closed"), s.recorder.awaitEnd(clientPort));
         }
     }
 
@@ -704,17 +684,15 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
                 // One read on the server gets the first request and the start of the second.
-                Raw.write(socket, GET + "GET / HT");
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
-                long id = s.recorder.idOfClientPort(clientPort);
-                Recorder.await("idle", () -> s.recorder.sequence(id).size() == 3);
+                c.send(GET + "GET / HT");
+                assertEquals("hello", c.read().text());
+                c.awaitSequence("new", "active", "idle");
+                c.close();
+                c.assertSequence("new", "active", "idle", "active", "closed");
             }
-            assertEquals(seq("new", "active", "idle", "active", "closed"), s.recorder.awaitEnd(clientPort));
         }
     }
 
@@ -723,12 +701,12 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                Raw.write(socket, "GARBAGE\r\n\r\n");
-                String response = Raw.readToEnd(socket);
+                c.send("GARBAGE\r\n\r\n");
+                String response = c.readToEnd();
                 assertTrue(response.startsWith("HTTP/1.1 400"), response);
-                assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
+                c.assertSequence("new", "active", "closed");
             }
         }
     }
@@ -738,14 +716,14 @@ public class Http1Test
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                Raw.write(socket, GET);
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
-                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n");
-                String response = Raw.readToEnd(socket);
+                c.send(GET);
+                assertEquals("hello", c.read().text());
+                c.send("GET / HTTP/1.1\r\nHost: localhost\r\nBad Header\r\n\r\n");
+                String response = c.readToEnd();
                 assertTrue(response.startsWith("HTTP/1.1 400"), response);
-                assertEquals(seq("new", "active", "idle", "active", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
+                c.assertSequence("new", "active", "idle", "active", "closed");
             }
         }
     }
@@ -755,12 +733,12 @@ public class Http1Test
     {
         try (TrackedServer s = withIdleTimeout(400).start())
         {
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n");
+                c.send("GET / HTTP/1.1\r\nHost: localhost\r\n");
                 // Whatever Jetty answers (if anything), it closes the connection.
-                Raw.readToEnd(socket);
-                assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
+                c.readToEnd();
+                c.assertSequence("new", "active", "closed");
             }
         }
     }

@@ -1,9 +1,5 @@
 package dev.connstate.jetty;
 
-import java.io.DataInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,10 +9,11 @@ import java.util.concurrent.TimeUnit;
 
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
-import dev.connstate.Raw;
-import dev.connstate.Recorder;
+import dev.connstate.RawClient;
+import dev.connstate.RawH2;
 import dev.connstate.Tls;
 import dev.connstate.TrackedServer;
+import dev.connstate.Wait;
 import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
@@ -190,7 +187,7 @@ public class Http2Test
                 waiting.abort(new Exception("aborted by the test"));
                 assertTrue(aborted.handle((r, x) -> x != null).get(15, TimeUnit.SECONDS));
                 gate.release.countDown();
-                Recorder.await("idle after the reset stream", () -> s.recorder.connectionCount() == 1 &&
+                Wait.until("idle after the reset stream", () -> s.recorder.connectionCount() == 1 &&
                     s.recorder.sequence(onlyId(s)).equals(seq("new", "active", "idle")));
                 assertEquals("hello", client.newRequest("https://127.0.0.1:" + s.port() + "/").timeout(15, TimeUnit.SECONDS).send().getContentAsString());
             }
@@ -268,15 +265,14 @@ public class Http2Test
     {
         try (TrackedServer s = h2cServer(new TrackedServer.Hello()))
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
                 // The session opens (preface, settings) but no stream does: not a request.
-                socket.getOutputStream().write(PREFACE_AND_SETTINGS);
-                readFrameOfType(socket.getInputStream(), 0x4);
+                c.send(RawH2.PREFACE_AND_SETTINGS);
+                RawH2.readFrameOfType(c.in(), 0x4);
+                c.close();
+                c.assertSequence("new", "closed");
             }
-            assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
         }
     }
 
@@ -285,67 +281,21 @@ public class Http2Test
     {
         try (TrackedServer s = h2cServer(new TrackedServer.Hello()))
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: \r\n\r\n");
-                Raw.Response switching = Raw.read(socket.getInputStream());
-                assertEquals(101, switching.status());
-                socket.getOutputStream().write(PREFACE_AND_SETTINGS);
+                c.send("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: \r\n\r\n");
+                c.expect(101);
+                c.send(RawH2.PREFACE_AND_SETTINGS);
                 // The upgrade request becomes stream 1; its response ends the stream.
-                readEndOfStream(socket.getInputStream(), 1);
+                RawH2.readEndOfStream(c.in(), 1);
+                c.close();
+                // A protocol switch, not a hijack and not a close: one connection, one request.
+                c.assertSequence("new", "active", "idle", "closed");
+                List<ConnStateEvent> events = c.events();
+                assertEquals("h2c", events.get(1).protocol());
+                assertEquals("h2c", events.get(3).protocol());
+                assertEquals(1, s.recorder.connectionCount());
             }
-            // A protocol switch, not a hijack and not a close: one connection, one request.
-            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
-            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
-            assertEquals("h2c", events.get(1).protocol());
-            assertEquals("h2c", events.get(3).protocol());
-            assertEquals(1, s.recorder.connectionCount());
         }
-    }
-
-    /** The client connection preface and an empty SETTINGS frame. */
-    static final byte[] PREFACE_AND_SETTINGS;
-
-    static
-    {
-        byte[] preface = TrackedServer.ascii("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-        byte[] settings = {0, 0, 0, 0x4, 0, 0, 0, 0, 0};
-        PREFACE_AND_SETTINGS = new byte[preface.length + settings.length];
-        System.arraycopy(preface, 0, PREFACE_AND_SETTINGS, 0, preface.length);
-        System.arraycopy(settings, 0, PREFACE_AND_SETTINGS, preface.length, settings.length);
-    }
-
-    /** Reads frames until one of {@code type} arrives. */
-    static void readFrameOfType(InputStream in, int type) throws IOException
-    {
-        while (readFrame(new DataInputStream(in))[0] != type)
-        {
-        }
-    }
-
-    /** Reads frames until a HEADERS or DATA frame ends {@code streamId}. */
-    static void readEndOfStream(InputStream in, int streamId) throws IOException
-    {
-        DataInputStream data = new DataInputStream(in);
-        while (true)
-        {
-            int[] frame = readFrame(data);
-            boolean endStream = (frame[1] & 0x1) != 0 && (frame[0] == 0x0 || frame[0] == 0x1);
-            if (endStream && frame[2] == streamId)
-                return;
-        }
-    }
-
-    /** Reads one frame, skipping its payload; returns its type, flags and stream id. */
-    private static int[] readFrame(DataInputStream in) throws IOException
-    {
-        int length = (in.readUnsignedByte() << 16) | in.readUnsignedShort();
-        int type = in.readUnsignedByte();
-        int flags = in.readUnsignedByte();
-        int stream = in.readInt() & 0x7FFFFFFF;
-        in.skipNBytes(length);
-        return new int[]{type, flags, stream};
     }
 }

@@ -3,12 +3,14 @@ package dev.connstate.jetty;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import javax.management.MBeanServer;
 import javax.management.MBeanServerFactory;
 import javax.management.ObjectName;
 
-import dev.connstate.Recorder;
+import dev.connstate.Raw;
 import dev.connstate.TrackedServer;
+import dev.connstate.Wait;
 import org.eclipse.jetty.jmx.MBeanContainer;
 import org.junit.jupiter.api.Test;
 
@@ -32,12 +34,17 @@ public class JmxTest
             assertEquals(1, names.size(), names.toString());
             ObjectName tracker = names.iterator().next();
 
-            try (Socket idle = new Socket("127.0.0.1", s.port()); Socket fresh = new Socket("127.0.0.1", s.port()))
+            // No connection in state new: exactly 0.
+            assertEquals(0L, mbeans.getAttribute(tracker, "oldestNewMillis"));
+            long beforeFresh = System.nanoTime();
+            try (Socket idle = Raw.connect(s.port()); Socket fresh = Raw.connect(s.port()))
             {
-                idle.getOutputStream().write(ascii("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
-                idle.getInputStream().readNBytes(1);
+                Raw.write(idle, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                Raw.read(idle.getInputStream());
                 s.recorder.idOfClientPort(fresh.getLocalPort());
-                Recorder.await("one idle, one new", () -> s.tracker.getIdleConnections() == 1 && s.tracker.getNewConnections() == 1);
+                // The recorder has seen the new: the tracker had it in state new at that instant or before.
+                long freshSeen = System.nanoTime();
+                Wait.until("one idle, one new", () -> s.tracker.getIdleConnections() == 1 && s.tracker.getNewConnections() == 1);
 
                 assertEquals(1L, mbeans.getAttribute(tracker, "idleConnections"));
                 assertEquals(1L, mbeans.getAttribute(tracker, "newConnections"));
@@ -45,7 +52,15 @@ public class JmxTest
                 assertEquals(2L, mbeans.getAttribute(tracker, "openedTotal"));
                 assertEquals(1L, mbeans.getAttribute(tracker, "requestsTotal"));
                 assertEquals(2, mbeans.getAttribute(tracker, "trackedConnections"));
-                assertTrue((Long)mbeans.getAttribute(tracker, "oldestNewMillis") >= 0);
+                // The fresh connection waits in state new: its age there, between what this thread can bound it by.
+                Wait.until("the fresh connection to wait 50 ms", () -> s.tracker.getOldestNewMillis() >= 50);
+                long atLeast = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - freshSeen);
+                long oldestNew = (Long)mbeans.getAttribute(tracker, "oldestNewMillis");
+                long atMost = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - beforeFresh);
+                assertTrue(oldestNew >= 50 && oldestNew >= atLeast && oldestNew <= atMost, atLeast + " <= oldestNewMillis " + oldestNew + " <= " + atMost);
+                // It grows while the connection stays new.
+                Wait.until("the tracker's oldestNewMillis to pass " + oldestNew, () -> s.tracker.getOldestNewMillis() > oldestNew);
+                assertTrue((Long)mbeans.getAttribute(tracker, "oldestNewMillis") > oldestNew);
                 String dump = (String)mbeans.invoke(tracker, "dumpConnections", null, null);
                 assertEquals(2, dump.lines().count(), dump);
                 // Jetty's server dump shows the table under the tracker.
@@ -64,8 +79,12 @@ public class JmxTest
                 out.write(ascii("GET / HTTP/1.1\r\nHost: localhost\r\n\r\nGET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
                 out.flush();
                 long freshId = s.recorder.idOfClientPort(fresh.getLocalPort());
-                Recorder.await("two more requests", () -> s.recorder.events(freshId).size() == 5);
+                Wait.until("two more requests", () -> s.recorder.events(freshId).size() == 5);
                 assertEquals(3L, mbeans.getAttribute(tracker, "requestsTotal"));
+                // The fresh connection is idle now: no connection is new any more.
+                assertEquals(seq("new", "active", "idle", "active", "idle"), s.recorder.sequence(freshId));
+                assertEquals(0L, mbeans.getAttribute(tracker, "newConnections"));
+                assertEquals(0L, mbeans.getAttribute(tracker, "oldestNewMillis"));
             }
         }
     }

@@ -1,12 +1,10 @@
 package dev.connstate.jetty;
 
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.util.List;
-import javax.net.ssl.SSLSocket;
 
 import dev.connstate.ConnStateEvent;
-import dev.connstate.Raw;
+import dev.connstate.RawClient;
 import dev.connstate.Tls;
 import dev.connstate.TrackedServer;
 import org.eclipse.jetty.server.DetectorConnectionFactory;
@@ -15,7 +13,6 @@ import org.eclipse.jetty.server.ProxyConnectionFactory;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.junit.jupiter.api.Test;
 
-import static dev.connstate.Recorder.seq;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -56,22 +53,21 @@ public class ProxyAndDetectorTest
     {
         try (TrackedServer s = proxyServer())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, PROXY_V1 + GET);
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
-                Raw.write(socket, GET);
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                c.send(PROXY_V1 + GET);
+                assertEquals("hello", c.read().text());
+                c.send(GET);
+                assertEquals("hello", c.read().text());
+                c.close();
+                c.assertSequence("new", "active", "idle", "active", "idle", "closed");
+                List<ConnStateEvent> events = c.events();
+                // Accepted before the header was read: the socket's peer.
+                assertEquals(c.port(), ((InetSocketAddress)events.get(0).remote()).getPort());
+                for (ConnStateEvent e : events.subList(1, events.size()))
+                    assertEquals(new InetSocketAddress("192.0.2.7", 40123), e.remote(), e.toString());
+                assertEquals(1, s.recorder.connectionCount());
             }
-            assertEquals(seq("new", "active", "idle", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
-            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
-            // Accepted before the header was read: the socket's peer.
-            assertEquals(clientPort, ((InetSocketAddress)events.get(0).remote()).getPort());
-            for (ConnStateEvent e : events.subList(1, events.size()))
-                assertEquals(new InetSocketAddress("192.0.2.7", 40123), e.remote(), e.toString());
-            assertEquals(1, s.recorder.connectionCount());
         }
     }
 
@@ -80,9 +76,9 @@ public class ProxyAndDetectorTest
     {
         try (TrackedServer s = proxyServer(new TrackedServer().handler(new Http1Test.OneBigLastWrite())))
         {
-            Socket socket = Raw.connect(s.port());
-            Raw.write(socket, PROXY_V1);
-            Http1Test.resetDuringTheLastWrite(s, socket);
+            RawClient c = s.connect();
+            c.send(PROXY_V1);
+            Http1Test.resetDuringTheLastWrite(c);
         }
     }
 
@@ -91,16 +87,15 @@ public class ProxyAndDetectorTest
     {
         try (TrackedServer s = proxyServer())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, PROXY_V1);
+                c.send(PROXY_V1);
                 // TCP delivers the bytes before the FIN: the server reads them before it sees the close.
-                s.recorder.idOfClientPort(clientPort);
+                c.id();
+                c.close();
+                // The PROXY header is not a request.
+                c.assertSequence("new", "closed");
             }
-            // The PROXY header is not a request.
-            assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
         }
     }
 
@@ -109,15 +104,14 @@ public class ProxyAndDetectorTest
     {
         try (TrackedServer s = proxyServer())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, PROXY_V1 + "GET / HT");
+                c.send(PROXY_V1 + "GET / HT");
                 // TCP delivers the bytes before the FIN: the server reads them before it sees the close.
-                s.recorder.idOfClientPort(clientPort);
+                c.id();
+                c.close();
+                c.assertSequence("new", "active", "closed");
             }
-            assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
         }
     }
 
@@ -126,17 +120,16 @@ public class ProxyAndDetectorTest
     {
         try (TrackedServer s = unifiedServer())
         {
-            int clientPort;
-            try (SSLSocket socket = Tls.connect(s.port()))
+            try (RawClient c = s.connectTls())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, GET);
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                c.send(GET);
+                assertEquals("hello", c.read().text());
+                c.close();
+                c.assertSequence("new", "active", "idle", "closed");
+                List<ConnStateEvent> events = c.events();
+                assertTrue(events.get(1).secure());
+                assertEquals("http/1.1", events.get(1).protocol());
             }
-            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
-            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
-            assertTrue(events.get(1).secure());
-            assertEquals("http/1.1", events.get(1).protocol());
         }
     }
 
@@ -145,19 +138,18 @@ public class ProxyAndDetectorTest
     {
         try (TrackedServer s = unifiedServer())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, GET);
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
-                Raw.write(socket, GET);
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                c.send(GET);
+                assertEquals("hello", c.read().text());
+                c.send(GET);
+                assertEquals("hello", c.read().text());
+                c.close();
+                c.assertSequence("new", "active", "idle", "active", "idle", "closed");
+                List<ConnStateEvent> events = c.events();
+                assertFalse(events.get(1).secure());
+                assertEquals("http/1.1", events.get(1).protocol());
             }
-            assertEquals(seq("new", "active", "idle", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
-            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
-            assertFalse(events.get(1).secure());
-            assertEquals("http/1.1", events.get(1).protocol());
         }
     }
 
@@ -166,7 +158,7 @@ public class ProxyAndDetectorTest
     {
         try (TrackedServer s = unifiedServer())
         {
-            Http1Test.partialHeadThenClientClose(s, Raw.connect(s.port()));
+            Http1Test.partialHeadThenClientClose(s.connect());
         }
     }
 
@@ -175,13 +167,12 @@ public class ProxyAndDetectorTest
     {
         try (TrackedServer s = unifiedServer())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                s.recorder.idOfClientPort(clientPort);
+                c.id();
+                c.close();
+                c.assertSequence("new", "closed");
             }
-            assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
         }
     }
 }

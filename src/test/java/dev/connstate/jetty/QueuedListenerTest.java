@@ -5,14 +5,16 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.ConnStateListener;
+import dev.connstate.Wait;
 import org.junit.jupiter.api.Test;
 
-import static dev.connstate.Recorder.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 public class QueuedListenerTest
@@ -48,6 +50,9 @@ public class QueuedListenerTest
         QueuedListener queue = new QueuedListener("ordered", checking, 1024, 5000);
         queue.start();
         CountDownLatch start = new CountDownLatch(1);
+        // A delivery thread that stalls must fail the test, not leave producers spinning.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        List<String> stalled = new CopyOnWriteArrayList<>();
         List<Thread> threads = new java.util.ArrayList<>();
         for (int p = 0; p < producers; p++)
         {
@@ -66,7 +71,14 @@ public class QueuedListenerTest
                 {
                     // Kept below the capacity, so that nothing is dropped: each event must arrive.
                     while (queue.getQueued() > 512)
+                    {
+                        if (System.nanoTime() - deadline > 0)
+                        {
+                            stalled.add("producer " + producer + " at event " + i + ", " + queue.getQueued() + " queued");
+                            return;
+                        }
                         Thread.onSpinWait();
+                    }
                     queue.onStateChange(event(producer, i), ConnState.NEW);
                 }
             });
@@ -75,8 +87,12 @@ public class QueuedListenerTest
         }
         start.countDown();
         for (Thread t : threads)
-            t.join(60_000);
-        await("all delivered", () -> queue.getQueued() == 0 && queue.getDelivered() == producers * (long)perProducer);
+        {
+            t.join(TimeUnit.NANOSECONDS.toMillis(Math.max(1, deadline - System.nanoTime())) + 1000);
+            assertFalse(t.isAlive(), "a producer still running");
+        }
+        assertEquals(List.of(), stalled, "producers that gave up waiting for room");
+        Wait.until("all delivered", () -> queue.getQueued() == 0 && queue.getDelivered() == producers * (long)perProducer);
         queue.stop();
         assertEquals(0, queue.getDropped());
         assertEquals(0, outOfOrder.get());
@@ -107,14 +123,14 @@ public class QueuedListenerTest
             QueuedListener queue = new QueuedListener("counted", waiting, capacity, 5000);
             queue.start();
             queue.onStateChange(event(1), ConnState.NEW);
-            await("the first event taken", () -> queue.getQueued() == 0);
+            Wait.until("the first event taken", () -> queue.getQueued() == 0);
             // One is held by the listener, capacity wait, the rest is dropped.
             for (int id = 2; id <= 10; id++)
                 queue.onStateChange(event(id), ConnState.NEW);
             assertEquals(capacity, queue.getQueued(), "capacity " + capacity);
             assertEquals(9 - capacity, queue.getDropped(), "capacity " + capacity);
             go.countDown();
-            await("all delivered", () -> queue.getDelivered() == 1 + capacity);
+            Wait.until("all delivered", () -> queue.getDelivered() == 1 + capacity);
             queue.stop();
             assertEquals(1 + capacity, queue.getDelivered(), "capacity " + capacity);
             assertEquals(9 - capacity, queue.getDropped(), "capacity " + capacity);
@@ -135,17 +151,18 @@ public class QueuedListenerTest
             calls.add(conn.id());
             if (conn.id() == 1)
             {
-                // Ignores interrupts until released.
-                while (true)
+                // Ignores interrupts until released (or, if the test failed before releasing it, for 60 s).
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (System.nanoTime() - deadline < 0)
                 {
                     try
                     {
-                        release.await();
-                        return;
+                        if (release.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS))
+                            return;
                     }
                     catch (InterruptedException ignored)
                     {
-                        // keep waiting
+                        // The queue gave up on this thread: keep waiting, as a stubborn listener does.
                     }
                 }
             }
@@ -153,7 +170,7 @@ public class QueuedListenerTest
         QueuedListener queue = new QueuedListener("stubborn", stubborn, 1000, 100);
         queue.start();
         queue.onStateChange(event(1), ConnState.NEW);
-        await("the first event taken", () -> calls.size() == 1);
+        Wait.until("the first event taken", () -> calls.size() == 1);
         queue.stop();
         assertEquals(1, queue.getDropped(), "the event the thread holds is lost");
 
@@ -162,7 +179,7 @@ public class QueuedListenerTest
         release.countDown();
         for (int id = 2; id <= 200; id++)
             queue.onStateChange(event(id), ConnState.NEW);
-        await("all delivered", () -> queue.getDelivered() == 199);
+        Wait.until("all delivered", () -> queue.getDelivered() == 199);
         queue.stop();
         assertEquals(200, calls.size());
         for (int i = 1; i < calls.size(); i++)
@@ -201,12 +218,12 @@ public class QueuedListenerTest
         queue.start();
         // Quiet: one event, delivered and flushed without waiting for another.
         queue.onStateChange(event(1), ConnState.NEW);
-        await("the first flush", () -> listener.calls.contains("flush"));
+        Wait.until("the first flush", () -> listener.calls.contains("flush"));
         assertEquals(List.of("event 1", "flush"), listener.calls);
         // A burst: every event, then a flush, with no new event needed to bring it about.
         for (int id = 2; id <= 300; id++)
             queue.onStateChange(event(id), ConnState.NEW);
-        await("the events flushed", () -> listener.calls.size() >= 2 && listener.calls.get(listener.calls.size() - 1).equals("flush")
+        Wait.until("the events flushed", () -> listener.calls.size() >= 2 && listener.calls.get(listener.calls.size() - 1).equals("flush")
             && listener.calls.contains("event 300"));
         int event = 0;
         for (String call : listener.calls)

@@ -1,7 +1,5 @@
 package dev.connstate.jetty;
 
-import java.io.OutputStream;
-import java.net.Socket;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -12,13 +10,11 @@ import javax.net.ssl.SSLSocket;
 import dev.connstate.ConnState;
 import dev.connstate.CloseReason;
 import dev.connstate.ConnStateEvent;
-import dev.connstate.Raw;
+import dev.connstate.RawClient;
 import dev.connstate.Tls;
 import dev.connstate.TrackedServer;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.io.ClientConnector;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.SslConnectionFactory;
 import org.junit.jupiter.api.Test;
 
 import static dev.connstate.Recorder.seq;
@@ -38,8 +34,7 @@ public class TlsTest
     static TrackedServer tlsServer() throws Exception
     {
         TrackedServer s = new TrackedServer();
-        HttpConnectionFactory http = new HttpConnectionFactory(s.httpConfig);
-        s.addConnector(new SslConnectionFactory(Tls.server(), http.getProtocol()), http);
+        s.addTlsConnector();
         return s.start();
     }
 
@@ -48,29 +43,28 @@ public class TlsTest
     {
         try (TrackedServer s = tlsServer())
         {
-            int clientPort;
-            try (SSLSocket socket = Tls.connect(s.port()))
+            try (RawClient c = s.connectTls())
             {
-                clientPort = socket.getLocalPort();
                 for (int i = 0; i < 2; i++)
                 {
-                    Raw.write(socket, GET);
-                    assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                    c.send(GET);
+                    assertEquals("hello", c.read().text());
                 }
+                c.close();
+                c.assertSequence("new", "active", "idle", "active", "idle", "closed");
+                List<ConnStateEvent> events = c.events();
+                assertTrue(events.stream().allMatch(ConnStateEvent::secure), events.toString());
+                assertEquals("http/1.1", events.get(1).protocol());
+                assertEquals(1, s.recorder.connectionCount());
+                // new comes at the accept, before the handshake; every later event has its details.
+                assertNull(events.get(0).tls());
+                for (ConnStateEvent event : events.subList(1, events.size()))
+                {
+                    assertTrue(event.tls().protocol().startsWith("TLSv1."), event.toString());
+                    assertTrue(event.tls().cipherSuite().startsWith("TLS_"), event.toString());
+                }
+                assertEquals(CloseReason.REMOTE_CLOSE, c.reason());
             }
-            assertEquals(seq("new", "active", "idle", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
-            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
-            assertTrue(events.stream().allMatch(ConnStateEvent::secure), events.toString());
-            assertEquals("http/1.1", events.get(1).protocol());
-            assertEquals(1, s.recorder.connectionCount());
-            // new comes at the accept, before the handshake; every later event has its details.
-            assertNull(events.get(0).tls());
-            for (ConnStateEvent event : events.subList(1, events.size()))
-            {
-                assertTrue(event.tls().protocol().startsWith("TLSv1."), event.toString());
-                assertTrue(event.tls().cipherSuite().startsWith("TLS_"), event.toString());
-            }
-            assertEquals(CloseReason.REMOTE_CLOSE, events.get(events.size() - 1).reason());
         }
     }
 
@@ -78,11 +72,10 @@ public class TlsTest
     public void clientResetsDuringTheLastWrite() throws Exception
     {
         TrackedServer s = new TrackedServer().handler(new Http1Test.OneBigLastWrite());
-        HttpConnectionFactory http = new HttpConnectionFactory(s.httpConfig);
-        s.addConnector(new SslConnectionFactory(Tls.server(), http.getProtocol()), http);
+        s.addTlsConnector();
         try (TrackedServer started = s.start())
         {
-            Http1Test.resetDuringTheLastWrite(s, Tls.connect(s.port()));
+            Http1Test.resetDuringTheLastWrite(started.connectTls());
         }
     }
 
@@ -91,16 +84,14 @@ public class TlsTest
     {
         try (TrackedServer s = tlsServer())
         {
-            int clientPort;
-            try (SSLSocket socket = Tls.connect(s.port(), "app.example"))
+            try (RawClient c = s.connectTls("app.example"))
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, GET);
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                c.send(GET);
+                assertEquals("hello", c.read().text());
+                c.close();
+                c.assertSequence("new", "active", "idle", "closed");
+                assertEquals("app.example", c.events().get(1).tls().sniHost());
             }
-            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
-            List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
-            assertEquals("app.example", events.get(1).tls().sniHost());
         }
     }
 
@@ -132,7 +123,7 @@ public class TlsTest
     {
         try (TrackedServer s = tlsServer())
         {
-            Http1Test.partialHeadThenClientClose(s, Tls.connect(s.port()));
+            Http1Test.partialHeadThenClientClose(s.connectTls());
         }
     }
 
@@ -141,19 +132,18 @@ public class TlsTest
     {
         try (TrackedServer s = tlsServer())
         {
-            int clientPort;
-            try (Socket socket = Raw.connect(s.port()))
+            try (RawClient c = s.connect())
             {
-                clientPort = socket.getLocalPort();
-                Raw.write(socket, GET);
+                c.send(GET);
                 // Jetty fails the handshake and closes.
-                Raw.readToEnd(socket);
+                c.readToEnd();
+                c.close();
+                c.assertSequence("new", "closed");
+                ConnStateEvent closed = c.events().get(1);
+                assertEquals(true, closed.secure());
+                assertEquals(CloseReason.TLS_HANDSHAKE_FAILED, closed.reason());
+                assertNull(closed.tls());
             }
-            assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
-            ConnStateEvent closed = s.recorder.events(s.recorder.idOfClientPort(clientPort)).get(1);
-            assertEquals(true, closed.secure());
-            assertEquals(CloseReason.TLS_HANDSHAKE_FAILED, closed.reason());
-            assertNull(closed.tls());
         }
     }
 
@@ -164,14 +154,14 @@ public class TlsTest
         {
             // The JDK's default trust store does not know the test certificate: the client aborts the handshake.
             SSLSocket socket = (SSLSocket)SSLContext.getDefault().getSocketFactory().createSocket("127.0.0.1", s.port());
-            int clientPort = socket.getLocalPort();
-            try (socket)
+            try (RawClient c = s.client(socket))
             {
                 socket.setSoTimeout(10_000);
                 assertThrows(SSLException.class, socket::startHandshake);
+                c.close();
+                c.assertSequence("new", "closed");
+                assertEquals(CloseReason.TLS_HANDSHAKE_FAILED, c.reason());
             }
-            assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
-            assertEquals(CloseReason.TLS_HANDSHAKE_FAILED, s.recorder.events(s.recorder.idOfClientPort(clientPort)).get(1).reason());
         }
     }
 
@@ -179,23 +169,15 @@ public class TlsTest
     public void tlsHandshakeThenIdleTimeout() throws Exception
     {
         TrackedServer s = new TrackedServer();
-        HttpConnectionFactory http = new HttpConnectionFactory(s.httpConfig);
-        s.addConnector(new SslConnectionFactory(Tls.server(), http.getProtocol()), http).setIdleTimeout(400);
+        s.addTlsConnector().setIdleTimeout(400);
         try (TrackedServer started = s.start())
         {
-            try (SSLSocket socket = Tls.connect(started.port()))
+            try (RawClient c = started.connectTls())
             {
                 // A handshake is not a request.
-                assertEquals(-1, socket.getInputStream().read());
-                assertEquals(seq("new", "closed"), started.recorder.awaitEnd(socket.getLocalPort()));
+                assertEquals(-1, c.in().read());
+                c.assertSequence("new", "closed");
             }
         }
-    }
-
-    static void writeAll(Socket socket, byte[] bytes) throws Exception
-    {
-        OutputStream out = socket.getOutputStream();
-        out.write(bytes);
-        out.flush();
     }
 }

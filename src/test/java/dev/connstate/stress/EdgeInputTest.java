@@ -22,12 +22,14 @@ import javax.net.ssl.SSLSocket;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.Raw;
+import dev.connstate.RawClient;
 import dev.connstate.Tls;
 import dev.connstate.TlsInfo;
 import dev.connstate.TrackedServer;
 import dev.connstate.jetty.ConnStateConfigurationException;
 import dev.connstate.jetty.ConnStateModule;
 import dev.connstate.jetty.ConnStateStatusHandler;
+import dev.connstate.jetty.ModuleSettings;
 import dev.connstate.jetty.QueuedListener;
 import dev.connstate.sink.Json;
 import dev.connstate.sink.JsonLinesSink;
@@ -35,7 +37,6 @@ import dev.connstate.sink.LogSink;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.ProxyConnectionFactory;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.ajax.JSON;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,8 +44,6 @@ import org.junit.jupiter.api.io.TempDir;
 import static dev.connstate.Recorder.seq;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,28 +75,53 @@ public class EdgeInputTest
         return module;
     }
 
-    /** Resolving fails with one line that starts with the property and its value, and leaves no file behind. */
-    private String refused(String property, Consumer<ConnStateModule> settings) throws Exception
+    /**
+     * Starting fails with one line, {@code property=value: problem}, that names the property and
+     * the value as given (control characters escaped), and leaves nothing behind: no file, no
+     * queue, no started tracker.
+     *
+     * @return the problem: what the line says after the property and the value
+     */
+    private String refused(String property, String value, Consumer<ConnStateModule> settings) throws Exception
     {
         ConnStateModule module = module(settings);
         ConnStateConfigurationException x = assertThrows(ConnStateConfigurationException.class, module::start);
         String message = x.getMessage();
-        assertEquals(property, x.getProperty());
-        assertTrue(message.startsWith(property + "="), message);
+        assertEquals(property, x.getProperty(), message);
+        assertEquals(value, x.getValue(), message);
+        String named = property + "=" + escaped(value) + ": ";
+        assertTrue(message.startsWith(named), () -> "'" + message + "' does not start with '" + named + "'");
         for (char c : message.toCharArray())
             assertFalse(c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029', "a control character in the one-line error: " + message);
         assertFalse(Files.exists(dir.resolve("logs/connstate.jsonl")), "a file was left behind by: " + message);
         // Nothing is added to the tracker, nothing started.
         assertEquals(List.of(), module.getTracker().getQueuedListeners());
         assertFalse(module.getTracker().isStarted());
-        return message;
+        return message.substring(named.length());
     }
+
+    /** The value as a one-line error shows it: control characters as {@code \\uXXXX}. */
+    private static String escaped(String value)
+    {
+        StringBuilder text = new StringBuilder();
+        for (char c : value.toCharArray())
+        {
+            if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029')
+                text.append(String.format("\\u%04x", (int)c));
+            else
+                text.append(c);
+        }
+        return text.toString();
+    }
+
+    private static final String NOTHING_REPORTED = "no sink and no listener (jetty.connstate.listeners), nothing would be reported; " +
+        "to count only, enable the jmx module or set jetty.connstate.status.path (known sinks: log, jsonl, memory)";
+    private static final String NOT_FOUND = " not found on the server class path (put its jar in $JETTY_BASE/lib/connstate/)";
 
     @Test
     public void countingOnlyNeedsJmxOrTheConnectionTable() throws Exception
     {
-        String refusal = refused(ConnStateModule.SINKS, m -> m.setSinks(""));
-        assertTrue(refusal.endsWith("to count only, enable the jmx module or set jetty.connstate.status.path (known sinks: log, jsonl, memory)"), refusal);
+        assertEquals(NOTHING_REPORTED, refused(ModuleSettings.SINKS, "", m -> m.setSinks("")));
 
         // With the connection table, or with JMX, blank sinks count only: the tracker runs without listeners.
         ConnStateModule withTable = module(m ->
@@ -128,17 +152,18 @@ public class EdgeInputTest
     public void everyPropertyIsCheckedWithOneLine() throws Exception
     {
         // jetty.connstate.sinks
-        assertEquals("jetty.connstate.sinks=log,foo: unknown sink 'foo' (known: log, jsonl, memory)", refused(ConnStateModule.SINKS, m -> m.setSinks("log,foo")));
-        assertEquals("jetty.connstate.sinks=jsonl, jsonl: 'jsonl' is listed twice", refused(ConnStateModule.SINKS, m -> m.setSinks("jsonl, jsonl")));
-        assertTrue(refused(ConnStateModule.SINKS, m -> m.setSinks(" , ")).contains("no sink and no listener"));
-        assertTrue(refused(ConnStateModule.SINKS, m -> m.setSinks(null)).startsWith("jetty.connstate.sinks=: no sink and no listener"));
-        assertTrue(refused(ConnStateModule.SINKS, m -> m.setSinks("LOG")).contains("unknown sink 'LOG'"));
+        assertEquals("unknown sink 'foo' (known: log, jsonl, memory)", refused(ModuleSettings.SINKS, "log,foo", m -> m.setSinks("log,foo")));
+        assertEquals("'jsonl' is listed twice", refused(ModuleSettings.SINKS, "jsonl, jsonl", m -> m.setSinks("jsonl, jsonl")));
+        assertEquals(NOTHING_REPORTED, refused(ModuleSettings.SINKS, " , ", m -> m.setSinks(" , ")));
+        // null is blank: none.
+        assertEquals(NOTHING_REPORTED, refused(ModuleSettings.SINKS, "", m -> m.setSinks(null)));
+        assertEquals("unknown sink 'LOG' (known: log, jsonl, memory)", refused(ModuleSettings.SINKS, "LOG", m -> m.setSinks("LOG")));
         // A value with a line break (from XML or code) still makes one line.
-        assertTrue(refused(ConnStateModule.SINKS, m -> m.setSinks("log\nfoo")).contains("unknown sink"));
+        assertEquals("unknown sink 'log\\u000afoo' (known: log, jsonl, memory)", refused(ModuleSettings.SINKS, "log\nfoo", m -> m.setSinks("log\nfoo")));
 
         // jetty.connstate.log.logger
-        assertEquals("jetty.connstate.log.logger= : the logger name must not be empty", refused(ConnStateModule.LOG_LOGGER, m -> m.setLogLogger(" ")));
-        assertEquals("jetty.connstate.log.logger=: the logger name must not be empty", refused(ConnStateModule.LOG_LOGGER, m -> m.setLogLogger("")));
+        assertEquals("the logger name must not be empty", refused(ModuleSettings.LOG_LOGGER, " ", m -> m.setLogLogger(" ")));
+        assertEquals("the logger name must not be empty", refused(ModuleSettings.LOG_LOGGER, "", m -> m.setLogLogger("")));
         // null unsets a sink's property: back to its default.
         ConnStateModule unset = module(m ->
         {
@@ -148,55 +173,76 @@ public class EdgeInputTest
         assertEquals(LogSink.DEFAULT_LOGGER, unset.getLogLogger());
         assertEquals(LogSink.DEFAULT_FORMAT, unset.getLogFormat());
 
-        // jetty.connstate.log.format
-        assertTrue(refused(ConnStateModule.LOG_FORMAT, m -> m.setLogFormat("{remote} {nope}")).contains("Unknown placeholder {nope}"));
-        assertTrue(refused(ConnStateModule.LOG_FORMAT, m -> m.setLogFormat("{remote")).contains("Unclosed placeholder"));
-        assertTrue(refused(ConnStateModule.LOG_FORMAT, m -> m.setLogFormat("")).contains("must not be empty"));
+        // jetty.connstate.log.format (the problem is LogSink's own text; it names the bad placeholder)
+        String unknown = refused(ModuleSettings.LOG_FORMAT, "{remote} {nope}", m -> m.setLogFormat("{remote} {nope}"));
+        assertTrue(unknown.startsWith("Unknown placeholder {nope} in line format '{remote} {nope}'"), unknown);
+        String unclosed = refused(ModuleSettings.LOG_FORMAT, "{remote", m -> m.setLogFormat("{remote"));
+        assertTrue(unclosed.startsWith("Unclosed placeholder at position 0 of line format '{remote'"), unclosed);
+        String empty = refused(ModuleSettings.LOG_FORMAT, "", m -> m.setLogFormat(""));
+        assertTrue(empty.contains("must not be empty"), empty);
         // The format is checked even when the jsonl file comes after it: no file is made.
-        assertTrue(refused(ConnStateModule.LOG_FORMAT, m ->
+        String bad = refused(ModuleSettings.LOG_FORMAT, "{bad}", m ->
         {
             m.setSinks("jsonl,log");
             m.setLogFormat("{bad}");
-        }).contains("{bad}"));
+        });
+        assertTrue(bad.startsWith("Unknown placeholder {bad} in line format '{bad}'"), bad);
 
         // jetty.connstate.jsonl.file
-        assertTrue(refused(ConnStateModule.JSONL_FILE, m ->
+        assertEquals("a file name is required (or - for standard output)", refused(ModuleSettings.JSONL_FILE, " ", m ->
         {
             m.setSinks("jsonl");
             m.setJsonlFile(" ");
-        }).contains("a file name is required"));
-        assertTrue(refused(ConnStateModule.JSONL_FILE, m ->
+        }));
+        String directory = refused(ModuleSettings.JSONL_FILE, dir.toString(), m ->
         {
             m.setSinks("jsonl");
             m.setJsonlFile(dir.toString());
-        }).contains("is a directory"));
-        assertTrue(refused(ConnStateModule.JSONL_FILE, m ->
+        });
+        assertTrue(directory.startsWith("cannot append to " + dir + ": ") && directory.endsWith("is a directory"), directory);
+        String invalid = refused(ModuleSettings.JSONL_FILE, "logs/a\u0000b.jsonl", m ->
         {
             m.setSinks("jsonl");
             m.setJsonlFile("logs/a\u0000b.jsonl");
-        }).contains("not a valid path"));
+        });
+        assertTrue(invalid.startsWith("not a valid path: "), invalid);
 
         // jetty.connstate.listeners
-        String missing = refused(ConnStateModule.LISTENERS, m -> m.setListeners("com.example.Missing"));
-        assertTrue(missing.contains("class 'com.example.Missing' not found"), missing);
-        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners(Listener.class.getName() + " , " + Listener.class.getName())).contains("is listed twice"));
-        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners("java.lang.String")).contains("does not implement dev.connstate.ConnStateListener"));
-        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners(Abstract.class.getName())).contains("is abstract"));
-        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners(dev.connstate.ConnStateListener.class.getName())).contains("is abstract"));
-        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners(Throwing.class.getName())).contains("threw IllegalStateException: no\\u000away"));
-        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners(PrivateConstructor.class.getName())).contains("has no public no-argument constructor"));
-        assertTrue(refused(ConnStateModule.LISTENERS, m -> m.setListeners("not a class")).contains("not found"));
+        assertEquals("class 'com.example.Missing'" + NOT_FOUND, refused(ModuleSettings.LISTENERS, "com.example.Missing", m -> m.setListeners("com.example.Missing")));
+        String twice = Listener.class.getName() + " , " + Listener.class.getName();
+        assertEquals("'" + Listener.class.getName() + "' is listed twice", refused(ModuleSettings.LISTENERS, twice, m -> m.setListeners(twice)));
+        assertEquals("class 'java.lang.String' does not implement dev.connstate.ConnStateListener",
+            refused(ModuleSettings.LISTENERS, "java.lang.String", m -> m.setListeners("java.lang.String")));
+        assertEquals("class '" + Abstract.class.getName() + "' is abstract",
+            refused(ModuleSettings.LISTENERS, Abstract.class.getName(), m -> m.setListeners(Abstract.class.getName())));
+        assertEquals("class 'dev.connstate.ConnStateListener' is abstract",
+            refused(ModuleSettings.LISTENERS, "dev.connstate.ConnStateListener", m -> m.setListeners(dev.connstate.ConnStateListener.class.getName())));
+        assertEquals("the constructor of '" + Throwing.class.getName() + "' threw IllegalStateException: no\\u000away",
+            refused(ModuleSettings.LISTENERS, Throwing.class.getName(), m -> m.setListeners(Throwing.class.getName())));
+        assertEquals("class '" + PrivateConstructor.class.getName() + "' has no public no-argument constructor",
+            refused(ModuleSettings.LISTENERS, PrivateConstructor.class.getName(), m -> m.setListeners(PrivateConstructor.class.getName())));
+        assertEquals("class 'not a class'" + NOT_FOUND, refused(ModuleSettings.LISTENERS, "not a class", m -> m.setListeners("not a class")));
         // A listener that cannot be made closes the sinks already made (the jsonl file comes last: none).
-        refused(ConnStateModule.LISTENERS, m ->
-        {
-            m.setSinks("log,jsonl");
-            m.setListeners(Throwing.class.getName());
-        });
+        assertEquals("the constructor of '" + Throwing.class.getName() + "' threw IllegalStateException: no\\u000away",
+            refused(ModuleSettings.LISTENERS, Throwing.class.getName(), m ->
+            {
+                m.setSinks("log,jsonl");
+                m.setListeners(Throwing.class.getName());
+            }));
 
-        // The queue capacity (a setter of the bean, no property of the module).
-        assertEquals("jetty.connstate.queue.capacity=0: must be between 1 and 1073741824", refused(ConnStateModule.QUEUE_CAPACITY, m -> m.setQueueCapacity(0)));
-        assertEquals("jetty.connstate.queue.capacity=-5: must be between 1 and 1073741824", refused(ConnStateModule.QUEUE_CAPACITY, m -> m.setQueueCapacity(-5)));
-        assertEquals("jetty.connstate.queue.capacity=1073741825: must be between 1 and 1073741824", refused(ConnStateModule.QUEUE_CAPACITY, m -> m.setQueueCapacity((1 << 30) + 1)));
+        // jetty.connstate.queue.capacity
+        assertEquals("must be between 1 and 1073741824", refused(ModuleSettings.QUEUE_CAPACITY, "0", m -> m.setQueueCapacity(0)));
+        assertEquals("must be between 1 and 1073741824", refused(ModuleSettings.QUEUE_CAPACITY, "-5", m -> m.setQueueCapacity(-5)));
+        assertEquals("must be between 1 and 1073741824", refused(ModuleSettings.QUEUE_CAPACITY, "1073741825", m -> m.setQueueCapacity((1 << 30) + 1)));
+
+        // jetty.connstate.status.path and .allow: checked by the module's own start too.
+        assertEquals("must start with '/', e.g. /connstate", refused(ModuleSettings.STATUS_PATH, "connstate", m -> m.setStatusPath(" connstate ")));
+        assertEquals("Not an IP address, CIDR range or address range: 'example.com' (allowed: addresses, CIDR ranges such as 10.0.0.0/8, ranges such as 10.0.0.1-10.0.0.9)",
+            refused(ModuleSettings.STATUS_ALLOW, "10.0.0.1,example.com", m ->
+            {
+                m.setStatusPath("/connstate");
+                m.setStatusAllow("10.0.0.1,example.com");
+            }));
 
         // Blank entries are skipped, names are trimmed, and a good setting passes.
         ConnStateModule good = module(m ->
@@ -344,35 +390,31 @@ public class EdgeInputTest
             "a b".getBytes(StandardCharsets.US_ASCII), new byte[]{'x', 0x1b, '[', '3', '1', 'm'});
         try (SinkServer server = new SinkServer())
         {
-            HttpConnectionFactory http = new HttpConnectionFactory(server.s.httpConfig);
-            server.s.addConnector(new SslConnectionFactory(Tls.server(), http.getProtocol()), http);
+            server.s.addTlsConnector();
             server.s.start();
             int port = server.s.port();
             for (String name : accepted)
             {
-                int clientPort;
-                try (SSLSocket socket = Tls.socket(port, new SNIHostName(name)))
+                try (RawClient c = server.s.client(Tls.socket(port, new SNIHostName(name))))
                 {
-                    clientPort = socket.getLocalPort();
-                    Raw.write(socket, GET);
-                    assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                    c.send(GET);
+                    assertEquals("hello", c.read().text());
+                    c.close();
+                    c.assertSequence("new", "active", "idle", "closed");
+                    assertEquals(name, c.events().get(1).tls().sniHost());
                 }
-                assertEquals(seq("new", "active", "idle", "closed"), server.s.recorder.awaitEnd(clientPort));
-                long id = server.s.recorder.idOfClientPort(clientPort);
-                assertEquals(name, server.s.recorder.events(id).get(1).tls().sniHost());
             }
             for (byte[] name : refused)
             {
-                int clientPort;
-                try (SSLSocket socket = Tls.socket(port, new RawHostName(name)))
+                SSLSocket socket = Tls.socket(port, new RawHostName(name));
+                try (RawClient c = server.s.client(socket))
                 {
-                    clientPort = socket.getLocalPort();
                     assertThrows(IOException.class, socket::startHandshake);
+                    c.close();
+                    // A failed handshake: no HTTP, no TLS details.
+                    c.assertSequence("new", "closed");
+                    assertTrue(c.events().stream().allMatch(e -> e.tls() == null));
                 }
-                // A failed handshake: no HTTP, no TLS details.
-                assertEquals(seq("new", "closed"), server.s.recorder.awaitEnd(clientPort));
-                long id = server.s.recorder.idOfClientPort(clientPort);
-                assertTrue(server.s.recorder.events(id).stream().allMatch(e -> e.tls() == null));
             }
             server.s.recorder.awaitAllEnded(accepted.size() + refused.size());
             server.s.server.stop();
@@ -619,9 +661,13 @@ public class EdgeInputTest
         for (String bad : new String[]{"example.com", "10.0.0.0/8;rm", "1.2.3.4 5.6.7.8", "*", "::1/129x"})
         {
             IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "/s", bad));
-            assertNotNull(x.getMessage());
+            assertEquals("Not an IP address, CIDR range or address range: '" + bad + "'", x.getMessage());
+            // Among good entries, the message names the bad one alone, trimmed.
+            IllegalArgumentException among = assertThrows(IllegalArgumentException.class,
+                () -> new ConnStateStatusHandler(null, "/s", "10.0.0.1, " + bad + " ,192.0.2.0/24"));
+            assertEquals("Not an IP address, CIDR range or address range: '" + bad + "'", among.getMessage());
         }
-        assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "s", ""));
-        assertNull(null);
+        IllegalArgumentException path = assertThrows(IllegalArgumentException.class, () -> new ConnStateStatusHandler(null, "s", ""));
+        assertEquals("The status path must start with '/': 's'", path.getMessage());
     }
 }

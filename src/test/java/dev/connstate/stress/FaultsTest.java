@@ -1,9 +1,7 @@
 package dev.connstate.stress;
 
 import java.io.Closeable;
-import java.io.InputStream;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,15 +9,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateListener;
+import dev.connstate.Raw;
 import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
+import dev.connstate.Wait;
 import dev.connstate.jetty.ConnStateModule;
 import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.QueuedListener;
@@ -66,7 +65,7 @@ public class FaultsTest
         // Blocks until the queue gives up on it at stop (interrupt).
         ConnStateListener blocking = Recorder.blockingUntilInterrupted(never);
         ConnStateListener slow = (conn, state) -> LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
-        StressRecorder healthy = new StressRecorder();
+        Recorder healthy = new Recorder();
         Path jsonl = dir.resolve("faults.jsonl");
         JsonLinesSink jsonlSink = new JsonLinesSink(jsonl);
 
@@ -92,17 +91,17 @@ public class FaultsTest
             // The server kept serving: every behaviour completed, every sequence is exact.
             StressTest.check("faults", result, mix);
         }
-        long events = mix.recorder.events();
+        long events = mix.recorder.eventCount();
         assertEquals(events, inlineCalls.get());
         assertEquals(events, tracker.getListenerErrors(), "inline listener errors counted");
 
         // The healthy queued sink saw exactly what the inline recorder saw.
-        Recorder.await("the healthy queued sink", () -> healthy.size() == mix.recorder.size() && healthy.allEnded(), Duration.ofSeconds(30));
-        Map<Long, StressRecorder.Entry> inline = mix.recorder.entries();
-        Map<Long, StressRecorder.Entry> queued = healthy.entries();
+        Wait.until("the healthy queued sink", Duration.ofSeconds(30), () -> healthy.connectionCount() == mix.recorder.connectionCount() && healthy.allTerminated());
+        Map<Long, Recorder.Connection> inline = mix.recorder.connections();
+        Map<Long, Recorder.Connection> queued = healthy.connections();
         assertEquals(inline.keySet(), queued.keySet());
         int different = 0;
-        for (Map.Entry<Long, StressRecorder.Entry> e : inline.entrySet())
+        for (Map.Entry<Long, Recorder.Connection> e : inline.entrySet())
         {
             if (!e.getValue().states().equals(queued.get(e.getKey()).states()))
                 different++;
@@ -110,7 +109,7 @@ public class FaultsTest
         assertEquals(0, different, "sequences of the healthy queued sink that differ from the inline ones");
         assertEquals(List.of(), healthy.violations());
         assertEquals(0, healthyQueue.getDropped());
-        Recorder.await("the throwing sink to take every event", () -> throwingQueue.getErrors() + throwingQueue.getDropped() == events, Duration.ofSeconds(30));
+        Wait.until("the throwing sink to take every event", Duration.ofSeconds(30), () -> throwingQueue.getErrors() + throwingQueue.getDropped() == events);
         assertTrue(blockingQueue.getDropped() >= events - 64 - 1, "blocking sink dropped " + blockingQueue.getDropped() + " of " + events);
         assertTrue(slowQueue.getDropped() > 0, "the slow sink dropped nothing: not slow enough to test anything");
 
@@ -132,7 +131,7 @@ public class FaultsTest
         Map<Long, List<String>> lines = JsonLinesCheck.read(jsonl);
         assertEquals(inline.keySet(), lines.keySet());
         assertEquals(List.of(), JsonLinesCheck.incomplete(lines));
-        for (Map.Entry<Long, StressRecorder.Entry> e : inline.entrySet())
+        for (Map.Entry<Long, Recorder.Connection> e : inline.entrySet())
             assertEquals(e.getValue().states().stream().map(ConnState::toString).toList(), lines.get(e.getKey()), "#" + e.getKey());
         assertNoConnStateThreads();
     }
@@ -235,7 +234,7 @@ public class FaultsTest
         {
             for (int i = 0; i < finished; i++)
             {
-                try (Socket socket = socket(port))
+                try (Socket socket = Raw.connect(port))
                 {
                     get(socket);
                     get(socket);
@@ -244,19 +243,19 @@ public class FaultsTest
             // Left open at stop: idle after a request, new without a byte, in the middle of a request head.
             for (int i = 0; i < 5; i++)
             {
-                Socket idle = socket(port);
+                Socket idle = Raw.connect(port);
                 get(idle);
                 leftOpen.add(idle);
-                leftOpen.add(socket(port));
-                Socket partial = socket(port);
-                partial.getOutputStream().write("GET / HTTP/1.1\r\nHo".getBytes(StandardCharsets.US_ASCII));
+                leftOpen.add(Raw.connect(port));
+                Socket partial = Raw.connect(port);
+                Raw.write(partial, "GET / HTTP/1.1\r\nHo");
                 leftOpen.add(partial);
             }
             int expected = finished + leftOpen.size();
-            Recorder.await("all connections opened", () -> tracker.getOpenedTotal() - openedBefore == expected);
+            Wait.until("all connections opened", () -> tracker.getOpenedTotal() - openedBefore == expected);
             // The partial heads must have been read when the stop comes (bytes still in the
             // socket were never read: new, closed): the 5 idle and the 5 partial connections.
-            Recorder.await("the partial heads read", () -> connector.getConnectedEndPoints().stream()
+            Wait.until("the partial heads read", () -> connector.getConnectedEndPoints().stream()
                 .filter(e -> e.getConnection() != null && e.getConnection().getBytesIn() > 0).count() == 10);
         }
         finally
@@ -300,19 +299,11 @@ public class FaultsTest
         return lines;
     }
 
-    private static Socket socket(int port) throws Exception
-    {
-        Socket socket = new Socket("127.0.0.1", port);
-        socket.setSoTimeout(10_000);
-        return socket;
-    }
-
     private static void get(Socket socket) throws Exception
     {
-        socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-        InputStream in = socket.getInputStream();
-        dev.connstate.Raw.Response response = dev.connstate.Raw.read(in);
-        assertEquals(200, response.status());
+        Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        Raw.Response response = Raw.read(socket.getInputStream());
+        assertEquals(200, response.status(), response.head());
     }
 
     static List<String> connStateThreads()
@@ -328,18 +319,6 @@ public class FaultsTest
 
     static void assertNoConnStateThreads()
     {
-        AtomicInteger left = new AtomicInteger();
-        try
-        {
-            Recorder.await("connstate-* threads to end", () ->
-            {
-                left.set(connStateThreads().size());
-                return left.get() == 0;
-            }, Duration.ofSeconds(10));
-        }
-        catch (AssertionError x)
-        {
-            throw new AssertionError("threads left: " + connStateThreads(), x);
-        }
+        Wait.until("connstate-* threads to end", Duration.ofSeconds(10), FaultsTest::connStateThreads, List::isEmpty);
     }
 }

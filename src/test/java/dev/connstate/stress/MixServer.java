@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
+import dev.connstate.Recorder;
 import dev.connstate.Tls;
 import dev.connstate.jetty.ConnStateTracker;
 import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
@@ -35,7 +36,7 @@ import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 
 /**
  * The server the stress mix runs against: one {@link Server} with a tracker, an inline
- * {@link StressRecorder}, and three connectors on 127.0.0.1:
+ * {@link Recorder}, and three connectors on 127.0.0.1:
  * <ul>
  *   <li>{@link #plain}: HTTP/1.1 and h2c (prior knowledge and upgrade), WebSocket; long idle timeout</li>
  *   <li>{@link #tls}: TLS with ALPN, h2 and HTTP/1.1; long idle timeout</li>
@@ -52,7 +53,7 @@ final class MixServer
 
     final Server server;
     final ConnStateTracker tracker;
-    final StressRecorder recorder = new StressRecorder();
+    final Recorder recorder = new Recorder();
     final HttpConfiguration httpConfig = new HttpConfiguration();
     final ServerConnector plain;
     final ServerConnector tls;

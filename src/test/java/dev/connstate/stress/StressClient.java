@@ -7,9 +7,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
-import java.security.cert.CertificateException;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -30,11 +27,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 
 import dev.connstate.ConnState;
 import dev.connstate.Raw;
+import dev.connstate.RawH2;
 import dev.connstate.Recorder;
 import dev.connstate.Tls;
 import org.eclipse.jetty.http.HttpFields;
@@ -109,14 +105,13 @@ final class StressClient implements AutoCloseable
         h2.start();
         // Jetty sizes only the server side session cache (SslContextFactory.load): bound the client's here.
         ssl.getSslContext().getClientSessionContext().setSessionCacheSize(MixServer.TLS_SESSION_CACHE);
-        trustAll = context(new TrustAll(true));
-        trustNone = context(new TrustAll(false));
+        trustAll = context(true);
+        trustNone = context(false);
     }
 
-    private static SSLContext context(TrustManager trust) throws Exception
+    private static SSLContext context(boolean trust) throws Exception
     {
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, new TrustManager[]{trust}, new SecureRandom());
+        SSLContext context = Tls.clientContext(trust);
         context.getClientSessionContext().setSessionCacheSize(MixServer.TLS_SESSION_CACHE);
         return context;
     }
@@ -716,8 +711,8 @@ final class StressClient implements AutoCloseable
                     Raw.Response switching = Raw.read(x.in);
                     if (switching.status() != 101)
                         throw new IOException("h2c upgrade: " + switching.status());
-                    x.write(PREFACE_AND_SETTINGS);
-                    readEndOfStream(x.in, 1);
+                    x.write(RawH2.PREFACE_AND_SETTINGS);
+                    RawH2.readEndOfStream(x.in, 1);
                     x.closeSocket();
                     return 0;
                 });
@@ -865,34 +860,6 @@ final class StressClient implements AutoCloseable
 
     // ---- raw frames ----
 
-    /** The HTTP/2 client connection preface and an empty SETTINGS frame. */
-    static final byte[] PREFACE_AND_SETTINGS;
-
-    static
-    {
-        byte[] preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-        byte[] settings = {0, 0, 0, 0x4, 0, 0, 0, 0, 0};
-        PREFACE_AND_SETTINGS = new byte[preface.length + settings.length];
-        System.arraycopy(preface, 0, PREFACE_AND_SETTINGS, 0, preface.length);
-        System.arraycopy(settings, 0, PREFACE_AND_SETTINGS, preface.length, settings.length);
-    }
-
-    /** Reads HTTP/2 frames until a HEADERS or DATA frame ends {@code streamId}. */
-    static void readEndOfStream(InputStream in, int streamId) throws IOException
-    {
-        DataInputStream data = new DataInputStream(in);
-        while (true)
-        {
-            int length = (data.readUnsignedByte() << 16) | data.readUnsignedShort();
-            int type = data.readUnsignedByte();
-            int flags = data.readUnsignedByte();
-            int stream = data.readInt() & 0x7FFFFFFF;
-            data.skipNBytes(length);
-            if ((flags & 0x1) != 0 && (type == 0x0 || type == 0x1) && stream == streamId)
-                return;
-        }
-    }
-
     static byte[] maskedFrame(int opcode, byte[] payload)
     {
         byte[] frame = new byte[6 + payload.length];
@@ -915,34 +882,6 @@ final class StressClient implements AutoCloseable
             length = data.readUnsignedShort();
         data.skipNBytes(length);
         return new int[]{opcode, length};
-    }
-
-    private static final class TrustAll implements X509TrustManager
-    {
-        private final boolean trust;
-
-        TrustAll(boolean trust)
-        {
-            this.trust = trust;
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType)
-        {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException
-        {
-            if (!trust)
-                throw new CertificateException("this client trusts nobody");
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers()
-        {
-            return new X509Certificate[0];
-        }
     }
 
     // ---- verification ----
@@ -976,7 +915,7 @@ final class StressClient implements AutoCloseable
      *
      * @param server the sequences the server reported, by id
      */
-    static Verdict verify(List<Conn> conns, Map<Long, StressRecorder.Entry> server)
+    static Verdict verify(List<Conn> conns, Map<Long, Recorder.Connection> server)
     {
         Verdict verdict = new Verdict();
         Map<Long, List<Conn>> clientsByPort = new HashMap<>();
@@ -985,14 +924,14 @@ final class StressClient implements AutoCloseable
             if (c.local != null)
                 clientsByPort.computeIfAbsent(ports(c.local.getPort(), c.serverPort), p -> new ArrayList<>()).add(c);
         }
-        Map<Long, List<StressRecorder.Entry>> serverByPort = new HashMap<>();
-        for (StressRecorder.Entry e : server.values())
+        Map<Long, List<Recorder.Connection>> serverByPort = new HashMap<>();
+        for (Recorder.Connection e : server.values())
             serverByPort.computeIfAbsent(e.remote == null ? -1 : ports(e.remote.getPort(), e.localPort), p -> new ArrayList<>()).add(e);
         for (Map.Entry<Long, List<Conn>> byPort : clientsByPort.entrySet())
         {
             List<Conn> clients = byPort.getValue();
             clients.sort((a, b) -> Long.compare(a.connectedNanos, b.connectedNanos));
-            List<StressRecorder.Entry> entries = serverByPort.getOrDefault(byPort.getKey(), List.of());
+            List<Recorder.Connection> entries = serverByPort.getOrDefault(byPort.getKey(), List.of());
             entries.sort((a, b) -> Long.compare(a.id, b.id));
             for (int i = 0; i < clients.size(); i++)
             {
@@ -1003,7 +942,7 @@ final class StressClient implements AutoCloseable
                     verdict.mismatches.add(c + ": the server reported no connection");
                     continue;
                 }
-                StressRecorder.Entry e = entries.get(i);
+                Recorder.Connection e = entries.get(i);
                 List<ConnState> actual = e.states();
                 verdict.compared++;
                 if (!c.expected.contains(actual))
@@ -1017,7 +956,7 @@ final class StressClient implements AutoCloseable
                 verdict.mismatches.add("server connections " + (byPort.getKey() >> 16) + "->" + (byPort.getKey() & 0xffff) + " that no client opened: " + entries.subList(clients.size(), entries.size()).stream().map(e -> "#" + e.id + e.states()).toList());
             }
         }
-        for (Map.Entry<Long, List<StressRecorder.Entry>> byPort : serverByPort.entrySet())
+        for (Map.Entry<Long, List<Recorder.Connection>> byPort : serverByPort.entrySet())
         {
             if (!clientsByPort.containsKey(byPort.getKey()))
             {

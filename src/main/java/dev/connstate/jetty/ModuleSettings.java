@@ -1,0 +1,334 @@
+package dev.connstate.jetty;
+
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import dev.connstate.sink.BuiltInSinks;
+import dev.connstate.sink.LogSink;
+import dev.connstate.sink.SinkSettings;
+
+/**
+ * The {@code connstate} module's configuration: the {@code jetty.connstate.*} properties, checked
+ * and completed with their defaults, immutable.
+ *
+ * <p>{@link #of(Map, String)} takes the properties as they were given (start.d ini files, the
+ * command line, Jetty XML; a property not given takes its default) and either returns the
+ * configuration or throws a {@link ConnStateConfigurationException} naming the property and the
+ * value. It checks what the values alone decide; what needs the class path (the sink names, the
+ * listener classes, a sink's own settings) is checked by {@link ListenerFactory} when it makes
+ * the listeners. {@link #defaults()} is the one table of the module's properties and their
+ * defaults: the XML does not repeat them, and a test holds the {@code .mod}'s documentation and
+ * the committed {@code start.d/connstate.ini} to it.</p>
+ */
+public final class ModuleSettings
+{
+    /** The prefix of every property, and of a sink's own ones ({@code jetty.connstate.NAME.KEY}). */
+    public static final String PREFIX = "jetty.connstate.";
+    /** Property: the sinks to enable, a comma-separated list of sink names ({@code log}, {@code jsonl}, or a provider's). */
+    public static final String SINKS = PREFIX + "sinks";
+    /** Property: the SLF4J logger of the {@code log} sink. */
+    public static final String LOG_LOGGER = PREFIX + BuiltInSinks.Log.NAME + "." + BuiltInSinks.Log.LOGGER;
+    /** Property: the line template of the {@code log} sink. */
+    public static final String LOG_FORMAT = PREFIX + BuiltInSinks.Log.NAME + "." + BuiltInSinks.Log.FORMAT;
+    /** Property: the file of the {@code jsonl} sink, {@code -} for standard output. */
+    public static final String JSONL_FILE = PREFIX + BuiltInSinks.JsonLines.NAME + "." + BuiltInSinks.JsonLines.FILE;
+    /** Property: class names of user listeners, comma-separated. */
+    public static final String LISTENERS = PREFIX + "listeners";
+    /** Property: the queue capacity of each sink and listener. */
+    public static final String QUEUE_CAPACITY = PREFIX + "queue.capacity";
+    /** Property: the path of the live connection table, blank for none. */
+    public static final String STATUS_PATH = PREFIX + "status.path";
+    /** Property: addresses and ranges besides loopback that may read the connection table. */
+    public static final String STATUS_ALLOW = PREFIX + "status.allow";
+
+    /**
+     * Every property of the module and its default, in the order the ini file documents them.
+     * The defaults of the sinks and of the queue are their classes' own, so that the module and
+     * the embedded API cannot drift apart.
+     */
+    private static final Map<String, String> DEFAULTS = ordered(
+        SINKS, BuiltInSinks.Log.NAME,
+        LOG_LOGGER, LogSink.DEFAULT_LOGGER,
+        LOG_FORMAT, LogSink.DEFAULT_FORMAT,
+        JSONL_FILE, BuiltInSinks.JsonLines.DEFAULT_FILE,
+        LISTENERS, "",
+        QUEUE_CAPACITY, String.valueOf(ConnStateTracker.DEFAULT_QUEUE_CAPACITY),
+        STATUS_PATH, "",
+        STATUS_ALLOW, "");
+
+    /** Every property given, plus the default of every property of the module that was not. */
+    private final Map<String, String> values;
+    private final List<String> sinks;
+    private final List<String> listeners;
+    private final int queueCapacity;
+    private final String statusPath;
+    private final String statusAllow;
+    private final String baseDirectory;
+
+    private ModuleSettings(Map<String, String> values, List<String> sinks, List<String> listeners, int queueCapacity,
+                           String statusPath, String statusAllow, String baseDirectory)
+    {
+        this.values = values;
+        this.sinks = sinks;
+        this.listeners = listeners;
+        this.queueCapacity = queueCapacity;
+        this.statusPath = statusPath;
+        this.statusAllow = statusAllow;
+        this.baseDirectory = baseDirectory;
+    }
+
+    /**
+     * @return every property of the module and its default ({@code ""}: none), in the order the
+     * ini file documents them; a sink's own properties ({@code jetty.connstate.NAME.KEY}) other
+     * than those of the built-in sinks are not among them
+     */
+    public static Map<String, String> defaults()
+    {
+        return DEFAULTS;
+    }
+
+    /**
+     * @param property a property of the module, e.g. {@value #SINKS}
+     * @return its default ({@code ""}: none)
+     * @throws IllegalArgumentException if it is not a property of the module
+     */
+    public static String defaultValue(String property)
+    {
+        String value = DEFAULTS.get(property);
+        if (value == null)
+            throw new IllegalArgumentException("Not a property of the connstate module: " + property);
+        return value;
+    }
+
+    /**
+     * Checks the properties and completes them with their defaults.
+     *
+     * @param properties the properties given, by their whole name ({@code jetty.connstate.sinks},
+     * {@code jetty.connstate.NAME.KEY}); a property that is absent or {@code null} takes its default
+     * @param baseDirectory the directory relative file names are resolved against
+     * ({@code jetty.base}); {@code null} or blank for the working directory
+     * @return the configuration
+     * @throws ConnStateConfigurationException naming the first property whose value cannot work
+     */
+    public static ModuleSettings of(Map<String, String> properties, String baseDirectory)
+    {
+        Map<String, String> given = new HashMap<>(DEFAULTS);
+        properties.forEach((property, value) ->
+        {
+            if (value != null)
+                given.put(property, value);
+        });
+        Map<String, String> values = Map.copyOf(given);
+
+        // The connection table first: when a server starts, this is checked before anything else starts.
+        String statusPath = values.get(STATUS_PATH).trim();
+        String statusAllow = values.get(STATUS_ALLOW).trim();
+        if (!statusPath.isEmpty())
+        {
+            if (!statusPath.startsWith("/"))
+                throw new ConnStateConfigurationException(STATUS_PATH, statusPath, "must start with '/', e.g. /connstate");
+            try
+            {
+                // The handler owns the grammar of the allow list; this one is dropped, the one
+                // served is made with the tracker when the server starts.
+                new ConnStateStatusHandler(null, statusPath, statusAllow);
+            }
+            catch (IllegalArgumentException x)
+            {
+                throw new ConnStateConfigurationException(STATUS_ALLOW, statusAllow,
+                    x.getMessage() + " (allowed: addresses, CIDR ranges such as 10.0.0.0/8, ranges such as 10.0.0.1-10.0.0.9)");
+            }
+        }
+        int queueCapacity = queueCapacity(values.get(QUEUE_CAPACITY));
+        List<String> sinks = names(SINKS, values.get(SINKS));
+        List<String> listeners = names(LISTENERS, values.get(LISTENERS));
+        return new ModuleSettings(values, sinks, listeners, queueCapacity, statusPath, statusAllow, baseDirectory);
+    }
+
+    private static int queueCapacity(String value)
+    {
+        String problem = "must be between 1 and " + QueuedListener.MAX_CAPACITY;
+        int capacity;
+        try
+        {
+            capacity = Integer.parseInt(value.trim());
+        }
+        catch (NumberFormatException x)
+        {
+            throw new ConnStateConfigurationException(QUEUE_CAPACITY, value, "not a number, " + problem);
+        }
+        if (capacity < 1 || capacity > QueuedListener.MAX_CAPACITY)
+            throw new ConnStateConfigurationException(QUEUE_CAPACITY, value, problem);
+        return capacity;
+    }
+
+    /** Splits a comma list, trimmed, without blanks; a name given twice is refused. */
+    private static List<String> names(String property, String list)
+    {
+        Set<String> names = new LinkedHashSet<>();
+        for (String name : list.split(","))
+        {
+            String trimmed = name.trim();
+            if (trimmed.isEmpty())
+                continue;
+            if (!names.add(trimmed))
+                throw new ConnStateConfigurationException(property, list, "'" + trimmed + "' is listed twice");
+        }
+        return List.copyOf(names);
+    }
+
+    /**
+     * @return the names of the sinks to enable, in the order given, without duplicates; empty for none
+     */
+    public List<String> sinks()
+    {
+        return sinks;
+    }
+
+    /**
+     * @return the class names of the user listeners, in the order given, without duplicates
+     */
+    public List<String> listeners()
+    {
+        return listeners;
+    }
+
+    /**
+     * @return the queue capacity of each sink and listener, between 1 and {@link QueuedListener#MAX_CAPACITY}
+     */
+    public int queueCapacity()
+    {
+        return queueCapacity;
+    }
+
+    /**
+     * @return the path of the connection table, starting with {@code /}; empty for none
+     */
+    public String statusPath()
+    {
+        return statusPath;
+    }
+
+    /**
+     * @return the addresses and ranges besides loopback that may read the connection table,
+     * comma-separated (valid if {@link #statusPath()} is set); may be empty
+     */
+    public String statusAllow()
+    {
+        return statusAllow;
+    }
+
+    /**
+     * @return the directory relative file names are resolved against; {@code null} or blank for
+     * the working directory
+     */
+    public String baseDirectory()
+    {
+        return baseDirectory;
+    }
+
+    /**
+     * @param property a property's whole name
+     * @return its value as given, untrimmed, or its default if it is a property of the module;
+     * {@code null} for a sink's own property that was not given
+     */
+    public String value(String property)
+    {
+        return values.get(property);
+    }
+
+    /**
+     * @param property a property's whole name
+     * @param problem what is wrong with its value
+     * @return an exception whose one-line message names the property, its value and the problem
+     */
+    public ConnStateConfigurationException invalid(String property, String problem)
+    {
+        String value = value(property);
+        return new ConnStateConfigurationException(property, value == null ? "" : value, problem);
+    }
+
+    /**
+     * @param sink a sink's name
+     * @return the sink's own properties, {@code jetty.connstate.NAME.KEY}: as given, or else as
+     * Java system properties (those of the built-in sinks are properties of the module: given or
+     * their default)
+     */
+    public SinkSettings sinkSettings(String sink)
+    {
+        return new Sink(sink);
+    }
+
+    private static Map<String, String> ordered(String... pairs)
+    {
+        Map<String, String> map = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2)
+        {
+            map.put(pairs[i], pairs[i + 1]);
+        }
+        return Collections.unmodifiableMap(map);
+    }
+
+    @Override
+    public String toString()
+    {
+        return String.format("%s{sinks=%s,listeners=%s,queueCapacity=%d,statusPath=%s}", getClass().getSimpleName(), sinks, listeners, queueCapacity, statusPath);
+    }
+
+    /** One sink's view of the properties. */
+    private final class Sink implements SinkSettings
+    {
+        private final String sink;
+
+        private Sink(String sink)
+        {
+            this.sink = sink;
+        }
+
+        @Override
+        public String sinkName()
+        {
+            return sink;
+        }
+
+        private String property(String key)
+        {
+            return PREFIX + sink + "." + key;
+        }
+
+        private String raw(String key)
+        {
+            String value = value(property(key));
+            return value != null ? value : System.getProperty(property(key));
+        }
+
+        @Override
+        public String get(String key, String defaultValue)
+        {
+            String value = raw(key);
+            return value == null ? defaultValue : value.trim();
+        }
+
+        @Override
+        public Path resolve(String file)
+        {
+            Path path = Path.of(file);
+            if (!path.isAbsolute() && baseDirectory != null && !baseDirectory.isBlank())
+                path = Path.of(baseDirectory).resolve(path);
+            return path;
+        }
+
+        @Override
+        public RuntimeException invalid(String key, String problem)
+        {
+            String value = raw(key);
+            return new ConnStateConfigurationException(property(key), value == null ? "" : value, problem);
+        }
+    }
+}
