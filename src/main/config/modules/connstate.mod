@@ -88,4 +88,15 @@ logs/
 ## Who may read the table besides loopback clients: addresses, CIDR ranges
 ## (10.0.0.0/8) or ranges (10.0.0.1-10.0.0.9), comma-separated. Others get 403.
 #jetty.connstate.status.allow=
+
+## Drain the connections when Jetty stops gracefully (jetty.server.stopTimeout > 0),
+## as Go's Server.Shutdown does: stop accepting, close idle connections at once,
+## serve requests in flight with Connection: close, send HTTP/2 a GOAWAY, close
+## new connections that sent no request after jetty.connstate.drain.newGrace ms.
+## Jetty's GracefulHandler (graceful module), which answers 503, is taken out.
+#jetty.connstate.drain=true
+
+## How old (ms, from its accept) a new connection without a request may grow
+## during a drain before it is closed.
+#jetty.connstate.drain.newGrace=5000
 #end::documentation[]

@@ -17,7 +17,15 @@ public enum CloseReason
     /** The server closed it because of an error: a malformed request, a failed response. */
     ERROR,
     /** The TLS handshake failed (no HTTP was spoken). */
-    TLS_HANDSHAKE_FAILED;
+    TLS_HANDSHAKE_FAILED,
+    /**
+     * A graceful drain closed it: idle when the drain began, {@code new} without a request after
+     * the grace period, after its last response (HTTP/1, {@code Connection: close}), or after its
+     * last stream (HTTP/2, after a GOAWAY).
+     */
+    DRAIN,
+    /** Still open at the drain's deadline (the server's stop timeout): closed then, whatever it was doing. */
+    DRAIN_TIMEOUT;
 
     private final String label = name().toLowerCase(Locale.ROOT);
 

@@ -14,10 +14,11 @@ import org.eclipse.jetty.io.Connection;
  *
  * <p>Jetty does not tell connection listeners why a connection closed, so the reason is gathered
  * on the way. The events that hint at it (a failed TLS handshake, a response after which the
- * connection does not persist, a failed request) note it here as they happen; when the socket
- * closes, {@link #atClose} weighs those notes against what the close itself shows: a failed
- * handshake first; then a connection that waited (new or idle) for the whole idle timeout; then
- * the server stopping; then the last note; otherwise the client closed.</p>
+ * connection does not persist, a failed request, the drain) note it here as they happen; when the
+ * socket closes, {@link #atClose} weighs those notes against what the close itself shows: a failed
+ * handshake first; then a drain past its deadline; then the drain's note; then a connection that
+ * waited (new or idle) for the whole idle timeout; then the server stopping; then the last note;
+ * otherwise the client closed.</p>
  *
  * <p>Every method is called with the connection's lock held.</p>
  */
@@ -88,6 +89,13 @@ final class CloseReasons
         conn.closing(CloseReason.LOCAL_CLOSE);
     }
 
+    /** The drain closes the connection, or lets it close after its last response or stream. */
+    static void drained(TrackedConnection conn)
+    {
+        if (conn.closing() != CloseReason.TLS_HANDSHAKE_FAILED)
+            conn.closing(CloseReason.DRAIN);
+    }
+
     /** The tracker stops while the connection is open: a local close, unless something else is known. */
     static void trackerStopped(TrackedConnection conn)
     {
@@ -120,13 +128,18 @@ final class CloseReasons
 
     /**
      * @param timedOut what {@link #waitedOut} said before the connection last moved
+     * @param drainDeadlinePassed whether a drain runs and its deadline has passed
      * @param shuttingDown whether the server (or the tracked connector) is stopping
      * @return why the connection closed
      */
-    static CloseReason atClose(TrackedConnection conn, boolean timedOut, boolean shuttingDown)
+    static CloseReason atClose(TrackedConnection conn, boolean timedOut, boolean drainDeadlinePassed, boolean shuttingDown)
     {
         CloseReason noted = conn.closing();
         if (noted == CloseReason.TLS_HANDSHAKE_FAILED)
+            return noted;
+        if (drainDeadlinePassed)
+            return CloseReason.DRAIN_TIMEOUT;
+        if (noted == CloseReason.DRAIN)
             return noted;
         if (timedOut)
             return CloseReason.IDLE_TIMEOUT;

@@ -53,9 +53,8 @@ public class ConnStateModule extends ContainerLifeCycle
     public ConnStateModule(@Name("server") Server server)
     {
         this.server = server;
-        this.tracker = new ConnStateTracker(server);
-        this.statusTable = new StatusTableInstaller(server, tracker);
-        addBean(tracker, true);
+        // Registered before the tracker's own listener, so that the drain's settings are in
+        // place when the tracker looks at the handler chain.
         server.addEventListener(new LifeCycle.Listener()
         {
             @Override
@@ -64,10 +63,15 @@ public class ConnStateModule extends ContainerLifeCycle
                 // Before anything of the server starts: a bad setting stops it here, and the
                 // table goes in after all Jetty XML ran, before any handler starts.
                 ModuleSettings settings = refusalLogged(ConnStateModule.this::settings);
+                tracker.getDrain().setEnabled(settings.drain());
+                tracker.getDrain().setNewGraceMillis(settings.drainNewGraceMillis());
                 if (statusTable.install(settings))
                     LOG.info("Serving the connection table at {} to loopback{}", settings.statusPath(), settings.statusAllow().isEmpty() ? "" : " and " + settings.statusAllow());
             }
         });
+        this.tracker = new ConnStateTracker(server);
+        this.statusTable = new StatusTableInstaller(server, tracker);
+        addBean(tracker, true);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.connstate.jetty;
 import java.io.IOException;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import dev.connstate.ConnInfo;
@@ -20,6 +21,7 @@ import org.eclipse.jetty.util.annotation.ManagedOperation;
 import org.eclipse.jetty.util.annotation.Name;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
 import org.eclipse.jetty.util.component.DumpableCollection;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +63,8 @@ public class ConnStateTracker extends ContainerLifeCycle
     private final Connector connector;
     private final ConnectionRegistry registry = new ConnectionRegistry();
     private final StateReporter reporter = new StateReporter();
-    private final JettyEvents events = new JettyEvents(registry, reporter, this::isShuttingDown);
+    private final ConnectionDrain drain = new ConnectionDrain(registry, this::stopTimeoutMillis);
+    private final JettyEvents events = new JettyEvents(registry, reporter, drain, this::isShuttingDown);
     private final ConnectorWiring wiring = new ConnectorWiring(events);
     private int queuedCount;
     private volatile long drainMillis = DEFAULT_DRAIN_MILLIS;
@@ -74,6 +77,17 @@ public class ConnStateTracker extends ContainerLifeCycle
     {
         this.server = server;
         this.connector = null;
+        addBean(drain, true);
+        // Jetty XML may set the handler after the tracker was made: the chain is looked at when
+        // the server starts, after all XML ran, before any handler starts.
+        server.addEventListener(new LifeCycle.Listener()
+        {
+            @Override
+            public void lifeCycleStarting(LifeCycle event)
+            {
+                drain.replaceGracefulHandlers(server);
+            }
+        });
     }
 
     /**
@@ -85,6 +99,7 @@ public class ConnStateTracker extends ContainerLifeCycle
     {
         this.server = null;
         this.connector = connector;
+        addBean(drain, true);
     }
 
     /**
@@ -202,13 +217,12 @@ public class ConnStateTracker extends ContainerLifeCycle
     {
         // Queued listeners (beans) start first, so no event finds them stopped.
         super.doStart();
-        if (server != null)
+        List<Connector> connectors = server != null ? List.of(server.getConnectors()) : List.of(connector);
+        for (Connector c : connectors)
         {
-            for (Connector c : server.getConnectors())
-                wiring.attach(c);
+            wiring.attach(c);
+            drain.attach(c);
         }
-        if (connector != null)
-            wiring.attach(connector);
     }
 
     @Override
@@ -238,6 +252,34 @@ public class ConnStateTracker extends ContainerLifeCycle
         registry.clear();
         // Then the queued listeners deliver what they have and close.
         super.doStop();
+    }
+
+    private long stopTimeoutMillis()
+    {
+        Server owner = server != null ? server : connector.getServer();
+        return owner == null ? 0 : owner.getStopTimeout();
+    }
+
+    /**
+     * @return the drain that a graceful stop runs (Jetty's {@code stopTimeout > 0}): its settings,
+     * counts and {@link ConnectionDrain#drain(long)}
+     */
+    @ManagedAttribute("The drain a graceful stop runs")
+    public ConnectionDrain getDrain()
+    {
+        return drain;
+    }
+
+    /**
+     * Drains the connections now, as Go's {@code Server.Shutdown} does, before a stop: see
+     * {@link ConnectionDrain}.
+     *
+     * @param timeoutMillis when to close what is left (hijacked connections aside); 0 for never
+     * @return completed when no tracked connection is left
+     */
+    public CompletableFuture<Void> drain(long timeoutMillis)
+    {
+        return drain.drain(timeoutMillis);
     }
 
     /**
@@ -389,11 +431,7 @@ public class ConnStateTracker extends ContainerLifeCycle
                 if (conn.state() != ConnState.IDLE || conn.activeStreams() > 0)
                     continue;
                 CloseReasons.closedLocally(conn);
-                Connection connection = conn.root().getConnection();
-                if (connection != null)
-                    connection.close();
-                else
-                    conn.root().close();
+                conn.close();
                 count++;
             }
         }

@@ -74,11 +74,25 @@ final class Http1Requests
 
     private final StateReporter reporter;
     private final ConnectionRegistry registry;
+    private final ConnectionDrain drain;
 
-    Http1Requests(StateReporter reporter, ConnectionRegistry registry)
+    Http1Requests(StateReporter reporter, ConnectionRegistry registry, ConnectionDrain drain)
     {
         this.reporter = reporter;
         this.registry = registry;
+        this.drain = drain;
+    }
+
+    /**
+     * Caller holds {@code conn}'s lock.
+     *
+     * @return whether the HTTP/1 connection read bytes of a request since it opened or its last
+     * request ended: a request is on its way, though no handler saw it yet
+     */
+    static boolean requestBytesWaiting(TrackedConnection conn)
+    {
+        Boundary boundary = conn.http1();
+        return boundary != null && boundary.requestBegunSince();
     }
 
     /**
@@ -179,12 +193,16 @@ final class Http1Requests
     /**
      * The request ended with its response written: {@code idle} if the connection persists and
      * no read is pending. A read still pending (the application demanded content and completed
-     * anyway) makes Jetty abort the connection rather than parse a next request.
+     * anyway) makes Jetty abort the connection rather than parse a next request. During a drain
+     * the connection never goes idle: Jetty answered with {@code Connection: close} (or shuts the
+     * output after a response committed before the drain began), and the close follows.
      */
     private void ended(TrackedConnection conn, Connection connection, int status)
     {
         if (JettyInternals.readPending(connection))
             CloseReasons.readPending(conn);
+        else if (drain.isDraining())
+            CloseReasons.drained(conn);
         else if (connection instanceof ConnectionMetaData metaData && metaData.isPersistent())
         {
             Boundary boundary = conn.http1();

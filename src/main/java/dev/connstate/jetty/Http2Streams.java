@@ -16,15 +16,18 @@ import org.eclipse.jetty.server.Request;
  *
  * <p>A stream stops counting when the last of its response is handed to Jetty (or it ends
  * without one), which is when it ends for the client: the client may already have sent its next
- * request, or closed. Called on the Jetty threads of the streams, concurrently.</p>
+ * request, or closed. Called on the Jetty threads of the streams, concurrently. During a drain
+ * the connection stays {@code active} after its last stream: the GOAWAY it had closes it next.</p>
  */
 final class Http2Streams
 {
     private final StateReporter reporter;
+    private final ConnectionDrain drain;
 
-    Http2Streams(StateReporter reporter)
+    Http2Streams(StateReporter reporter, ConnectionDrain drain)
     {
         this.reporter = reporter;
+        this.drain = drain;
     }
 
     /** A stream's request head was read and the handler is about to run. */
@@ -59,7 +62,8 @@ final class Http2Streams
         synchronized (conn)
         {
             // A stream that failed (reset) leaves the session open; one failed by the session's end does not.
-            if (conn.state() == ConnState.ACTIVE && conn.activeStreams() == 0 && (failure == null || conn.root().isOpen()))
+            // During a drain the session had a GOAWAY: it closes after its last stream, never idle.
+            if (conn.state() == ConnState.ACTIVE && conn.activeStreams() == 0 && (failure == null || conn.root().isOpen()) && !drain.isDraining())
                 reporter.transition(conn, ConnState.IDLE);
         }
     }

@@ -59,6 +59,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     private final StateReporter reporter;
     private final Http1Requests http1;
     private final Http2Streams http2;
+    private final ConnectionDrain drain;
     private final BooleanSupplier shuttingDown;
     /**
      * Hears the end of HTTP/1 requests, added to each {@link HttpConfiguration}. A separate object:
@@ -71,12 +72,13 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     /**
      * @param shuttingDown whether the server (or the tracked connector) is stopping, so that it closes connections itself
      */
-    JettyEvents(ConnectionRegistry registry, StateReporter reporter, BooleanSupplier shuttingDown)
+    JettyEvents(ConnectionRegistry registry, StateReporter reporter, ConnectionDrain drain, BooleanSupplier shuttingDown)
     {
         this.registry = registry;
         this.reporter = reporter;
-        this.http1 = new Http1Requests(reporter, registry);
-        this.http2 = new Http2Streams(reporter);
+        this.http1 = new Http1Requests(reporter, registry, drain);
+        this.http2 = new Http2Streams(reporter, drain);
+        this.drain = drain;
         this.shuttingDown = shuttingDown;
     }
 
@@ -116,6 +118,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                     conn.secure(true);
                 if (connection instanceof ConnectionMetaData metaData)
                 {
+                    conn.protocolConnection(connection);
                     // HTTP/2 knows its protocol when it opens; HTTP/1 only once it reads a request line.
                     if (Protocols.isMultiplexed(metaData.getHttpVersion()))
                         conn.protocol(Protocols.of(metaData.getHttpVersion(), conn.secure()));
@@ -177,9 +180,10 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         boolean timedOut = CloseReasons.waitedOut(conn, connection);
         if (http1.begunUnseen(conn))
             reporter.transition(conn, ConnState.ACTIVE);
-        conn.reason(CloseReasons.atClose(conn, timedOut, shuttingDown.getAsBoolean()));
+        conn.reason(CloseReasons.atClose(conn, timedOut, drain.isPastDeadline(), shuttingDown.getAsBoolean()));
         registry.forget(conn);
         reporter.transition(conn, ConnState.CLOSED);
+        drain.ended(conn);
     }
 
     @Override

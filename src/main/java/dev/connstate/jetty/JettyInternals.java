@@ -137,4 +137,44 @@ final class JettyInternals
             }
         };
     }
+
+    /**
+     * HTTP/2 sessions, in a class of its own: loaded only when a connection may be HTTP/2, so that
+     * a server without Jetty's HTTP/2 jars never needs them.
+     */
+    static final class Http2
+    {
+        private static final boolean PRESENT = present();
+
+        private Http2()
+        {
+        }
+
+        private static boolean present()
+        {
+            try
+            {
+                Class.forName("org.eclipse.jetty.http2.HTTP2Connection", false, JettyInternals.class.getClassLoader());
+                return true;
+            }
+            catch (ClassNotFoundException | LinkageError x)
+            {
+                return false;
+            }
+        }
+
+        /**
+         * Relies on: {@code HTTP2Session.shutdown()} sends a GOAWAY at once, lets the streams in
+         * flight complete, then closes the connection; calling it again does nothing more.
+         *
+         * @return whether {@code connection} is an HTTP/2 connection, now shutting down
+         */
+        static boolean shutdown(Connection connection)
+        {
+            if (!PRESENT || !(connection instanceof org.eclipse.jetty.http2.HTTP2Connection http2))
+                return false;
+            http2.getSession().shutdown();
+            return true;
+        }
+    }
 }

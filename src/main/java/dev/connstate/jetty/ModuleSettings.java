@@ -46,6 +46,10 @@ public final class ModuleSettings
     public static final String STATUS_PATH = PREFIX + "status.path";
     /** Property: addresses and ranges besides loopback that may read the connection table. */
     public static final String STATUS_ALLOW = PREFIX + "status.allow";
+    /** Property: whether a graceful stop drains the connections ({@code true} or {@code false}). */
+    public static final String DRAIN = PREFIX + "drain";
+    /** Property: how old, in milliseconds, a {@code new} connection without a request may grow during a drain. */
+    public static final String DRAIN_NEW_GRACE = PREFIX + "drain.newGrace";
 
     /**
      * Every property of the module and its default, in the order the ini file documents them.
@@ -60,7 +64,9 @@ public final class ModuleSettings
         LISTENERS, "",
         QUEUE_CAPACITY, String.valueOf(ConnStateTracker.DEFAULT_QUEUE_CAPACITY),
         STATUS_PATH, "",
-        STATUS_ALLOW, "");
+        STATUS_ALLOW, "",
+        DRAIN, "true",
+        DRAIN_NEW_GRACE, String.valueOf(ConnectionDrain.DEFAULT_NEW_GRACE_MILLIS));
 
     /** Every property given, plus the default of every property of the module that was not. */
     private final Map<String, String> values;
@@ -70,10 +76,14 @@ public final class ModuleSettings
     private final String statusPath;
     private final String statusAllow;
     private final String baseDirectory;
+    private final boolean drain;
+    private final long drainNewGraceMillis;
 
     private ModuleSettings(Map<String, String> values, List<String> sinks, List<String> listeners, int queueCapacity,
-                           String statusPath, String statusAllow, String baseDirectory)
+                           String statusPath, String statusAllow, String baseDirectory, boolean drain, long drainNewGraceMillis)
     {
+        this.drain = drain;
+        this.drainNewGraceMillis = drainNewGraceMillis;
         this.values = values;
         this.sinks = sinks;
         this.listeners = listeners;
@@ -148,7 +158,36 @@ public final class ModuleSettings
         int queueCapacity = queueCapacity(values.get(QUEUE_CAPACITY));
         List<String> sinks = names(SINKS, values.get(SINKS));
         List<String> listeners = names(LISTENERS, values.get(LISTENERS));
-        return new ModuleSettings(values, sinks, listeners, queueCapacity, statusPath, statusAllow, baseDirectory);
+        boolean drain = bool(DRAIN, values.get(DRAIN));
+        long drainNewGrace = millis(DRAIN_NEW_GRACE, values.get(DRAIN_NEW_GRACE));
+        return new ModuleSettings(values, sinks, listeners, queueCapacity, statusPath, statusAllow, baseDirectory, drain, drainNewGrace);
+    }
+
+    /** As Jetty's own boolean properties: {@code true} or {@code false}, nothing else (a typo must not turn a feature off). */
+    private static boolean bool(String property, String value)
+    {
+        String trimmed = value.trim();
+        if (trimmed.equalsIgnoreCase("true"))
+            return true;
+        if (trimmed.equalsIgnoreCase("false"))
+            return false;
+        throw new ConnStateConfigurationException(property, value, "must be true or false");
+    }
+
+    private static long millis(String property, String value)
+    {
+        long millis;
+        try
+        {
+            millis = Long.parseLong(value.trim());
+        }
+        catch (NumberFormatException x)
+        {
+            throw new ConnStateConfigurationException(property, value, "not a number of milliseconds");
+        }
+        if (millis < 0)
+            throw new ConnStateConfigurationException(property, value, "must not be negative");
+        return millis;
     }
 
     private static int queueCapacity(String value)
@@ -222,6 +261,22 @@ public final class ModuleSettings
     public String statusAllow()
     {
         return statusAllow;
+    }
+
+    /**
+     * @return whether a graceful stop drains the connections ({@link ConnectionDrain})
+     */
+    public boolean drain()
+    {
+        return drain;
+    }
+
+    /**
+     * @return how old a {@code new} connection without a request may grow during a drain, in milliseconds
+     */
+    public long drainNewGraceMillis()
+    {
+        return drainNewGraceMillis;
     }
 
     /**

@@ -68,6 +68,8 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     private int activeStreams;
     /** Where the HTTP/1 connection on the socket stands; null before HTTP/1 starts and after an upgrade. Guarded by this. */
     private Http1Requests.Boundary http1;
+    /** The connection that speaks HTTP on the socket now (HTTP/1 or HTTP/2), null before one opened. */
+    private volatile Connection protocolConnection;
     /** What is known so far of why the connection will close, if it closes now ({@link CloseReasons} decides). Guarded by this. */
     private CloseReason closing;
 
@@ -85,6 +87,12 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     EndPoint root()
     {
         return root;
+    }
+
+    /** @return {@link System#nanoTime()} when the socket was accepted */
+    long openedNanos()
+    {
+        return openedNanos;
     }
 
     void addresses(SocketAddress remote, SocketAddress local)
@@ -167,6 +175,31 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     void closing(CloseReason closing)
     {
         this.closing = closing;
+    }
+
+    /** @return the connection that speaks HTTP on the socket now, {@code null} before one opened */
+    Connection protocolConnection()
+    {
+        return protocolConnection;
+    }
+
+    /** An HTTP connection (HTTP/1, or HTTP/2 after h2c) opened on the socket. */
+    void protocolConnection(Connection connection)
+    {
+        this.protocolConnection = connection;
+    }
+
+    /**
+     * Closes the socket: through its outermost connection, so that TLS says goodbye, or the end
+     * point itself when no connection is on it. Jetty then reports the close.
+     */
+    void close()
+    {
+        Connection connection = root.getConnection();
+        if (connection != null)
+            connection.close();
+        else
+            root.close();
     }
 
     /** @return where the HTTP/1 connection stands, {@code null} if none is on the socket; caller holds this lock */

@@ -17,6 +17,7 @@ import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,6 +85,8 @@ public class ConnStateModuleTest
         expected.put("jetty.connstate.queue.capacity", "8192");
         expected.put("jetty.connstate.status.path", "");
         expected.put("jetty.connstate.status.allow", "");
+        expected.put("jetty.connstate.drain", "true");
+        expected.put("jetty.connstate.drain.newGrace", "5000");
         assertEquals(List.copyOf(expected.entrySet()), List.copyOf(ModuleSettings.defaults().entrySet()));
         // The defaults of the sinks and of the queue are their classes' own.
         assertEquals(LogSink.DEFAULT_LOGGER, ModuleSettings.defaultValue(ModuleSettings.LOG_LOGGER));
@@ -99,6 +102,8 @@ public class ConnStateModuleTest
         assertEquals(8192, settings.queueCapacity());
         assertEquals("", settings.statusPath());
         assertEquals("", settings.statusAllow());
+        assertTrue(settings.drain());
+        assertEquals(5000, settings.drainNewGraceMillis());
         assertNull(settings.baseDirectory());
         expected.forEach((property, value) -> assertEquals(value, settings.value(property), property));
         assertEquals("connstate", settings.sinkSettings("log").get("logger", "other"));
@@ -136,6 +141,8 @@ public class ConnStateModuleTest
         assertEquals(List.of("jsonl", "log"), settings.sinks());
         assertEquals(List.of("a.B", "c.D"), settings.listeners());
         assertEquals(16, settings.queueCapacity());
+        assertFalse(settings(ModuleSettings.DRAIN, " FALSE ").drain());
+        assertEquals(250, settings(ModuleSettings.DRAIN_NEW_GRACE, " 250 ").drainNewGraceMillis());
         assertEquals("/connstate", settings.statusPath());
         assertEquals("10.0.0.0/8", settings.statusAllow());
         // As given, for the messages; trimmed for the sink.
@@ -156,6 +163,12 @@ public class ConnStateModuleTest
             assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.QUEUE_CAPACITY, "1073741825")).getMessage());
         assertEquals("jetty.connstate.queue.capacity=lots: not a number, must be between 1 and 1073741824",
             assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.QUEUE_CAPACITY, "lots")).getMessage());
+        assertEquals("jetty.connstate.drain=yes: must be true or false",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.DRAIN, "yes")).getMessage());
+        assertEquals("jetty.connstate.drain.newGrace=5s: not a number of milliseconds",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.DRAIN_NEW_GRACE, "5s")).getMessage());
+        assertEquals("jetty.connstate.drain.newGrace=-1: must not be negative",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.DRAIN_NEW_GRACE, "-1")).getMessage());
         assertEquals("jetty.connstate.sinks=log,log: 'log' is listed twice",
             assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.SINKS, "log,log")).getMessage());
         assertEquals("jetty.connstate.listeners=a.B, a.B: 'a.B' is listed twice",
@@ -336,6 +349,38 @@ public class ConnStateModuleTest
     }
 
     // ---- the bean on a real server ----
+
+    @Test
+    public void theDrainSettingsReachTheTrackerBeforeTheHandlersAreLookedAt() throws Exception
+    {
+        for (String drain : new String[]{null, "false"})
+        {
+            Server server = new Server();
+            ServerConnector connector = new ServerConnector(server, 1, 1);
+            connector.setHost("127.0.0.1");
+            server.addConnector(connector);
+            // As the graceful module sets it up, before the connstate module's XML runs.
+            server.setHandler(new GracefulHandler(new TrackedServer.Hello()));
+            ConnStateModule module = module(server, "");
+            module.setStatusPath("/connstate");
+            module.setProperty(ModuleSettings.DRAIN, drain);
+            module.setProperty(ModuleSettings.DRAIN_NEW_GRACE, "750");
+            server.addBean(module);
+            server.start();
+            try
+            {
+                ConnectionDrain connectionDrain = module.getTracker().getDrain();
+                assertEquals(drain == null, connectionDrain.isEnabled(), "drain=" + drain);
+                assertEquals(750, connectionDrain.getNewGraceMillis());
+                // On: Jetty's 503-answering GracefulHandler is taken out; off: left where it was.
+                assertEquals(drain == null ? 0 : 1, server.getDescendants(GracefulHandler.class).size(), "drain=" + drain);
+            }
+            finally
+            {
+                server.stop();
+            }
+        }
+    }
 
     @Test
     public void startStopStartOnARealServer() throws Exception

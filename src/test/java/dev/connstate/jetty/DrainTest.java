@@ -1,0 +1,520 @@
+package dev.connstate.jetty;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import dev.connstate.CloseReason;
+import dev.connstate.ConnState;
+import dev.connstate.ConnStateEvent;
+import dev.connstate.Raw;
+import dev.connstate.Recorder;
+import dev.connstate.TrackedServer;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpURI;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.http.MetaData;
+import org.eclipse.jetty.http2.api.Session;
+import org.eclipse.jetty.http2.api.Stream;
+import org.eclipse.jetty.http2.client.HTTP2Client;
+import org.eclipse.jetty.http2.frames.GoAwayFrame;
+import org.eclipse.jetty.http2.frames.HeadersFrame;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.AbstractConnector;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpStream;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.Callback;
+import org.junit.jupiter.api.Test;
+
+import static dev.connstate.Recorder.seq;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The graceful drain, as Jetty's graceful stop drives it ({@code stopTimeout > 0}): what each
+ * connection's sequence and close reason become, and what its client receives.
+ */
+public class DrainTest
+{
+    private static final String GET = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    private static final long STOP_TIMEOUT = 15_000;
+
+    /** Stops the server on a thread of its own, as a SIGTERM would: the drain runs first. */
+    private static CompletableFuture<Void> stopAsync(TrackedServer s)
+    {
+        CompletableFuture<Void> stopped = CompletableFuture.runAsync(() ->
+        {
+            try
+            {
+                s.server.stop();
+            }
+            catch (Exception x)
+            {
+                throw new CompletionException(x);
+            }
+        });
+        AbstractConnector connector = (AbstractConnector)s.server.getConnectors()[0];
+        Recorder.await("the graceful stop to begin", () -> (connector.isShutdown() && (s.tracker.getDrain().isDraining() || !s.tracker.getDrain().isEnabled())) || stopped.isDone());
+        return stopped;
+    }
+
+    /** Jetty's stop throws the graceful phase's timeout, after it stopped everything. */
+    private static void assertTimedOut(CompletableFuture<Void> stopped)
+    {
+        ExecutionException x = assertThrows(ExecutionException.class, () -> stopped.get(10, TimeUnit.SECONDS));
+        assertEquals(TimeoutException.class, x.getCause().getClass(), String.valueOf(x.getCause()));
+    }
+
+    private static void assertDrained(TrackedServer s, long closedIdle, long finished, long closedNew, long forced)
+    {
+        ConnectionDrain drain = s.tracker.getDrain();
+        assertEquals(List.of(closedIdle, finished, closedNew, forced), List.of(drain.getClosedIdle(), drain.getFinished(), drain.getClosedNew(), drain.getForced()),
+            "closed idle, finished their request, closed new, forced");
+    }
+
+    private static CloseReason reason(TrackedServer s, int clientPort)
+    {
+        List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
+        return events.get(events.size() - 1).reason();
+    }
+
+    /** Reads to the end of the stream: what the server sent before it closed. */
+    private static byte[] readToEof(InputStream in) throws IOException
+    {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        in.transferTo(out);
+        return out.toByteArray();
+    }
+
+    @Test
+    public void idleConnectionClosesAtOnce() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().start())
+        {
+            s.server.setStopTimeout(STOP_TIMEOUT);
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                int clientPort = socket.getLocalPort();
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                long id = s.recorder.idOfClientPort(clientPort);
+                Recorder.await("idle", () -> s.recorder.sequence(id).equals(seq("new", "active", "idle")));
+
+                CompletableFuture<Void> stopped = stopAsync(s);
+                // The server closes the idle connection: end of stream, nothing more sent.
+                assertEquals(0, readToEof(socket.getInputStream()).length);
+                stopped.get(10, TimeUnit.SECONDS);
+                assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
+                assertDrained(s, 1, 0, 0, 0);
+            }
+        }
+    }
+
+    @Test
+    public void requestInFlightIsServedWithConnectionClose() throws Exception
+    {
+        Http2Test.Gate gate = new Http2Test.Gate(1);
+        try (TrackedServer s = new TrackedServer().handler(gate).start())
+        {
+            s.server.setStopTimeout(STOP_TIMEOUT);
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                int clientPort = socket.getLocalPort();
+                Raw.write(socket, "GET /wait HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertTrue(gate.arrived.await(10, TimeUnit.SECONDS));
+
+                CompletableFuture<Void> stopped = stopAsync(s);
+                gate.release.countDown();
+                Raw.Response response = Raw.read(socket.getInputStream());
+                assertEquals(200, response.status(), "no 503");
+                assertEquals("hello", response.text());
+                assertEquals("close", response.header("Connection"));
+                assertEquals(0, readToEof(socket.getInputStream()).length);
+                stopped.get(10, TimeUnit.SECONDS);
+                assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
+                assertDrained(s, 0, 1, 0, 0);
+            }
+        }
+    }
+
+    @Test
+    public void requestArrivingDuringTheDrainIsServedWithConnectionClose() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().start())
+        {
+            s.server.setStopTimeout(STOP_TIMEOUT);
+            s.tracker.getDrain().setNewGraceMillis(200);
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                int clientPort = socket.getLocalPort();
+                // Half a request head: the connection is new, with a request on its way.
+                Raw.write(socket, "GET / HTTP/1.1\r\n");
+                org.eclipse.jetty.server.Connector connector = s.server.getConnectors()[0];
+                Recorder.await("the first bytes read", () -> connector.getConnectedEndPoints().stream()
+                    .anyMatch(endPoint -> endPoint.getConnection() != null && endPoint.getConnection().getBytesIn() > 0));
+
+                CompletableFuture<Void> stopped = stopAsync(s);
+                // Past the grace: a new connection that sent bytes is left to finish its request.
+                Recorder.await("the grace to pass", () -> s.tracker.getOldestNewMillis() > 200 + 3 * ConnectionDrain.SCAN_MILLIS);
+                assertFalse(stopped.isDone());
+                Raw.write(socket, "Host: localhost\r\n\r\n");
+                Raw.Response response = Raw.read(socket.getInputStream());
+                assertEquals(200, response.status(), "no 503");
+                assertEquals("close", response.header("Connection"));
+                assertEquals(0, readToEof(socket.getInputStream()).length);
+                stopped.get(10, TimeUnit.SECONDS);
+                assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
+                assertDrained(s, 0, 1, 0, 0);
+            }
+        }
+    }
+
+    @Test
+    public void pipelinedRequestsAfterTheOneInFlightAreNotServed() throws Exception
+    {
+        Http2Test.Gate gate = new Http2Test.Gate(1);
+        try (TrackedServer s = new TrackedServer().handler(gate).start())
+        {
+            s.server.setStopTimeout(STOP_TIMEOUT);
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                int clientPort = socket.getLocalPort();
+                Raw.write(socket, "GET /wait HTTP/1.1\r\nHost: localhost\r\n\r\n" + GET);
+                assertTrue(gate.arrived.await(10, TimeUnit.SECONDS));
+
+                CompletableFuture<Void> stopped = stopAsync(s);
+                gate.release.countDown();
+                // The request in flight is answered whole, with Connection: close; the one
+                // pipelined behind it is not read: the client must retry it elsewhere.
+                Raw.Response response = Raw.read(socket.getInputStream());
+                assertEquals(200, response.status());
+                assertEquals("close", response.header("Connection"));
+                assertEquals(0, readToEof(socket.getInputStream()).length);
+                stopped.get(10, TimeUnit.SECONDS);
+                assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
+                assertEquals(1, s.recorder.events(s.recorder.idOfClientPort(clientPort)).get(2).requests());
+                assertDrained(s, 0, 1, 0, 0);
+            }
+        }
+    }
+
+    @Test
+    public void newConnectionWithoutBytesClosesAfterTheGrace() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().start())
+        {
+            s.server.setStopTimeout(STOP_TIMEOUT);
+            s.tracker.getDrain().setNewGraceMillis(300);
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                int clientPort = socket.getLocalPort();
+                Recorder.await("new", () -> s.tracker.getNewConnections() == 1);
+
+                CompletableFuture<Void> stopped = stopAsync(s);
+                assertEquals(0, readToEof(socket.getInputStream()).length);
+                stopped.get(10, TimeUnit.SECONDS);
+                assertEquals(seq("new", "closed"), s.recorder.awaitEnd(clientPort));
+                List<ConnStateEvent> events = s.recorder.events(s.recorder.idOfClientPort(clientPort));
+                assertEquals(CloseReason.DRAIN, events.get(1).reason());
+                // Not before its grace, counted from its accept.
+                assertTrue(events.get(1).ageMillis() >= 300, "closed after " + events.get(1).ageMillis() + " ms");
+                assertDrained(s, 0, 0, 1, 0);
+            }
+        }
+    }
+
+    @Test
+    public void h2cStreamInFlightCompletesAfterTheGoAway() throws Exception
+    {
+        Http2Test.Gate gate = new Http2Test.Gate(1);
+        TrackedServer s = new TrackedServer().handler(gate);
+        s.addConnector(new HttpConnectionFactory(s.httpConfig), new HTTP2CServerConnectionFactory(s.httpConfig));
+        try (s)
+        {
+            s.start();
+            s.server.setStopTimeout(STOP_TIMEOUT);
+            HTTP2Client client = new HTTP2Client();
+            client.start();
+            try
+            {
+                CountDownLatch goAway = new CountDownLatch(1);
+                CountDownLatch sessionClosed = new CountDownLatch(1);
+                Session session = client.connect(new InetSocketAddress("127.0.0.1", s.port()), new Session.Listener()
+                {
+                    @Override
+                    public void onGoAway(Session session, GoAwayFrame frame)
+                    {
+                        goAway.countDown();
+                    }
+
+                    @Override
+                    public void onClose(Session session, GoAwayFrame frame, org.eclipse.jetty.util.Callback callback)
+                    {
+                        sessionClosed.countDown();
+                        callback.succeeded();
+                    }
+                }).get(10, TimeUnit.SECONDS);
+                CompletableFuture<String> body = new CompletableFuture<>();
+                CompletableFuture<Integer> status = new CompletableFuture<>();
+                MetaData.Request request = new MetaData.Request("GET", HttpURI.from("http://127.0.0.1:" + s.port() + "/wait"), HttpVersion.HTTP_2, HttpFields.EMPTY);
+                session.newStream(new HeadersFrame(request, null, true), new Stream.Listener()
+                {
+                    private final ByteArrayOutputStream content = new ByteArrayOutputStream();
+
+                    @Override
+                    public void onHeaders(Stream stream, HeadersFrame frame)
+                    {
+                        status.complete(((MetaData.Response)frame.getMetaData()).getStatus());
+                        stream.demand();
+                    }
+
+                    @Override
+                    public void onDataAvailable(Stream stream)
+                    {
+                        Stream.Data data = stream.readData();
+                        if (data == null)
+                        {
+                            stream.demand();
+                            return;
+                        }
+                        ByteBuffer buffer = data.frame().getByteBuffer();
+                        byte[] bytes = new byte[buffer.remaining()];
+                        buffer.get(bytes);
+                        content.writeBytes(bytes);
+                        data.release();
+                        if (data.frame().isEndStream())
+                            body.complete(content.toString(java.nio.charset.StandardCharsets.US_ASCII));
+                        else
+                            stream.demand();
+                    }
+                }).get(10, TimeUnit.SECONDS);
+                assertTrue(gate.arrived.await(10, TimeUnit.SECONDS));
+                long id = s.recorder.ids().iterator().next();
+
+                CompletableFuture<Void> stopped = stopAsync(s);
+                assertTrue(goAway.await(10, TimeUnit.SECONDS), "a GOAWAY at once, with the stream in flight");
+                gate.release.countDown();
+                assertEquals(200, status.get(10, TimeUnit.SECONDS));
+                assertEquals("hello", body.get(10, TimeUnit.SECONDS), "the stream in flight completes");
+                assertTrue(sessionClosed.await(10, TimeUnit.SECONDS), "then the connection closes");
+                stopped.get(10, TimeUnit.SECONDS);
+                Recorder.await("closed", () -> s.recorder.isTerminated(id));
+                assertEquals(seq("new", "active", "closed"), s.recorder.sequence(id));
+                List<ConnStateEvent> events = s.recorder.events(id);
+                assertEquals(CloseReason.DRAIN, events.get(2).reason());
+                assertEquals("h2c", events.get(2).protocol());
+                assertDrained(s, 0, 1, 0, 0);
+            }
+            finally
+            {
+                client.stop();
+            }
+        }
+    }
+
+    /**
+     * A connection the application took over (here a raw 101 upgrade to an echo protocol; Jetty's
+     * own WebSocket container says goodbye to its sessions itself when the server shuts down) is
+     * the application's: the drain neither waits for it nor closes it. Jetty's stop waits for it
+     * until the stop timeout, then closes it.
+     */
+    @Test
+    public void hijackedConnectionIsLeftToTheApplicationUntilTheDeadline() throws Exception
+    {
+        Handler upgrading = new Handler.Abstract()
+        {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback)
+            {
+                EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+                request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, new HijackTest.EchoConnection(endPoint, request.getComponents().getExecutor()));
+                response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
+                response.getHeaders().put(HttpHeader.UPGRADE, "echo");
+                response.getHeaders().put(HttpHeader.CONNECTION, "Upgrade");
+                callback.succeeded();
+                return true;
+            }
+        };
+        try (TrackedServer s = new TrackedServer().handler(upgrading).start())
+        {
+            s.server.setStopTimeout(1500);
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                int clientPort = socket.getLocalPort();
+                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
+                assertEquals(101, Raw.readHead(socket.getInputStream()).status());
+                assertEquals(seq("new", "active", "hijacked"), s.recorder.awaitEnd(clientPort));
+
+                CompletableFuture<Void> stopped = stopAsync(s);
+                // The drain is done at once (nothing else is open), and leaves the connection alone.
+                Recorder.await("the drain to end", () -> s.tracker.getDrain().isDone());
+                Raw.write(socket, "still here");
+                assertEquals("still here", new String(socket.getInputStream().readNBytes(10), java.nio.charset.StandardCharsets.US_ASCII));
+                assertFalse(stopped.isDone(), "the server waits for the connection until its stop timeout");
+                // At the deadline Jetty closes it, and its stop reports the timeout.
+                assertEquals(0, readToEof(socket.getInputStream()).length);
+                assertTimedOut(stopped);
+                assertEquals(seq("new", "active", "hijacked"), s.recorder.sequence(s.recorder.idOfClientPort(clientPort)));
+                assertDrained(s, 0, 0, 0, 0);
+            }
+        }
+    }
+
+    @Test
+    public void theDeadlineForcesWhatRemains() throws Exception
+    {
+        Http2Test.Gate gate = new Http2Test.Gate(1);
+        try (TrackedServer s = new TrackedServer().handler(gate).start())
+        {
+            s.server.setStopTimeout(500);
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                int clientPort = socket.getLocalPort();
+                Raw.write(socket, "GET /wait HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertTrue(gate.arrived.await(10, TimeUnit.SECONDS));
+
+                CompletableFuture<Void> stopped = stopAsync(s);
+                // The handler does not finish in time: at the deadline the server closes the connection.
+                assertEquals(0, readToEof(socket.getInputStream()).length);
+                assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
+                assertEquals(CloseReason.DRAIN_TIMEOUT, reason(s, clientPort));
+                gate.release.countDown();
+                assertTimedOut(stopped);
+                assertDrained(s, 0, 0, 0, 1);
+            }
+        }
+    }
+
+    @Test
+    public void anExplicitDrainRefusesNewClientsAndClosesIdleOnes() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().start())
+        {
+            int port = s.port();
+            try (Socket socket = Raw.connect(port))
+            {
+                int clientPort = socket.getLocalPort();
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                long id = s.recorder.idOfClientPort(clientPort);
+                Recorder.await("idle", () -> s.recorder.sequence(id).equals(seq("new", "active", "idle")));
+
+                CompletableFuture<Void> drained = s.tracker.drain(10_000);
+                assertEquals(0, readToEof(socket.getInputStream()).length);
+                assertNull(drained.get(10, TimeUnit.SECONDS));
+                assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
+                assertDrained(s, 1, 0, 0, 0);
+                assertTrue(s.tracker.getDrain().isDraining());
+            }
+            // The listening socket is closed: a new client is refused, not left in the backlog.
+            assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", port).close());
+        }
+    }
+
+    /** Half a request head, a graceful stop, the rest of the head: what the late request gets. */
+    private static Raw.Response requestCompletedDuringTheStop(TrackedServer s) throws Exception
+    {
+        s.server.setStopTimeout(STOP_TIMEOUT);
+        try (Socket socket = Raw.connect(s.port()))
+        {
+            Raw.write(socket, "GET / HTTP/1.1\r\n");
+            org.eclipse.jetty.server.Connector connector = s.server.getConnectors()[0];
+            Recorder.await("the first bytes read", () -> connector.getConnectedEndPoints().stream()
+                .anyMatch(endPoint -> endPoint.getConnection() != null && endPoint.getConnection().getBytesIn() > 0));
+            CompletableFuture<Void> stopped = stopAsync(s);
+            Raw.write(socket, "Host: localhost\r\n\r\n");
+            Raw.Response response = Raw.read(socket.getInputStream());
+            socket.close();
+            stopped.get(10, TimeUnit.SECONDS);
+            return response;
+        }
+    }
+
+    @Test
+    public void theGracefulModulesHandlerGivesNo503WithTheDrain() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().handler(new GracefulHandler(new TrackedServer.Hello())).start())
+        {
+            assertFalse(s.server.getHandler() instanceof GracefulHandler, "taken out when the server started");
+            Raw.Response response = requestCompletedDuringTheStop(s);
+            assertEquals(200, response.status());
+            assertEquals("close", response.header("Connection"));
+            assertEquals(seq("new", "active", "closed"), s.recorder.awaitAllEnded(1).values().iterator().next());
+        }
+    }
+
+    @Test
+    public void withTheDrainOffTheGracefulModulesHandlerAnswers503() throws Exception
+    {
+        TrackedServer s = new TrackedServer().handler(new GracefulHandler(new TrackedServer.Hello()));
+        s.tracker.getDrain().setEnabled(false);
+        try (s)
+        {
+            s.start();
+            assertTrue(s.server.getHandler() instanceof GracefulHandler, "left alone");
+            s.server.setStopTimeout(STOP_TIMEOUT);
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                int clientPort = socket.getLocalPort();
+                Raw.write(socket, GET);
+                assertEquals(200, Raw.read(socket.getInputStream()).status());
+                CompletableFuture<Void> stopped = stopAsync(s);
+                // Jetty's own graceful stop (jetty/jetty.project#2749): the next request on a
+                // kept-alive connection is refused.
+                Raw.write(socket, GET);
+                assertEquals(503, Raw.read(socket.getInputStream()).status());
+                socket.close();
+                stopped.get(10, TimeUnit.SECONDS);
+                assertEquals(seq("new", "active", "idle", "active", "closed"), s.recorder.awaitEnd(clientPort));
+            }
+        }
+    }
+
+    @Test
+    public void withTheDrainOffJettyStopsAlone() throws Exception
+    {
+        TrackedServer s = new TrackedServer();
+        s.tracker.getDrain().setEnabled(false);
+        try (s)
+        {
+            s.start();
+            s.server.setStopTimeout(STOP_TIMEOUT);
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                int clientPort = socket.getLocalPort();
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                s.server.stop();
+                assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+                assertFalse(List.of(CloseReason.DRAIN, CloseReason.DRAIN_TIMEOUT).contains(reason(s, clientPort)));
+                assertDrained(s, 0, 0, 0, 0);
+            }
+        }
+    }
+}
