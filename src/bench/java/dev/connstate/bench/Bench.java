@@ -42,7 +42,7 @@ public final class Bench
     private final int rounds = Integer.getInteger("bench.rounds", 10);
     private final int idleConnections = Integer.getInteger("bench.idleConnections", 5000);
     private final List<Workload> workloads = list("bench.workloads", "h1,churn,h2c").stream().map(Workload::valueOf).toList();
-    private final List<String> variants = list("bench.variants", "count,log,jsonl");
+    private final List<String> variants = list("bench.variants", "count,log,jsonl,metrics");
     private final List<String> parts = list("bench.parts", "load,memory,alloc");
     private final List<String> jvmArgs = list("bench.jvmArgs", "-Xms512m -Xmx512m -XX:+UseG1GC", " ");
     private final Map<String, ServerProcess> servers = new LinkedHashMap<>();
@@ -132,7 +132,7 @@ public final class Bench
         report.append(String.format("- %d rounds of %d s per variant per workload (after %d s warm-up per server and workload); order P,variants then reversed every round%n",
             rounds, seconds, warmup));
         report.append("- server JVMs: `").append(String.join(" ", jvmArgs)).append("`, one per variant, hello handler, 1 connector (HTTP/1.1 + h2c) on 127.0.0.1\n");
-        report.append("- variants (JMX on in every server): plain = Jetty alone; count = counting only (tracker without listeners, counts read through JMX: the module with blank sinks); inline = count + an inline listener that counts; log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flushed whenever its queue is idle)\n");
+        report.append("- variants (JMX on in every server): plain = Jetty alone; count = counting only (tracker without listeners, counts read through JMX: the module with blank sinks); inline = count + an inline listener that counts; log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flushed whenever its queue is idle); metrics = tracker + ConnStateMeterBinder on a Micrometer Prometheus registry\n");
         report.append("- ratios are variant / plain of the same round; table: median [min-max] over the rounds\n\n");
     }
 
@@ -213,9 +213,11 @@ public final class Bench
             after.dropped() - before.dropped(), requests, (double)sinkBytes / requests);
     }
 
-    /** Targets: median throughput ratio at least, p99 ratio at most; count, then sinks. */
+    /** Targets: median throughput ratio at least, p99 ratio at most; count, metrics (issue 13), then sinks. */
     private static double[] targets(Workload workload, String variant)
     {
+        if (variant.equals("metrics"))
+            return new double[]{0.97, 1.05};
         boolean counting = variant.equals("count") || variant.equals("inline");
         double throughput = switch (workload)
         {

@@ -15,8 +15,11 @@ import dev.connstate.ConnState;
 import dev.connstate.ConnStateListener;
 import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.QueuedListener;
+import dev.connstate.micrometer.ConnStateMeterBinder;
 import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.io.Content;
@@ -43,7 +46,10 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *   application's {@code addInlineListener});</li>
  *   <li>{@code log}: a tracker with a queued {@link LogSink}; jetty-slf4j-impl writes it to
  *   standard error, which {@link Bench} redirects to a file;</li>
- *   <li>{@code jsonl}: a tracker with a queued {@link JsonLinesSink} appending to DIR/VARIANT.jsonl.</li>
+ *   <li>{@code jsonl}: a tracker with a queued {@link JsonLinesSink} appending to DIR/VARIANT.jsonl;</li>
+ *   <li>{@code metrics}: a tracker with {@link ConnStateMeterBinder} bound to a Micrometer
+ *   {@link PrometheusMeterRegistry} (what an application exposing Prometheus metrics runs; the
+ *   load is measured between scrapes: a scrape walks the open connections off the request path).</li>
  * </ul>
  *
  * <p>One connector on 127.0.0.1 (free port) speaks HTTP/1.1 and h2c (prior knowledge or upgrade),
@@ -110,7 +116,12 @@ public final class BenchServer
                 tracker = new ConnStateTracker(server);
                 queues.add(tracker.addListener("jsonl", new JsonLinesSink(dir.resolve("jsonl.jsonl")), ConnStateTracker.DEFAULT_QUEUE_CAPACITY));
             }
-            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, count, inline, log, jsonl)");
+            case "metrics" ->
+            {
+                tracker = new ConnStateTracker(server);
+                new ConnStateMeterBinder(tracker).bindTo(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+            }
+            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, count, inline, log, jsonl, metrics)");
         }
         if (tracker != null)
             server.addBean(tracker);

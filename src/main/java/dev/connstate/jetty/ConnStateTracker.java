@@ -301,6 +301,15 @@ public class ConnStateTracker extends ContainerLifeCycle
         return List.copyOf(registry.all());
     }
 
+    /**
+     * @return the connectors this tracks: the server's connectors now, or the one connector it
+     * was made for (what metrics read to name a connection's connector)
+     */
+    public List<Connector> getTrackedConnectors()
+    {
+        return server != null ? List.of(server.getConnectors()) : List.of(connector);
+    }
+
     @ManagedAttribute("Connections tracked now, including hijacked ones whose socket is still open")
     public int getTrackedConnections()
     {

@@ -1,0 +1,111 @@
+package dev.connstate.metrics;
+
+import java.util.List;
+
+import dev.connstate.CloseReason;
+import dev.connstate.ConnState;
+
+/**
+ * The instruments every metrics backend exposes, named once: their names, units, descriptions,
+ * attribute keys and histogram boundaries, and how a connection's end becomes {@code error.type}.
+ *
+ * <p>Names follow OpenTelemetry's semantic conventions where one exists, and mirror the HTTP
+ * client's connection metrics ({@code http.client.open_connections},
+ * {@code http.client.connection.duration}) where none does. Micrometer keeps the same dotted
+ * names; Prometheus turns the dots into underscores.</p>
+ */
+public final class Instruments
+{
+    /** Connections open now, by state: an UpDownCounter counted when read. */
+    public static final String OPEN_CONNECTIONS = "http.server.open_connections";
+    /** How long connections lived, recorded when they close. */
+    public static final String CONNECTION_DURATION = "http.server.connection.duration";
+    /** How long a connection waited in {@code new} for its first request (or for its close). */
+    public static final String TIME_TO_FIRST_REQUEST = "http.server.connection.time_to_first_request";
+    /** How long a connection sat {@code idle} before its next request (or its close). */
+    public static final String IDLE_TIME = "http.server.connection.idle_time";
+    /** How many requests a connection served, recorded when it closes. */
+    public static final String REQUESTS = "http.server.connection.requests";
+    /** Connections taken over by the application (WebSocket, CONNECT, any 101 upgrade). */
+    public static final String HIJACKS = "http.server.connection.hijacks";
+
+    public static final String OPEN_CONNECTIONS_DESCRIPTION = "Number of inbound HTTP connections that are currently new (no request yet), active or idle on the server.";
+    public static final String CONNECTION_DURATION_DESCRIPTION = "The duration of inbound HTTP connections, from accept to close.";
+    public static final String TIME_TO_FIRST_REQUEST_DESCRIPTION = "Time from accept to the first byte of the first request, or to the close of a connection that sent none.";
+    public static final String IDLE_TIME_DESCRIPTION = "Time a kept-alive connection waited idle for its next request, or until it closed.";
+    public static final String REQUESTS_DESCRIPTION = "Number of requests an inbound HTTP connection served, recorded when it closes.";
+    public static final String HIJACKS_DESCRIPTION = "Number of inbound HTTP connections taken over by the application (WebSocket, CONNECT, 101 upgrades).";
+
+    /** OpenTelemetry's unit of connection counts (an annotation: Prometheus adds no suffix). */
+    public static final String UNIT_CONNECTIONS = "{connection}";
+    public static final String UNIT_REQUESTS = "{request}";
+    public static final String UNIT_SECONDS = "s";
+
+    /** The semantic conventions' attribute of {@code http.client.open_connections}; here also {@code new}. */
+    public static final String CONNECTION_STATE = "http.connection.state";
+    /** Why a connection ended, on closes only: the close reason ({@code idle_timeout}, ...). */
+    public static final String ERROR_TYPE = "error.type";
+    public static final String PROTOCOL_NAME = "network.protocol.name";
+    public static final String PROTOCOL_VERSION = "network.protocol.version";
+    public static final String SERVER_PORT = "server.port";
+    /** {@code https} on TLS, {@code http} otherwise: how the HTTP server conventions tell TLS. */
+    public static final String URL_SCHEME = "url.scheme";
+    /** No convention names a server's listener: Jetty's connector name, where it has one. */
+    public static final String CONNECTOR_NAME = "jetty.connector.name";
+
+    /** The advisory boundaries of {@code http.client.connection.duration}, in seconds, for every time histogram here. */
+    public static final List<Double> SECONDS_BOUNDARIES = List.of(0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0);
+    /**
+     * Requests per connection. Micrometer takes no boundary at 0: a connection that sent none is
+     * in the first bucket too, and {@link #TIME_TO_FIRST_REQUEST} with an {@code error.type} counts it.
+     */
+    public static final List<Long> REQUEST_BOUNDARIES = List.of(1L, 2L, 5L, 10L, 20L, 50L, 100L, 200L, 500L, 1000L);
+
+    /** The states {@link #OPEN_CONNECTIONS} counts, in the order of their index. */
+    public static final List<ConnState> OPEN_STATES = List.of(ConnState.NEW, ConnState.ACTIVE, ConnState.IDLE);
+
+    /** The outcome of a wait that ended with a request: no {@code error.type}. */
+    public static final int REQUEST_CAME = 0;
+    /** Outcomes: {@link #REQUEST_CAME}, then one per close reason. */
+    public static final int OUTCOMES = 1 + CloseReason.values().length;
+
+    private static final CloseReason[] REASONS = CloseReason.values();
+
+    private Instruments()
+    {
+    }
+
+    /**
+     * @param reason why a connection closed
+     * @return its outcome index, from 1; {@link #REQUEST_CAME} for {@code null}, which the
+     * tracker never reports on {@code closed}
+     */
+    public static int outcome(CloseReason reason)
+    {
+        return reason == null ? REQUEST_CAME : 1 + reason.ordinal();
+    }
+
+    /**
+     * @param outcome an outcome index
+     * @return the {@code error.type} it carries: the close reason's name, {@code null} when a request came
+     */
+    public static String errorType(int outcome)
+    {
+        return outcome == REQUEST_CAME ? null : REASONS[outcome - 1].toString();
+    }
+
+    /**
+     * @param state a state
+     * @return its index in {@link #OPEN_STATES}, -1 for a terminal state
+     */
+    public static int openStateIndex(ConnState state)
+    {
+        return switch (state)
+        {
+            case NEW -> 0;
+            case ACTIVE -> 1;
+            case IDLE -> 2;
+            case HIJACKED, CLOSED -> -1;
+        };
+    }
+}

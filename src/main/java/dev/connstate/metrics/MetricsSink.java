@@ -1,0 +1,56 @@
+package dev.connstate.metrics;
+
+/**
+ * What a metrics backend records for the transitions {@link MetricsListener} reports: one
+ * implementation per backend, holding that backend's instruments.
+ *
+ * <p>Every method is called by the inline listener, on the Jetty thread that caused the
+ * transition, with the connection's lock held: it must not block, and must not allocate once
+ * the instruments of the kind and outcome exist (it makes them the first time).</p>
+ */
+public interface MetricsSink
+{
+    /**
+     * A connection of this kind made a transition; called on every transition, before the other
+     * calls for it. A backend that needs an instrument per kind to count open connections makes
+     * it the first time.
+     *
+     * @param kind the connection's kind index
+     */
+    void seen(int kind);
+
+    /**
+     * A connection left {@code new}: its first request began, or it closed without one.
+     *
+     * @param kind the connection's kind index
+     * @param outcome {@link Instruments#REQUEST_CAME}, or the close's outcome ({@link Instruments#outcome})
+     * @param nanos how long it was {@code new}
+     */
+    void timeToFirstRequest(int kind, int outcome, long nanos);
+
+    /**
+     * A connection left {@code idle}: its next request began, or it closed.
+     *
+     * @param kind the connection's kind index
+     * @param outcome {@link Instruments#REQUEST_CAME}, or the close's outcome
+     * @param nanos how long it was {@code idle}
+     */
+    void idleTime(int kind, int outcome, long nanos);
+
+    /**
+     * A connection closed; comes after {@link #timeToFirstRequest} or {@link #idleTime} for the same close.
+     *
+     * @param kind the connection's kind index
+     * @param outcome the close's outcome (never {@link Instruments#REQUEST_CAME})
+     * @param ageNanos how long it lived
+     * @param requests how many requests it served
+     */
+    void closed(int kind, int outcome, long ageNanos, long requests);
+
+    /**
+     * The application took a connection over; nothing more comes for it.
+     *
+     * @param kind the connection's kind index
+     */
+    void hijacked(int kind);
+}

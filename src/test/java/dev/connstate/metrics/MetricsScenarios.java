@@ -1,0 +1,392 @@
+package dev.connstate.metrics;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLSocket;
+
+import dev.connstate.CloseReason;
+import dev.connstate.ConnState;
+import dev.connstate.ConnStateEvent;
+import dev.connstate.Raw;
+import dev.connstate.Recorder;
+import dev.connstate.Tls;
+import dev.connstate.TrackedServer;
+import dev.connstate.jetty.ConnStateTracker;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.server.handler.ConnectHandler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The same scenarios over real connections on 127.0.0.1 for every metrics backend, with exact
+ * values; a subclass binds one backend and reads its registry back as series (attributes, as
+ * strings, to a value), with an absent attribute and an empty one alike left out, so that both
+ * backends must produce the very same series.
+ */
+public abstract class MetricsScenarios
+{
+    private static final String GET = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+    /** What a histogram holds for one series. */
+    public record Histogram(long count, double sum)
+    {
+    }
+
+    /** Binds the backend to {@code tracker} (its server not started yet). */
+    protected abstract void bind(ConnStateTracker tracker) throws Exception;
+
+    /** Stops what {@link #bind} started. */
+    protected abstract void unbind() throws Exception;
+
+    /** @return every series of {@link Instruments#OPEN_CONNECTIONS} now */
+    protected abstract Map<Map<String, String>, Long> openConnections();
+
+    /** @return every series of the histogram {@code name} (a time histogram in seconds, or {@link Instruments#REQUESTS}) */
+    protected abstract Map<Map<String, String>, Histogram> histogram(String name);
+
+    /** @return every series of the counter {@code name} */
+    protected abstract Map<Map<String, String>, Long> counter(String name);
+
+    /** @return the backend's sink, for {@code kinds}: to drive its listener directly */
+    protected abstract MetricsSink newSink(ConnStateTracker tracker, ConnectionKinds kinds);
+
+    @AfterEach
+    public void unbindAfterEach() throws Exception
+    {
+        unbind();
+    }
+
+    private TrackedServer server(ServerConnectorFactory connector) throws Exception
+    {
+        TrackedServer s = new TrackedServer();
+        bind(s.tracker);
+        connector.add(s);
+        return s.start();
+    }
+
+    private interface ServerConnectorFactory
+    {
+        void add(TrackedServer s) throws Exception;
+    }
+
+    @Test
+    public void threeIdleKeepAliveConnectionsAreThreeIdle() throws Exception
+    {
+        try (TrackedServer s = server(TrackedServer::addConnector))
+        {
+            List<Socket> sockets = new ArrayList<>();
+            try
+            {
+                for (int i = 0; i < 3; i++)
+                {
+                    Socket socket = Raw.connect(s.port());
+                    sockets.add(socket);
+                    Raw.write(socket, GET);
+                    assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                }
+                // Every kind seen has all three states; the one without a version is the connections' new.
+                Map<Map<String, String>, Long> expected = new HashMap<>();
+                expected.putAll(states(kind(s.port(), "http", null), 0, 0, 0));
+                expected.putAll(states(kind(s.port(), "http", "1.1"), 0, 0, 3));
+                awaitEquals(expected, this::openConnections);
+                assertEquals(Map.of(kind(s.port(), "http", "1.1"), 3L), counts(histogram(Instruments.TIME_TO_FIRST_REQUEST)));
+            }
+            finally
+            {
+                for (Socket socket : sockets)
+                    socket.close();
+            }
+            Map<String, String> closed = with(kind(s.port(), "http", "1.1"), Instruments.ERROR_TYPE, "remote_close");
+            // Requests per connection are recorded last for a close: once they are in, the close is.
+            awaitEquals(Map.of(closed, new Histogram(3, 3.0)), () -> histogram(Instruments.REQUESTS));
+            assertEquals(Map.of(closed, 3L), counts(histogram(Instruments.CONNECTION_DURATION)));
+            assertEquals(Map.of(closed, 3L), counts(histogram(Instruments.IDLE_TIME)));
+            awaitEquals(0L, () -> total(openConnections()));
+            assertEquals(Map.of(), counter(Instruments.HIJACKS));
+        }
+    }
+
+    @Test
+    public void anIdleTimeoutAddsOneDurationSample() throws Exception
+    {
+        long idleTimeoutMillis = 500;
+        try (TrackedServer s = server(t -> t.addConnector().setIdleTimeout(idleTimeoutMillis)))
+        {
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                // The server closes it once it has been idle for the idle timeout.
+                assertEquals(-1, socket.getInputStream().read());
+            }
+            Map<String, String> timedOut = with(kind(s.port(), "http", "1.1"), Instruments.ERROR_TYPE, "idle_timeout");
+            awaitEquals(Map.of(timedOut, 1L), () -> counts(histogram(Instruments.CONNECTION_DURATION)));
+            Histogram idle = histogram(Instruments.IDLE_TIME).get(timedOut);
+            assertEquals(Map.of(timedOut, 1L), counts(histogram(Instruments.IDLE_TIME)));
+            // Idle from the end of the response to the close: about the idle timeout.
+            assertTrue(idle.sum() > 0.8 * idleTimeoutMillis / 1000.0 && idle.sum() < 10, "idle time " + idle.sum() + " s");
+            assertEquals(Map.of(kind(s.port(), "http", "1.1"), 1L), counts(histogram(Instruments.TIME_TO_FIRST_REQUEST)));
+        }
+    }
+
+    @Test
+    public void aConnectionThatNeverSendsARequestWaitsInNew() throws Exception
+    {
+        try (TrackedServer s = server(t -> t.addConnector().setIdleTimeout(300)))
+        {
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                awaitEquals(states(kind(s.port(), "http", null), 1, 0, 0), this::openConnections);
+                assertEquals(-1, socket.getInputStream().read());
+            }
+            Map<String, String> neverAsked = with(kind(s.port(), "http", null), Instruments.ERROR_TYPE, "idle_timeout");
+            awaitEquals(Map.of(neverAsked, new Histogram(1, 0.0)), () -> histogram(Instruments.REQUESTS));
+            assertEquals(Map.of(neverAsked, 1L), counts(histogram(Instruments.TIME_TO_FIRST_REQUEST)));
+            assertEquals(Map.of(neverAsked, 1L), counts(histogram(Instruments.CONNECTION_DURATION)));
+            assertEquals(Map.of(), histogram(Instruments.IDLE_TIME));
+        }
+    }
+
+    @Test
+    public void aTlsConnectionCountsOnce() throws Exception
+    {
+        try (TrackedServer s = server(t ->
+        {
+            HttpConnectionFactory http = new HttpConnectionFactory(t.httpConfig);
+            t.addConnector(new SslConnectionFactory(Tls.server(), http.getProtocol()), http);
+        }))
+        {
+            try (SSLSocket socket = Tls.connect(s.port()))
+            {
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                Map<Map<String, String>, Long> expected = new HashMap<>();
+                expected.putAll(states(kind(s.port(), "https", null), 0, 0, 0));
+                expected.putAll(states(kind(s.port(), "https", "1.1"), 0, 0, 1));
+                awaitEquals(expected, this::openConnections);
+            }
+            Map<String, String> closed = with(kind(s.port(), "https", "1.1"), Instruments.ERROR_TYPE, "remote_close");
+            awaitEquals(Map.of(closed, new Histogram(1, 1.0)), () -> histogram(Instruments.REQUESTS));
+            assertEquals(Map.of(closed, 1L), counts(histogram(Instruments.CONNECTION_DURATION)));
+        }
+    }
+
+    @Test
+    public void anH2cUpgradeCountsOnce() throws Exception
+    {
+        try (TrackedServer s = server(t -> t.addConnector(new HttpConnectionFactory(t.httpConfig), new HTTP2CServerConnectionFactory(t.httpConfig))))
+        {
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: \r\n\r\n");
+                assertEquals(101, Raw.read(socket.getInputStream()).status());
+                socket.getOutputStream().write(PREFACE_AND_SETTINGS);
+                // The upgrade request is stream 1; once its response is out, the HTTP/2 connection is idle.
+                Map<Map<String, String>, Long> expected = new HashMap<>();
+                expected.putAll(states(kind(s.port(), "http", null), 0, 0, 0));
+                expected.putAll(states(kind(s.port(), "http", "2"), 0, 0, 1));
+                awaitEquals(expected, this::openConnections);
+            }
+            Map<String, String> closed = with(kind(s.port(), "http", "2"), Instruments.ERROR_TYPE, "remote_close");
+            awaitEquals(Map.of(closed, new Histogram(1, 1.0)), () -> histogram(Instruments.REQUESTS));
+            assertEquals(Map.of(closed, 1L), counts(histogram(Instruments.CONNECTION_DURATION)));
+            assertEquals(Map.of(kind(s.port(), "http", "2"), 1L), counts(histogram(Instruments.TIME_TO_FIRST_REQUEST)));
+        }
+    }
+
+    @Test
+    public void aConnectTunnelIsOneHijack() throws Exception
+    {
+        Server target = new Server();
+        ServerConnector targetConnector = new ServerConnector(target, 1, 1);
+        targetConnector.setHost("127.0.0.1");
+        target.addConnector(targetConnector);
+        target.setHandler(new TrackedServer.Hello());
+        target.start();
+        try (TrackedServer s = server(t -> t.handler(new ConnectHandler(new TrackedServer.Hello())).addConnector()))
+        {
+            String authority = "127.0.0.1:" + targetConnector.getLocalPort();
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                Raw.write(socket, "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
+                assertEquals(200, Raw.readHead(socket.getInputStream()).status());
+                awaitEquals(Map.of(kind(s.port(), "http", "1.1"), 1L), () -> counter(Instruments.HIJACKS));
+                // The application has it: no longer an open HTTP connection.
+                awaitEquals(0L, () -> total(openConnections()));
+            }
+            Recorder.await("the tracker to forget the tunnel", () -> s.tracker.getTrackedConnections() == 0);
+            assertEquals(Map.of(), histogram(Instruments.CONNECTION_DURATION));
+        }
+        finally
+        {
+            target.stop();
+        }
+    }
+
+    @Test
+    public void theConnectorsNameAndPortAreAttributes() throws Exception
+    {
+        try (TrackedServer s = server(t -> t.addConnector().setName("public")))
+        {
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                Raw.write(socket, GET.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+            }
+            Map<String, String> closed = with(with(kind(s.port(), "http", "1.1"), Instruments.CONNECTOR_NAME, "public"), Instruments.ERROR_TYPE, "local_close");
+            awaitEquals(Map.of(closed, 1L), () -> counts(histogram(Instruments.CONNECTION_DURATION)));
+        }
+    }
+
+    /**
+     * The listener on the Jetty thread, warm: a keep-alive connection's whole life (7
+     * transitions) allocates nothing.
+     */
+    @Test
+    public void noAllocationPerTransitionOnceWarm() throws Exception
+    {
+        try (TrackedServer s = server(TrackedServer::addConnector))
+        {
+            ConnectionKinds kinds = new ConnectionKinds(s.tracker);
+            MetricsListener listener = new MetricsListener(kinds, newSink(s.tracker, kinds));
+            List<ConnStateEvent> life = life(new InetSocketAddress("127.0.0.1", s.port()));
+            com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+            int lives = 200_000;
+            for (int round = 0; round < 5; round++)
+                replay(listener, life, lives);
+            long before = threads.getCurrentThreadAllocatedBytes();
+            replay(listener, life, lives);
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            // The reading itself may cost a few bytes once; per transition it is 0.
+            assertTrue(allocated < 1024, allocated + " bytes allocated by " + (lives * life.size()) + " transitions");
+        }
+    }
+
+    private static void replay(MetricsListener listener, List<ConnStateEvent> life, int times)
+    {
+        for (int i = 0; i < times; i++)
+        {
+            for (ConnStateEvent event : life)
+                listener.onStateChange(event, event.state());
+        }
+    }
+
+    /** new, active, idle, active, idle, active (an upgrade), hijacked; and new, active, idle, closed by an idle timeout. */
+    private static List<ConnStateEvent> life(InetSocketAddress local)
+    {
+        InetSocketAddress remote = new InetSocketAddress("127.0.0.1", 40000);
+        List<ConnStateEvent> life = new ArrayList<>();
+        ConnState[] states = {ConnState.NEW, ConnState.ACTIVE, ConnState.IDLE, ConnState.ACTIVE, ConnState.IDLE, ConnState.CLOSED};
+        ConnState previous = null;
+        long age = 0;
+        for (ConnState state : states)
+        {
+            long inPrevious = previous == null ? 0 : TimeUnit.MILLISECONDS.toNanos(3);
+            age += inPrevious;
+            life.add(new ConnStateEvent(Instant.EPOCH, 1, remote, local, state == ConnState.NEW ? "unknown" : "http/1.1", false, state, previous, inPrevious,
+                state == ConnState.NEW ? 0 : 2, 0, age, state == ConnState.CLOSED ? CloseReason.IDLE_TIMEOUT : null, null));
+            previous = state;
+        }
+        life.add(new ConnStateEvent(Instant.EPOCH, 2, remote, local, "http/1.1", false, ConnState.HIJACKED, ConnState.ACTIVE, 1000, 1, 0, 2000, null, null));
+        return life;
+    }
+
+    // ---- series ----
+
+    /** The attributes of a connection to {@code port} with this scheme and HTTP version ({@code null}: not known yet). */
+    protected static Map<String, String> kind(int port, String scheme, String version)
+    {
+        Map<String, String> attributes = new HashMap<>();
+        attributes.put(Instruments.SERVER_PORT, Integer.toString(port));
+        attributes.put(Instruments.URL_SCHEME, scheme);
+        if (version != null)
+        {
+            attributes.put(Instruments.PROTOCOL_NAME, "http");
+            attributes.put(Instruments.PROTOCOL_VERSION, version);
+        }
+        return attributes;
+    }
+
+    protected static Map<String, String> with(Map<String, String> attributes, String key, String value)
+    {
+        Map<String, String> result = new HashMap<>(attributes);
+        result.put(key, value);
+        return result;
+    }
+
+    /** The three series of open connections of a kind, in states new, active, idle. */
+    private static Map<Map<String, String>, Long> states(Map<String, String> kind, long newCount, long active, long idle)
+    {
+        Map<Map<String, String>, Long> series = new LinkedHashMap<>();
+        series.put(with(kind, Instruments.CONNECTION_STATE, "new"), newCount);
+        series.put(with(kind, Instruments.CONNECTION_STATE, "active"), active);
+        series.put(with(kind, Instruments.CONNECTION_STATE, "idle"), idle);
+        return series;
+    }
+
+    private static Map<Map<String, String>, Long> counts(Map<Map<String, String>, Histogram> histogram)
+    {
+        Map<Map<String, String>, Long> counts = new HashMap<>();
+        histogram.forEach((attributes, h) -> counts.put(attributes, h.count()));
+        return counts;
+    }
+
+    private static long total(Map<Map<String, String>, Long> series)
+    {
+        return series.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Waits until {@code actual} gives {@code expected}; fails with the last value seen. */
+    private static <T> void awaitEquals(T expected, Supplier<T> actual)
+    {
+        Object[] last = new Object[1];
+        try
+        {
+            Recorder.await(expected.toString(), () -> expected.equals(last[0] = actual.get()));
+        }
+        catch (AssertionError x)
+        {
+            assertEquals(expected, last[0], x.getMessage());
+        }
+    }
+
+    /** The client connection preface and an empty SETTINGS frame. */
+    private static final byte[] PREFACE_AND_SETTINGS;
+
+    static
+    {
+        byte[] preface = TrackedServer.ascii("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+        byte[] settings = {0, 0, 0, 0x4, 0, 0, 0, 0, 0};
+        PREFACE_AND_SETTINGS = new byte[preface.length + settings.length];
+        System.arraycopy(preface, 0, PREFACE_AND_SETTINGS, 0, preface.length);
+        System.arraycopy(settings, 0, PREFACE_AND_SETTINGS, preface.length, settings.length);
+    }
+
+    /** For subclasses' bookkeeping: an attribute map without the empty values. */
+    protected static Map<String, String> present(Map<String, String> attributes)
+    {
+        Map<String, String> result = new HashMap<>();
+        attributes.forEach((key, value) ->
+        {
+            if (value != null && !value.isEmpty())
+                result.put(key, value);
+        });
+        return result;
+    }
+}

@@ -1,0 +1,87 @@
+package dev.connstate.otel;
+
+import java.net.Socket;
+
+import dev.connstate.Raw;
+import dev.connstate.Recorder;
+import dev.connstate.TrackedServer;
+import dev.connstate.jetty.ConnStateConfigurationException;
+import dev.connstate.metrics.Instruments;
+import io.opentelemetry.api.GlobalOpenTelemetry;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.data.LongPointData;
+import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * The module's switch {@value OtelSwitch#PROPERTY}: off by default, on means the instruments on
+ * {@code GlobalOpenTelemetry} (what the Java agent sets), anything else is refused by name.
+ * (With the API absent: {@code dev.connstate.metrics.AbsentLibrariesTest}.)
+ */
+public class OtelSwitchTest
+{
+    @Test
+    public void offRegistersNothing() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer())
+        {
+            assertNull(OtelSwitch.apply(s.tracker, null));
+            assertNull(OtelSwitch.apply(s.tracker, ""));
+            assertNull(OtelSwitch.apply(s.tracker, " false "));
+            assertNull(OtelSwitch.apply(s.tracker, OtelSwitch.DEFAULT));
+        }
+    }
+
+    @Test
+    public void anythingButTrueOrFalseIsRefusedByName() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer())
+        {
+            ConnStateConfigurationException x = assertThrows(ConnStateConfigurationException.class, () -> OtelSwitch.apply(s.tracker, "yes"));
+            assertEquals("jetty.connstate.otel=yes: expected true or false", x.getMessage());
+        }
+    }
+
+    @Test
+    public void onReportsThroughGlobalOpenTelemetry() throws Exception
+    {
+        InMemoryMetricReader reader = InMemoryMetricReader.create();
+        OpenTelemetrySdk sdk = OpenTelemetrySdk.builder().setMeterProvider(SdkMeterProvider.builder().registerMetricReader(reader).build()).build();
+        GlobalOpenTelemetry.resetForTest();
+        GlobalOpenTelemetry.set(sdk);
+        try (TrackedServer s = new TrackedServer())
+        {
+            AutoCloseable metrics = OtelSwitch.apply(s.tracker, "True");
+            assertNotNull(metrics);
+            s.start();
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                Recorder.await("one idle connection on the global meter provider", () -> idle(reader) == 1);
+            }
+            metrics.close();
+        }
+        finally
+        {
+            GlobalOpenTelemetry.resetForTest();
+            sdk.close();
+        }
+    }
+
+    private static long idle(InMemoryMetricReader reader)
+    {
+        return reader.collectAllMetrics().stream()
+            .filter(m -> m.getName().equals(Instruments.OPEN_CONNECTIONS))
+            .flatMap(m -> m.getLongSumData().getPoints().stream())
+            .filter(p -> "idle".equals(p.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey(Instruments.CONNECTION_STATE))))
+            .mapToLong(LongPointData::getValue)
+            .sum();
+    }
+}
