@@ -73,6 +73,17 @@ import org.eclipse.jetty.util.Attributes;
  */
 final class JettyEvents implements Connection.Listener, SelectorManager.AcceptListener, HttpConfiguration.Customizer, SslHandshakeListener
 {
+    /**
+     * Whether the end of an HTTP/1 request ({@link #onRequestEnd(Attributes)}) tells how the
+     * request's stream completes, from the response and the connection's persistence. Before
+     * Jetty 12.1.6 it did not: after a handler failed (threw, or failed its callback) Jetty wrote
+     * the error response whole on a connection that was still persistent, then failed the stream
+     * and closed the connection (jetty/jetty.project#14370 made that stream succeed and the
+     * connection stay). There, every HTTP/1 request gets a {@link RequestObserver}, which sees
+     * the stream succeed or fail.
+     */
+    private static final boolean REQUEST_END_TELLS_OUTCOME = JettyVersion.RUNNING.isAtLeast(12, 1, 6);
+
     private final ConnStateTracker tracker;
     /**
      * Hears the end of requests, registered on each {@link HttpConfiguration}. A separate object:
@@ -279,9 +290,10 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
             boolean multiplexed = isMultiplexed(version);
             // Most HTTP/1 requests end through onRequestEnd, which costs nothing per request; a
             // stream observer (one more HttpStream per request) is only for HTTP/2 streams, whose
-            // end must follow their last frame, and for requests that may take the connection over
-            // when their response commits.
-            boolean observed = multiplexed || !(metaData.getConnection() instanceof HttpConnection) || mayTakeOver(request);
+            // end must follow their last frame, for requests that may take the connection over
+            // when their response commits, and for every HTTP/1 request on a Jetty whose request
+            // end does not tell how the stream completes.
+            boolean observed = multiplexed || !REQUEST_END_TELLS_OUTCOME || !(metaData.getConnection() instanceof HttpConnection) || mayTakeOver(request);
             if (multiplexed)
                 streamBegun(conn, request, version);
             else
