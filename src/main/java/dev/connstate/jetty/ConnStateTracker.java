@@ -215,6 +215,8 @@ public class ConnStateTracker extends ContainerLifeCycle
     @Override
     protected void doStart() throws Exception
     {
+        // One clear line on a Jetty whose behaviour this was not made for, rather than wrong states.
+        JettyVersion.check();
         // Queued listeners (beans) start first, so no event finds them stopped.
         super.doStart();
         List<Connector> connectors = server != null ? List.of(server.getConnectors()) : List.of(connector);

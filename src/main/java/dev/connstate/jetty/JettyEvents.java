@@ -220,9 +220,10 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
             boolean multiplexed = Protocols.isMultiplexed(version);
             // Most HTTP/1 requests end through the request-end hook, which costs nothing per
             // request; a stream observer (one more HttpStream per request) is only for HTTP/2
-            // streams, whose end must follow their last frame, and for requests that may take the
-            // connection over when their response commits.
-            boolean observed = multiplexed || !JettyInternals.isHttp1(connection) || mayTakeOver(request);
+            // streams, whose end must follow their last frame, for requests that may take the
+            // connection over when their response commits, and for every HTTP/1 request on a
+            // Jetty whose request end does not tell how the stream completes.
+            boolean observed = multiplexed || !JettyInternals.requestEndTellsOutcome() || !JettyInternals.isHttp1(connection) || mayTakeOver(request);
             if (multiplexed)
                 http2.begun(conn, request, version);
             else

@@ -102,6 +102,25 @@ final class JettyInternals
         return connection instanceof AbstractConnection abstractConnection && abstractConnection.isFillInterested();
     }
 
+    /** See {@link #requestEndTellsOutcome()}: read once, from the running Jetty's version. */
+    private static final boolean REQUEST_END_TELLS_OUTCOME = JettyVersion.RUNNING.isAtLeast(12, 1, 6);
+
+    /**
+     * Relies on: from Jetty 12.1.6 on, a request whose response was generated whole on a
+     * persistent connection, without a failed write or a pending read, completes its stream
+     * successfully, so the request-end hook can tell the outcome. Before 12.1.6 it could not:
+     * after a handler failed (threw, or failed its callback) Jetty wrote the error response whole
+     * on a connection that was still persistent, then failed the stream and closed the
+     * connection (jetty/jetty.project#14370 made that stream succeed and the connection stay).
+     *
+     * @return whether the request-end hook tells how an HTTP/1 request's stream completes; where
+     * it does not, every HTTP/1 request needs a {@link RequestObserver}
+     */
+    static boolean requestEndTellsOutcome()
+    {
+        return REQUEST_END_TELLS_OUTCOME;
+    }
+
     /**
      * Relies on: {@link HttpStream#UPGRADE_CONNECTION_ATTRIBUTE} holds the {@link Connection}
      * that takes the socket over (WebSocket, {@code ConnectHandler}, a raw 101) by the time the
