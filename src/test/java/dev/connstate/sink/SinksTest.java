@@ -28,6 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -100,6 +102,69 @@ public class SinksTest
         assertEquals("[fe80::1]:80", Addresses.format(new InetSocketAddress("fe80::1%1", 80)));
         assertEquals("[::ffff:0:102:304]:80", Addresses.format(new InetSocketAddress("::ffff:0:102:304", 80)));
         assertEquals("-", Addresses.format(null));
+    }
+
+    @Test
+    public void addressTextIsMadeOncePerAddressObject() throws Exception
+    {
+        InetSocketAddress address = new InetSocketAddress("10.1.2.3", 4567);
+        String text = Addresses.format(address);
+        assertEquals("10.1.2.3:4567", text);
+        assertSame(text, Addresses.format(address), "the text made once, shared");
+        assertEquals("10.1.2.3:4567", new ConnStateEvent(Instant.EPOCH, 1, address, address, "h2", false, ConnState.NEW, null, 0, 0, 0, 0, null, null).remoteAddress());
+
+        // Ten times more addresses than the table keeps, equal ones among them, from four
+        // threads in random orders: every text is its own address's.
+        List<InetSocketAddress> addresses = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++)
+        {
+            int port = 1000 + i % 7;
+            addresses.add(i % 3 == 0 ? new InetSocketAddress("2001:db8::" + Integer.toHexString(1 + i % 5000), port) : new InetSocketAddress("10.0." + (i % 5000) / 250 + "." + i % 250, port));
+            texts.add(i % 3 == 0 ? "[2001:db8::" + Integer.toHexString(1 + i % 5000) + "]:" + port : "10.0." + (i % 5000) / 250 + "." + i % 250 + ":" + port);
+        }
+        List<String> wrong = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++)
+        {
+            Random random = new Random(t);
+            threads.add(new Thread(() ->
+            {
+                for (int k = 0; k < 200_000; k++)
+                {
+                    int i = random.nextInt(random.nextBoolean() ? 64 : addresses.size());
+                    String made = Addresses.format(addresses.get(i));
+                    if (!made.equals(texts.get(i)) && wrong.size() < 10)
+                        wrong.add(addresses.get(i) + " -> " + made + ", not " + texts.get(i));
+                }
+            }));
+        }
+        for (Thread thread : threads)
+            thread.start();
+        for (Thread thread : threads)
+            thread.join(60_000);
+        for (Thread thread : threads)
+            assertFalse(thread.isAlive(), "a lookup thread still running");
+        assertEquals(List.of(), wrong);
+    }
+
+    @Test
+    public void plainAddressTextIsCopiedAsItIs()
+    {
+        InetSocketAddress address = new InetSocketAddress("10.1.2.3", 4567);
+        byte[] into = new byte[16];
+        assertEquals(13, Addresses.copyPlain(address, into, 3));
+        assertEquals("10.1.2.3:4567", new String(into, 3, 13, StandardCharsets.US_ASCII));
+        assertEquals(-1, Addresses.copyPlain(address, new byte[15], 3), "does not fit");
+        // Text that a writer must escape is never copied as it is.
+        for (SocketAddress other : new SocketAddress[]{InetSocketAddress.createUnresolved("evil\"host", 1), InetSocketAddress.createUnresolved("back\\slash", 1),
+            InetSocketAddress.createUnresolved("line\nbreak", 1), InetSocketAddress.createUnresolved("del\u007f", 1), InetSocketAddress.createUnresolved("caf\u00e9", 1),
+            UnixDomainSocketAddress.of("/tmp/sock"), null})
+        {
+            assertEquals(-1, Addresses.copyPlain(other, new byte[64], 0), String.valueOf(other));
+        }
+        assertEquals("evil\"host:1", Addresses.format(InetSocketAddress.createUnresolved("evil\"host", 1)));
+        assertEquals("plain.example:1", new String(into, 0, Addresses.copyPlain(InetSocketAddress.createUnresolved("plain.example", 1), into, 0), StandardCharsets.US_ASCII));
     }
 
     @Test
