@@ -5,6 +5,8 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,7 +71,7 @@ public class StatusHandlerTest
                     {idleId, idle, "http/1.1", "idle", 1L},
                     {freshId, fresh, "unknown", "new", 0L},
                     {askingId, asking, "http/1.1", "active", 1L}};
-                java.util.Arrays.sort(expected, java.util.Comparator.comparingLong(row -> (Long)row[0]));
+                Arrays.sort(expected, Comparator.comparingLong(row -> (Long)row[0]));
                 for (int i = 0; i < rows.length; i++)
                 {
                     @SuppressWarnings("unchecked")

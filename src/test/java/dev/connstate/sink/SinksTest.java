@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -160,7 +161,7 @@ public class SinksTest
             addresses.add(i % 3 == 0 ? new InetSocketAddress("2001:db8::" + Integer.toHexString(1 + i % 5000), port) : new InetSocketAddress("10.0." + (i % 5000) / 250 + "." + i % 250, port));
             texts.add(i % 3 == 0 ? "[2001:db8::" + Integer.toHexString(1 + i % 5000) + "]:" + port : "10.0." + (i % 5000) / 250 + "." + i % 250 + ":" + port);
         }
-        List<String> wrong = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> wrong = Collections.synchronizedList(new ArrayList<>());
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 4; t++)
         {
