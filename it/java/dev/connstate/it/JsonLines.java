@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import org.eclipse.jetty.util.ajax.JSON;
+import dev.connstate.stress.JsonLinesCheck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -21,7 +21,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 public final class JsonLines
 {
     private static final Set<String> TERMINAL = Set.of("closed", "hijacked");
-    private static final List<String> FIELDS = List.of("time", "id", "remote", "local", "state", "prev", "protocol", "secure");
 
     private final Path file;
     private int consumed;
@@ -45,7 +44,10 @@ public final class JsonLines
         }
     }
 
-    /** Every complete line so far, parsed and checked against the contract's record. */
+    /**
+     * Every complete line so far, parsed by Jetty's JSON parser and checked against the
+     * contract's record: its fields first, in order, of their types (see {@link JsonLinesCheck#object}).
+     */
     public List<Event> all()
     {
         String text = Distribution.read(file);
@@ -53,12 +55,10 @@ public final class JsonLines
         List<Event> events = new ArrayList<>();
         if (end < 0)
             return events;
+        int number = 0;
         for (String line : text.substring(0, end).split("\n"))
         {
-            @SuppressWarnings("unchecked")
-            Map<String, Object> json = (Map<String, Object>)new JSON().fromJSON(line);
-            for (String field : FIELDS)
-                assertTrue(json.containsKey(field), "field " + field + " missing in " + line);
+            Map<String, Object> json = JsonLinesCheck.object(line, file + ":" + ++number);
             events.add(new Event(((Number)json.get("id")).longValue(), (String)json.get("state"), (String)json.get("prev"),
                 (String)json.get("remote"), (String)json.get("local"), (String)json.get("protocol"), (Boolean)json.get("secure"), line));
         }

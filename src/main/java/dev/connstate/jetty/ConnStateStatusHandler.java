@@ -3,7 +3,6 @@ package dev.connstate.jetty;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -89,7 +88,7 @@ public class ConnStateStatusHandler extends Handler.Wrapper
         }
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-        response.write(true, StandardCharsets.UTF_8.encode(table()), callback);
+        response.write(true, writeTable().toByteBuffer(), callback);
         return true;
     }
 
@@ -114,6 +113,12 @@ public class ConnStateStatusHandler extends Handler.Wrapper
      */
     public String table()
     {
+        return writeTable().toString();
+    }
+
+    /** The table, written in UTF-8. */
+    private Json writeTable()
+    {
         long now = System.currentTimeMillis();
         long nowNanos = System.nanoTime();
         List<ConnInfo> rows = new ArrayList<>();
@@ -124,38 +129,30 @@ public class ConnStateStatusHandler extends Handler.Wrapper
                 rows.add(conn);
         }
         rows.sort(Comparator.comparingLong(ConnInfo::id));
-        StringBuilder json = new StringBuilder(256 + rows.size() * 200);
-        json.append("{\"time\":\"");
-        Json.time(json, Instant.ofEpochMilli(now));
-        json.append('"');
-        json.append(",\"counts\":{");
-        json.append("\"new\":").append(tracker.countConnections(ConnState.NEW));
-        json.append(",\"active\":").append(tracker.countConnections(ConnState.ACTIVE));
-        json.append(",\"idle\":").append(tracker.countConnections(ConnState.IDLE));
-        json.append("},\"connections\":[");
+        // The same writer as the jsonl sink's, and the same address texts.
+        Json json = new Json(256 + rows.size() * 200);
+        json.raw("{\"time\":").time(Instant.ofEpochMilli(now));
+        json.raw(",\"counts\":{\"new\":").number(tracker.countConnections(ConnState.NEW));
+        json.raw(",\"active\":").number(tracker.countConnections(ConnState.ACTIVE));
+        json.raw(",\"idle\":").number(tracker.countConnections(ConnState.IDLE));
+        json.raw("},\"connections\":[");
         boolean first = true;
         for (ConnInfo conn : rows)
         {
-            if (!first)
-                json.append(',');
+            json.raw(first ? "{\"id\":" : ",{\"id\":").number(conn.id());
             first = false;
-            json.append("{\"id\":").append(conn.id());
-            json.append(",\"remote\":");
-            Json.string(json, conn.remoteAddress());
-            json.append(",\"local\":");
-            Json.string(json, conn.localAddress());
-            json.append(",\"protocol\":");
-            Json.string(json, conn.protocol());
-            json.append(",\"secure\":").append(conn.secure());
-            json.append(",\"state\":");
-            Json.string(json, conn.state().toString());
+            json.raw(",\"remote\":").string(conn.remoteAddress());
+            json.raw(",\"local\":").string(conn.localAddress());
+            json.raw(",\"protocol\":").string(conn.protocol());
+            json.raw(",\"secure\":").bool(conn.secure());
+            json.raw(",\"state\":").string(conn.state().toString());
             long stateMs = conn instanceof TrackedConnection tracked ? (nowNanos - tracked.sinceNanos()) / 1_000_000L : 0;
-            json.append(",\"stateMs\":").append(stateMs);
-            json.append(",\"ageMs\":").append(Math.max(0, now - conn.openedAtMillis()));
-            json.append(",\"requests\":").append(conn.requests());
-            json.append('}');
+            json.raw(",\"stateMs\":").number(stateMs);
+            json.raw(",\"ageMs\":").number(Math.max(0, now - conn.openedAtMillis()));
+            json.raw(",\"requests\":").number(conn.requests());
+            json.raw("}");
         }
-        json.append("]}");
-        return json.toString();
+        json.raw("]}");
+        return json;
     }
 }

@@ -1,109 +1,542 @@
 package dev.connstate.sink;
 
+import java.net.SocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
 
+import dev.connstate.Addresses;
+import dev.connstate.CloseReason;
 import dev.connstate.ConnInfo;
+import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
+import dev.connstate.TlsInfo;
 
 /**
- * Writes the JSON record of the contract, one object per transition, with strings escaped so
- * that no value (client-controlled ones included) can break the line or the object.
+ * Writes JSON as UTF-8 bytes into one growing, reusable array: the contract's record of a
+ * transition (the {@code jsonl} sink's lines), and the values other documents are made of (the
+ * connection table). Strings are escaped so that no value, client-controlled ones included,
+ * can break the line or the object.
+ *
+ * <p>Built for the {@code jsonl} sink's thread, which writes every transition: no
+ * {@code String} or {@code char} between the values and the bytes, no allocation per record
+ * once warm (a connection's address text comes from {@link Addresses}, the second of the time
+ * is formatted once per second), digits two at a time, the constant text between values in as
+ * few pieces as can be (see {@code src/bench/FINDINGS.md}).</p>
+ *
+ * <p>Not thread-safe: one instance per writing thread, or per document.</p>
  */
 public final class Json
 {
-    /** ISO-8601 UTC up to the second; the microseconds are appended by hand. */
     private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.").withZone(ZoneOffset.UTC);
-    private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+    /** For each ASCII character: 0 to copy it, or the character after the backslash, {@code u} for {@code \\u00XX}. */
+    private static final byte[] ESCAPE = new byte[128];
 
-    /** The formatted second of the last record: events come many per second, formatting is costly. */
-    private record Second(long epochSecond, String text)
+    static
     {
+        // What breaks a log line breaks a JSON line: the one rule, OneLine's. JSON adds its own
+        // quote and backslash, and its short forms for the commonest controls.
+        for (char c = 0; c < 0x80; c++)
+        {
+            if (OneLine.breaksLine(c))
+                ESCAPE[c] = 'u';
+        }
+        ESCAPE['"'] = '"';
+        ESCAPE['\\'] = '\\';
+        ESCAPE['\n'] = 'n';
+        ESCAPE['\r'] = 'r';
+        ESCAPE['\t'] = 't';
     }
 
-    private static volatile Second lastSecond = new Second(Long.MIN_VALUE, "");
+    private static final long[] POWERS_OF_TEN = new long[19];
 
-    private Json()
+    static
     {
+        POWERS_OF_TEN[0] = 1;
+        for (int i = 1; i < 19; i++)
+            POWERS_OF_TEN[i] = POWERS_OF_TEN[i - 1] * 10;
+    }
+
+    /** "00" to "99", two bytes per number. */
+    private static final byte[] PAIRS = new byte[200];
+
+    static
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            PAIRS[2 * i] = (byte)('0' + i / 10);
+            PAIRS[2 * i + 1] = (byte)('0' + i % 10);
+        }
+    }
+
+    // The constant text between values, in as few pieces as can be.
+    private static final byte[] TIME = ascii("{\"time\":\"");
+    private static final byte[] ID = ascii("Z\",\"id\":");
+    // Addresses are always strings: the quotes around them are part of the constant text.
+    private static final byte[] REMOTE = ascii(",\"remote\":\"");
+    private static final byte[] LOCAL = ascii("\",\"local\":\"");
+    private static final int STATES = ConnState.values().length;
+    /** {@code ","state":"S","prev":"P","protocol":} for every state S and previous state P (or null, last). */
+    private static final byte[][] STATE_PREV_PROTOCOL = statePrevProtocol();
+    private static final byte[] SECURE_TRUE = ascii(",\"secure\":true,\"prevMs\":");
+    private static final byte[] SECURE_FALSE = ascii(",\"secure\":false,\"prevMs\":");
+    private static final byte[] REQUESTS = ascii(",\"requests\":");
+    private static final byte[] AGE_MS = ascii(",\"ageMs\":");
+    private static final byte[] REASON = ascii(",\"reason\":");
+    private static final byte[] TLS = ascii(",\"tls\":{\"protocol\":");
+    private static final byte[] CIPHER = ascii(",\"cipher\":");
+    private static final byte[] SNI = ascii(",\"sni\":");
+    private static final byte[] NULL = ascii("null");
+    private static final byte[] TRUE = ascii("true");
+    private static final byte[] FALSE = ascii("false");
+    private static final byte[][] REASONS = quoted(CloseReason.values());
+    /** A record without strings (addresses, protocol, TLS) is shorter than this. */
+    private static final int FIXED_LENGTH = 320;
+
+    private byte[] bytes;
+    private int size;
+    private long second = Long.MIN_VALUE;
+    /** {@code {"time":"} and the second of the last time written, up to its dot. */
+    private byte[] secondText;
+    private String protocol;
+    private byte[] protocolText;
+
+    /**
+     * A writer for one document: the capacity grows as needed.
+     */
+    public Json()
+    {
+        this(FIXED_LENGTH);
+    }
+
+    /**
+     * @param capacity the initial capacity in bytes; it grows as needed
+     */
+    public Json(int capacity)
+    {
+        this.bytes = new byte[Math.max(capacity, FIXED_LENGTH)];
     }
 
     /**
      * @param conn a transition (a snapshot is taken if it is a live connection)
-     * @return the record, without a line terminator
+     * @return its record, without a line terminator
      */
     public static String record(ConnInfo conn)
     {
-        JsonBuffer json = new JsonBuffer(256, false);
-        json.record(ConnStateEvent.of(conn));
-        return json.toString();
+        return new Json().append(ConnStateEvent.of(conn)).toString();
     }
 
     /**
-     * Appends {@code time} as ISO-8601 UTC with microseconds, as in the contract's example:
-     * {@code 2026-11-24T10:15:30.123456Z}.
-     *
-     * @param out where to append
-     * @param time the instant
+     * @return how many bytes are written
      */
-    public static void time(StringBuilder out, Instant time)
+    int size()
     {
-        Second second = lastSecond;
-        if (second.epochSecond() != time.getEpochSecond())
-        {
-            second = new Second(time.getEpochSecond(), SECONDS.format(time));
-            lastSecond = second;
-        }
-        out.append(second.text());
-        int micros = time.getNano() / 1000;
-        for (int divisor = 100_000; divisor > 0; divisor /= 10)
-            out.append((char)('0' + micros / divisor % 10));
-        out.append('Z');
+        return size;
     }
 
     /**
-     * Appends {@code value} as a JSON string: quotes, backslashes, every control character,
-     * U+2028/U+2029 and unpaired surrogates are escaped, so the output is one line of valid JSON.
-     *
-     * @param json where to append
-     * @param value the string, {@code null} for JSON null
+     * @return the array holding the bytes written, from 0 to {@link #size()}
      */
-    public static void string(StringBuilder json, String value)
+    byte[] array()
+    {
+        return bytes;
+    }
+
+    /**
+     * Forgets the bytes written, keeping the capacity.
+     */
+    void clear()
+    {
+        size = 0;
+    }
+
+    /**
+     * @return the bytes written, wrapped, not copied: valid until this writer writes again
+     */
+    public ByteBuffer toByteBuffer()
+    {
+        return ByteBuffer.wrap(bytes, 0, size);
+    }
+
+    /**
+     * @return the text written
+     */
+    @Override
+    public String toString()
+    {
+        return new String(bytes, 0, size, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Appends the contract's record of {@code e}, without a line terminator:
+     * {@code {"time":...,"id":...,"remote":...,"local":...,"state":...,"prev":...,"protocol":...,"secure":...,"prevMs":...,"requests":...,"ageMs":...}},
+     * with {@code "reason"} on a close and {@code "tls"} once the handshake completed.
+     *
+     * @param e the transition
+     * @return this writer
+     */
+    public Json append(ConnStateEvent e)
+    {
+        String protocol = e.protocol();
+        TlsInfo tls = e.tls();
+        // Room for everything but escaped strings, which make room for themselves.
+        ensure(FIXED_LENGTH);
+        recordTime(e.time());
+        put(ID);
+        digits(e.id());
+        put(REMOTE);
+        address(e.remote());
+        put(LOCAL);
+        address(e.local());
+        ConnState previous = e.previous();
+        put(STATE_PREV_PROTOCOL[e.state().ordinal() * (STATES + 1) + (previous == null ? STATES : previous.ordinal())]);
+        // A sink's events mostly carry the same protocol string: its bytes are kept.
+        if (protocol != null && protocol == this.protocol)
+        {
+            ensure(protocolText.length + FIXED_LENGTH);
+            put(protocolText);
+        }
+        else
+        {
+            int start = size;
+            string(protocol);
+            if (protocol != null)
+            {
+                this.protocol = protocol;
+                this.protocolText = Arrays.copyOfRange(bytes, start, size);
+            }
+            ensure(FIXED_LENGTH);
+        }
+        put(e.secure() ? SECURE_TRUE : SECURE_FALSE);
+        digits(e.previousMillis());
+        put(REQUESTS);
+        digits(e.requests());
+        put(AGE_MS);
+        digits(e.ageMillis());
+        if (e.reason() != null)
+        {
+            put(REASON);
+            put(REASONS[e.reason().ordinal()]);
+        }
+        if (tls != null)
+        {
+            put(TLS);
+            string(tls.protocol());
+            ensure(16);
+            put(CIPHER);
+            string(tls.cipherSuite());
+            ensure(16);
+            put(SNI);
+            string(tls.sniHost());
+            ensure(2);
+            bytes[size++] = '}';
+        }
+        bytes[size++] = '}';
+        return this;
+    }
+
+    /**
+     * Appends JSON text as it is: the caller's own punctuation and field names.
+     *
+     * @param json ASCII text that is already JSON, e.g. {@code ,"name":}
+     * @return this writer
+     * @throws IllegalArgumentException if the text is not ASCII
+     */
+    public Json raw(String json)
+    {
+        int length = json.length();
+        ensure(length);
+        for (int i = 0; i < length; i++)
+        {
+            char c = json.charAt(i);
+            if (c >= 0x80)
+                throw new IllegalArgumentException("Not ASCII at " + i + ": '" + OneLine.of(json) + "'");
+            bytes[size++] = (byte)c;
+        }
+        return this;
+    }
+
+    /**
+     * Appends one byte, an ASCII character.
+     *
+     * @param c the character
+     */
+    void ascii(char c)
+    {
+        ensure(1);
+        bytes[size++] = (byte)c;
+    }
+
+    /**
+     * @param value a number
+     * @return this writer
+     */
+    public Json number(long value)
+    {
+        ensure(20);
+        digits(value);
+        return this;
+    }
+
+    /**
+     * @param value a boolean
+     * @return this writer
+     */
+    public Json bool(boolean value)
+    {
+        ensure(5);
+        put(value ? TRUE : FALSE);
+        return this;
+    }
+
+    /**
+     * Appends {@code time} as a JSON string, ISO-8601 UTC with microseconds as in the contract's
+     * record: {@code "2026-11-24T10:15:30.123456Z"}.
+     *
+     * @param time the instant
+     * @return this writer
+     */
+    public Json time(Instant time)
+    {
+        ensure(64);
+        // The record's time, less its field name: from the opening quote on.
+        int start = size;
+        recordTime(time);
+        int name = TIME.length - 1;
+        System.arraycopy(bytes, start + name, bytes, start, size - start - name);
+        size -= name;
+        bytes[size++] = 'Z';
+        bytes[size++] = '"';
+        return this;
+    }
+
+    /**
+     * Appends {@code {"time":"} and {@code time} as ISO-8601 UTC with microseconds,
+     * {@code 2026-11-24T10:15:30.123456}, without the {@code Z}. The caller has made room for 64 bytes.
+     */
+    private void recordTime(Instant time)
+    {
+        long epochSecond = time.getEpochSecond();
+        // Formatting is costly, and events come many per second.
+        if (epochSecond != second)
+        {
+            byte[] text = SECONDS.format(time).getBytes(StandardCharsets.UTF_8);
+            secondText = Arrays.copyOf(TIME, TIME.length + text.length);
+            System.arraycopy(text, 0, secondText, TIME.length, text.length);
+            second = epochSecond;
+        }
+        put(secondText);
+        int micros = time.getNano() / 1000;
+        int high = micros / 10_000;
+        int low = micros - high * 10_000;
+        int middle = low / 100;
+        pair(high);
+        pair(middle);
+        pair(low - middle * 100);
+    }
+
+    private void pair(int twoDigits)
+    {
+        bytes[size] = PAIRS[2 * twoDigits];
+        bytes[size + 1] = PAIRS[2 * twoDigits + 1];
+        size += 2;
+    }
+
+    /** Appends a number; the caller has made room for 20 bytes. */
+    private void digits(long value)
+    {
+        if (value >= 0 && value < 10)
+        {
+            bytes[size++] = (byte)('0' + value);
+            return;
+        }
+        if (value >= 10 && value < 100)
+        {
+            pair((int)value);
+            return;
+        }
+        if (value < 0)
+        {
+            if (value == Long.MIN_VALUE)
+            {
+                put(ascii(Long.toString(value)));
+                return;
+            }
+            bytes[size++] = '-';
+            value = -value;
+        }
+        int digits = 1;
+        while (digits < 19 && value >= POWERS_OF_TEN[digits])
+            digits++;
+        int at = size + digits;
+        size = at;
+        while (value >= 100)
+        {
+            long next = value / 100;
+            int twoDigits = (int)(value - next * 100);
+            bytes[--at] = PAIRS[2 * twoDigits + 1];
+            bytes[--at] = PAIRS[2 * twoDigits];
+            value = next;
+        }
+        if (value >= 10)
+        {
+            bytes[--at] = PAIRS[2 * (int)value + 1];
+            bytes[--at] = PAIRS[2 * (int)value];
+        }
+        else
+        {
+            bytes[--at] = (byte)('0' + value);
+        }
+    }
+
+    /**
+     * Appends the text of an address, escaped, without quotes; the caller has made room for
+     * {@link #FIXED_LENGTH}, and there is as much room after. The text is made once per address
+     * by {@link Addresses}, and copied as it is when there is nothing to escape.
+     */
+    private void address(SocketAddress address)
+    {
+        int plain = Addresses.copyPlain(address, bytes, size);
+        if (plain >= 0)
+            size += plain;
+        else
+            escaped(Addresses.format(address));
+        ensure(FIXED_LENGTH);
+    }
+
+    /**
+     * Appends {@code value} as a JSON string encoded in UTF-8: quotes, backslashes, every control
+     * character, DEL, U+2028/U+2029 and unpaired surrogates are escaped, so the output is one
+     * line of valid JSON. Paired surrogates and every other character are written as UTF-8.
+     *
+     * @param value the string, {@code null} for JSON null
+     * @return this writer
+     */
+    public Json string(String value)
     {
         if (value == null)
         {
-            json.append("null");
-            return;
+            ensure(4);
+            put(NULL);
+            return this;
         }
-        json.append('"');
-        for (int i = 0; i < value.length(); i++)
+        ensure(2);
+        bytes[size++] = '"';
+        escaped(value);
+        ensure(1);
+        bytes[size++] = '"';
+        return this;
+    }
+
+    /** Appends {@code value} escaped as {@link #string(String)} does it, without the quotes. */
+    private void escaped(String value)
+    {
+        int length = value.length();
+        // At most 6 bytes per char (an escape).
+        ensure(6 * length);
+        byte[] b = bytes;
+        int at = size;
+        for (int i = 0; i < length; i++)
         {
             char c = value.charAt(i);
-            switch (c)
+            if (c < 0x80)
             {
-                case '"' -> json.append("\\\"");
-                case '\\' -> json.append("\\\\");
-                case '\n' -> json.append("\\n");
-                case '\r' -> json.append("\\r");
-                case '\t' -> json.append("\\t");
-                default ->
+                byte escape = ESCAPE[c];
+                if (escape == 0)
                 {
-                    boolean paired = Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1));
-                    if (paired)
-                    {
-                        json.append(c).append(value.charAt(++i));
-                    }
-                    else if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || Character.isSurrogate(c))
-                    {
-                        json.append("\\u").append(HEX[(c >> 12) & 0xf]).append(HEX[(c >> 8) & 0xf]).append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
-                    }
-                    else
-                    {
-                        json.append(c);
-                    }
+                    b[at++] = (byte)c;
+                }
+                else if (escape == 'u')
+                {
+                    at = unicodeEscape(b, at, c);
+                }
+                else
+                {
+                    b[at++] = '\\';
+                    b[at++] = escape;
                 }
             }
+            else if (c < 0x800)
+            {
+                b[at++] = (byte)(0xc0 | (c >> 6));
+                b[at++] = (byte)(0x80 | (c & 0x3f));
+            }
+            else if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(value.charAt(i + 1)))
+            {
+                int cp = Character.toCodePoint(c, value.charAt(++i));
+                b[at++] = (byte)(0xf0 | (cp >> 18));
+                b[at++] = (byte)(0x80 | ((cp >> 12) & 0x3f));
+                b[at++] = (byte)(0x80 | ((cp >> 6) & 0x3f));
+                b[at++] = (byte)(0x80 | (cp & 0x3f));
+            }
+            else if (Character.isSurrogate(c) || OneLine.breaksLine(c))
+            {
+                // An unpaired surrogate has no UTF-8 form: escaped, it survives as it was.
+                at = unicodeEscape(b, at, c);
+            }
+            else
+            {
+                b[at++] = (byte)(0xe0 | (c >> 12));
+                b[at++] = (byte)(0x80 | ((c >> 6) & 0x3f));
+                b[at++] = (byte)(0x80 | (c & 0x3f));
+            }
         }
-        json.append('"');
+        size = at;
+    }
+
+    private static int unicodeEscape(byte[] b, int at, char c)
+    {
+        b[at++] = '\\';
+        b[at++] = 'u';
+        b[at++] = HEX[(c >> 12) & 0xf];
+        b[at++] = HEX[(c >> 8) & 0xf];
+        b[at++] = HEX[(c >> 4) & 0xf];
+        b[at++] = HEX[c & 0xf];
+        return at;
+    }
+
+    private void put(byte[] text)
+    {
+        System.arraycopy(text, 0, bytes, size, text.length);
+        size += text.length;
+    }
+
+    /** Makes room for {@code more} bytes. */
+    private void ensure(int more)
+    {
+        if (bytes.length - size < more)
+            bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+    }
+
+    private static byte[] ascii(String text)
+    {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[][] statePrevProtocol()
+    {
+        ConnState[] states = ConnState.values();
+        byte[][] text = new byte[states.length * (states.length + 1)][];
+        for (ConnState state : states)
+        {
+            for (int p = 0; p <= states.length; p++)
+            {
+                String previous = p == states.length ? "null" : "\"" + states[p] + "\"";
+                text[state.ordinal() * (states.length + 1) + p] = ascii("\",\"state\":\"" + state + "\",\"prev\":" + previous + ",\"protocol\":");
+            }
+        }
+        return text;
+    }
+
+    private static byte[][] quoted(Enum<?>[] values)
+    {
+        byte[][] quoted = new byte[values.length][];
+        for (Enum<?> value : values)
+            quoted[value.ordinal()] = ascii("\"" + value + "\"");
+        return quoted;
     }
 }

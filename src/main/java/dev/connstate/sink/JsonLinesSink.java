@@ -43,7 +43,7 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
     private final Writer writer;
     private final boolean close;
     private final boolean autoFlush;
-    private final JsonBuffer buffer;
+    private final Json buffer;
 
     /**
      * @param file the file to append to (its directory must exist), or {@value #STDOUT} for standard output
@@ -72,7 +72,7 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
     {
         this.autoFlush = autoFlush;
         this.writer = null;
-        this.buffer = new JsonBuffer(WRITE_AT + 4096, true);
+        this.buffer = new Json(WRITE_AT + 4096);
         if (file == null)
         {
             this.target = STDOUT;
@@ -109,7 +109,7 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
         this.out = null;
         this.writer = writer;
         this.close = close;
-        this.buffer = new JsonBuffer(512, true);
+        this.buffer = new Json(512);
     }
 
     @Override
@@ -121,7 +121,7 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
             if (writer != null)
             {
                 buffer.clear();
-                buffer.record(event);
+                buffer.append(event);
                 writer.write(buffer.toString());
                 writer.write('\n');
                 if (autoFlush)
@@ -132,7 +132,7 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
             // and this event is not added: it does not grow without bound.
             if (buffer.size() >= WRITE_AT)
                 writeOut();
-            buffer.record(event);
+            buffer.append(event);
             buffer.ascii('\n');
             if (autoFlush)
                 flush();

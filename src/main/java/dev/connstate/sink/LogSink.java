@@ -1,14 +1,10 @@
 package dev.connstate.sink;
 
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.connstate.Addresses;
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
-import dev.connstate.ConnStateEvent;
 import dev.connstate.ConnStateListener;
 import dev.connstate.TlsInfo;
 import org.slf4j.Logger;
@@ -34,19 +30,12 @@ public final class LogSink implements ConnStateListener
     public static final String DEFAULT_FORMAT = "Client: {remote} - new state: {state} (id {id})";
 
     private static final List<String> PLACEHOLDERS = List.of("id", "remote", "local", "state", "prev", "protocol", "secure", "requests", "prevMs", "ageMs", "reason", "tls", "cipher", "sni");
-    /** The addresses kept formatted: a slot per connection id (and side), the most recent wins. */
-    private static final int ADDRESS_SLOTS = 1024;
 
     /** One piece of the line: a literal or a placeholder. */
     @FunctionalInterface
     private interface Part
     {
-        void append(LogSink sink, StringBuilder line, ConnInfo conn);
-    }
-
-    /** An address and its text, made safe for a line; immutable, so a slot can be read while another thread replaces it. */
-    private record Address(SocketAddress address, String text)
-    {
+        void append(StringBuilder line, ConnInfo conn);
     }
 
     private final Logger logger;
@@ -54,7 +43,6 @@ public final class LogSink implements ConnStateListener
     private final Part[] parts;
     /** Enough for most lines: the literals and some 24 characters per placeholder. */
     private final int capacity;
-    private final Address[] addresses = new Address[ADDRESS_SLOTS];
 
     /**
      * Logs the default line to the logger {@value #DEFAULT_LOGGER}.
@@ -81,7 +69,7 @@ public final class LogSink implements ConnStateListener
         {
             if (part instanceof String literal)
             {
-                parts.add((sink, line, conn) -> line.append(literal));
+                parts.add((line, conn) -> line.append(literal));
                 capacity += literal.length();
             }
             else
@@ -129,63 +117,39 @@ public final class LogSink implements ConnStateListener
     {
         return switch (name)
         {
-            case "id" -> (sink, line, c) -> line.append(c.id());
-            case "remote" -> (sink, line, c) -> sink.address(line, c, true);
-            case "local" -> (sink, line, c) -> sink.address(line, c, false);
-            case "state" -> (sink, line, c) -> line.append(c.state());
-            case "prev" -> (sink, line, c) ->
+            case "id" -> (line, c) -> line.append(c.id());
+            // The text of an address is made once per connection, by Addresses, for every sink.
+            case "remote" -> (line, c) -> OneLine.append(line, String.valueOf(c.remoteAddress()));
+            case "local" -> (line, c) -> OneLine.append(line, String.valueOf(c.localAddress()));
+            case "state" -> (line, c) -> line.append(c.state());
+            case "prev" -> (line, c) ->
             {
                 ConnState previous = c.previous();
                 line.append(previous == null ? "-" : previous.toString());
             };
-            case "protocol" -> (sink, line, c) -> OneLine.append(line, String.valueOf(c.protocol()));
-            case "secure" -> (sink, line, c) -> line.append(c.secure());
-            case "requests" -> (sink, line, c) -> line.append(c.requests());
-            case "prevMs" -> (sink, line, c) -> line.append(c.previousNanos() / 1_000_000L);
-            case "ageMs" -> (sink, line, c) -> line.append(c.ageNanos() / 1_000_000L);
-            case "reason" -> (sink, line, c) -> line.append(c.reason() == null ? "-" : c.reason().toString());
-            case "tls" -> (sink, line, c) ->
+            case "protocol" -> (line, c) -> OneLine.append(line, String.valueOf(c.protocol()));
+            case "secure" -> (line, c) -> line.append(c.secure());
+            case "requests" -> (line, c) -> line.append(c.requests());
+            case "prevMs" -> (line, c) -> line.append(c.previousNanos() / 1_000_000L);
+            case "ageMs" -> (line, c) -> line.append(c.ageNanos() / 1_000_000L);
+            case "reason" -> (line, c) -> line.append(c.reason() == null ? "-" : c.reason().toString());
+            case "tls" -> (line, c) ->
             {
                 TlsInfo tls = c.tls();
                 OneLine.append(line, tls == null ? "-" : String.valueOf(tls.protocol()));
             };
-            case "cipher" -> (sink, line, c) ->
+            case "cipher" -> (line, c) ->
             {
                 TlsInfo tls = c.tls();
                 OneLine.append(line, tls == null ? "-" : String.valueOf(tls.cipherSuite()));
             };
-            case "sni" -> (sink, line, c) ->
+            case "sni" -> (line, c) ->
             {
                 TlsInfo tls = c.tls();
                 OneLine.append(line, tls == null || tls.sniHost() == null ? "-" : tls.sniHost());
             };
             default -> throw new IllegalArgumentException("Unknown placeholder {" + name + "} in line format '" + format + "' (known: " + PLACEHOLDERS + ")");
         };
-    }
-
-    /**
-     * Appends {@code conn.remoteAddress()} (or the local one), made safe for the line. The text of
-     * an event's {@link InetSocketAddress}, which never changes, is made once per address object.
-     */
-    private void address(StringBuilder line, ConnInfo conn, boolean remote)
-    {
-        if (conn instanceof ConnStateEvent event)
-        {
-            SocketAddress address = remote ? event.remote() : event.local();
-            if (address instanceof InetSocketAddress)
-            {
-                int slot = (int)(event.id() << 1 | (remote ? 0 : 1)) & (ADDRESS_SLOTS - 1);
-                Address cached = addresses[slot];
-                if (cached == null || cached.address() != address)
-                {
-                    cached = new Address(address, OneLine.of(Addresses.format(address)));
-                    addresses[slot] = cached;
-                }
-                line.append(cached.text());
-                return;
-            }
-        }
-        OneLine.append(line, String.valueOf(remote ? conn.remoteAddress() : conn.localAddress()));
     }
 
     /**
@@ -204,7 +168,7 @@ public final class LogSink implements ConnStateListener
     {
         StringBuilder line = new StringBuilder(capacity);
         for (Part part : parts)
-            part.append(this, line, conn);
+            part.append(line, conn);
         return line.toString();
     }
 

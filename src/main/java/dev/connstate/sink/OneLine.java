@@ -4,6 +4,13 @@ package dev.connstate.sink;
  * Makes text safe for one line of a log: control characters (CR, LF, ESC, ...), DEL and the
  * Unicode line and paragraph separators become {@code \\uXXXX}, so that no value, client-sent
  * or configured, can start a line of its own or carry terminal escapes.
+ *
+ * <p>Which characters break a line is decided here, once: {@link Json} escapes the same ones
+ * (see {@link #breaksLine(char)}). The two escapers stay two because the rest of their rules
+ * differ: a log line shows a value as it was sent, quotes and backslashes included, and hands
+ * characters to the logger's encoder; a JSON string must escape quotes and backslashes (its
+ * grammar), unpaired surrogates (UTF-8 has no form for them), writes {@code \n}, {@code \r}
+ * and {@code \t} in JSON's short forms, and is written as UTF-8 bytes for speed.</p>
  */
 public final class OneLine
 {
@@ -19,21 +26,26 @@ public final class OneLine
     {
         int length = text.length();
         int i = 0;
-        while (i < length && !unsafe(text.charAt(i)))
+        while (i < length && !breaksLine(text.charAt(i)))
             i++;
         // Mostly nothing to escape: one copy.
         line.append(text, 0, i);
         for (; i < length; i++)
         {
             char c = text.charAt(i);
-            if (unsafe(c))
+            if (breaksLine(c))
                 line.append(String.format("\\u%04x", (int)c));
             else
                 line.append(c);
         }
     }
 
-    private static boolean unsafe(char c)
+    /**
+     * @param c a character
+     * @return whether {@code c} could end a line or drive a terminal: a control character, DEL,
+     * U+2028 or U+2029
+     */
+    static boolean breaksLine(char c)
     {
         return c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029';
     }

@@ -4,8 +4,15 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 import dev.connstate.TrackedServer;
+import dev.connstate.stress.JsonLinesCheck;
 import org.junit.jupiter.api.Test;
 
 import static dev.connstate.TrackedServer.ascii;
@@ -34,21 +41,62 @@ public class StatusHandlerTest
         {
             s.server.setHandler(new ConnStateStatusHandler(s.tracker, "/connstate", "") {{ setHandler(new TrackedServer.Hello()); }});
             s.start();
+            long before = System.currentTimeMillis();
             try (Socket idle = new Socket("127.0.0.1", s.port()); Socket fresh = new Socket("127.0.0.1", s.port()); Socket asking = new Socket("127.0.0.1", s.port()))
             {
                 get(idle, "/hello");
-                s.recorder.idOfClientPort(fresh.getLocalPort());
+                long freshId = s.recorder.idOfClientPort(fresh.getLocalPort());
                 dev.connstate.Recorder.await("idle connection", () -> s.tracker.getIdleConnections() == 1);
                 String response = get(asking, "/connstate");
+                long after = System.currentTimeMillis();
                 assertTrue(response.startsWith("HTTP/1.1 200"), response);
+                assertTrue(response.contains("\r\nContent-Type: application/json\r\n"), response);
                 String body = response.substring(response.indexOf("\r\n\r\n") + 4);
-                assertTrue(body.contains("\"counts\":{\"new\":1,\"active\":1,\"idle\":1}"), body);
+                Map<String, Object> table = JsonLinesCheck.parseObject(body, "the table");
+                assertEquals(List.of("time", "counts", "connections"), List.copyOf(table.keySet()), body);
+                // Made from the wall clock in milliseconds, written with microseconds.
+                Instant time = Instant.parse((String)table.get("time"));
+                assertTrue(time.toEpochMilli() >= before && time.toEpochMilli() <= after && time.getNano() % 1_000_000 == 0, body);
+                assertEquals(ordered("new", 1L, "active", 1L, "idle", 1L), table.get("counts"), body);
+                assertEquals(List.of("new", "active", "idle"), List.copyOf(((Map<?, ?>)table.get("counts")).keySet()), body);
+
+                long idleId = s.recorder.idOfClientPort(idle.getLocalPort());
                 long askingId = s.recorder.idOfClientPort(asking.getLocalPort());
-                assertTrue(body.contains("{\"id\":" + askingId + ",\"remote\":\"127.0.0.1:" + asking.getLocalPort() + "\""), body);
-                assertTrue(body.matches("(?s).*\"id\":" + askingId + ",[^}]*\"state\":\"active\"[^}]*\"requests\":1}.*"), body);
-                assertEquals(3, body.split("\"id\":").length - 1, body);
+                String local = "127.0.0.1:" + s.port();
+                Object[] rows = (Object[])table.get("connections");
+                assertEquals(3, rows.length, body);
+                // By id, every field in the README's order; the times are checked against the test's own clock.
+                long bound = after - before;
+                Object[][] expected = {
+                    {idleId, idle, "http/1.1", "idle", 1L},
+                    {freshId, fresh, "unknown", "new", 0L},
+                    {askingId, asking, "http/1.1", "active", 1L}};
+                Arrays.sort(expected, Comparator.comparingLong(row -> (Long)row[0]));
+                for (int i = 0; i < rows.length; i++)
+                {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> row = (Map<String, Object>)rows[i];
+                    assertEquals(List.of("id", "remote", "local", "protocol", "secure", "state", "stateMs", "ageMs", "requests"), List.copyOf(row.keySet()), body);
+                    long stateMs = (Long)row.get("stateMs");
+                    long ageMs = (Long)row.get("ageMs");
+                    assertTrue(stateMs >= 0 && stateMs <= bound && ageMs >= 0 && ageMs <= bound, () -> "stateMs and ageMs within the " + bound + " ms of the test in " + row);
+                    Map<String, Object> fixed = new LinkedHashMap<>(row);
+                    fixed.remove("stateMs");
+                    fixed.remove("ageMs");
+                    Object[] e = expected[i];
+                    assertEquals(ordered("id", e[0], "remote", "127.0.0.1:" + ((Socket)e[1]).getLocalPort(), "local", local,
+                        "protocol", e[2], "secure", false, "state", e[3], "requests", e[4]), fixed, body);
+                }
             }
         }
+    }
+
+    private static Map<String, Object> ordered(Object... keysAndValues)
+    {
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2)
+            map.put((String)keysAndValues[i], keysAndValues[i + 1]);
+        return map;
     }
 
     @Test

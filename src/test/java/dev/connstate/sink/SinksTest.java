@@ -2,9 +2,7 @@ package dev.connstate.sink;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStreamWriter;
 import java.io.StringWriter;
-import java.io.Writer;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
@@ -15,7 +13,10 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import dev.connstate.Addresses;
@@ -23,16 +24,23 @@ import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.TlsInfo;
 import dev.connstate.ConnStateEvent;
+import dev.connstate.stress.JsonLinesCheck;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 public class SinksTest
 {
+    /** The contract's time, by the JDK's formatter: microseconds, truncated. */
+    private static final DateTimeFormatter MICROS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSSSSS'Z'").withZone(ZoneOffset.UTC);
+
     private static ConnStateEvent event(ConnState state, ConnState previous, String protocol)
     {
         return new ConnStateEvent(Instant.parse("2026-11-24T10:15:30.123456Z"), 17,
@@ -59,23 +67,55 @@ public class SinksTest
     @Test
     public void jsonTimeAcrossSecondsAndMicros()
     {
+        // One writer across seconds (it keeps the formatted second) and a new one for each time.
+        Json writer = new Json();
         for (String t : new String[]{"2026-11-24T10:15:30.000001Z", "2026-11-24T10:15:30.999999Z", "2026-11-24T10:15:31.100000Z", "1999-12-31T23:59:59.123456Z", "2026-11-24T10:15:30.123456Z"})
         {
-            StringBuilder out = new StringBuilder();
-            Json.time(out, Instant.parse(t));
-            assertEquals(t, out.toString());
+            writer.clear();
+            assertEquals("\"" + t + "\"", writer.time(Instant.parse(t)).toString());
+            assertEquals("\"" + t + "\"", new Json().time(Instant.parse(t)).toString());
+            ConnStateEvent e = new ConnStateEvent(Instant.parse(t), 1, null, null, "h2", true, ConnState.NEW, null, 0, 0, 0, 0, null, null);
+            assertTrue(Json.record(e).startsWith("{\"time\":\"" + t + "\",\"id\":1,"), Json.record(e));
         }
-        StringBuilder out = new StringBuilder();
-        Json.time(out, Instant.parse("2026-11-24T10:15:30.123456789Z"));
-        assertEquals("2026-11-24T10:15:30.123456Z", out.toString());
+        assertEquals("\"2026-11-24T10:15:30.123456Z\"", new Json().time(Instant.parse("2026-11-24T10:15:30.123456789Z")).toString());
     }
 
     @Test
     public void jsonEscapesAnything()
     {
-        StringBuilder json = new StringBuilder();
-        Json.string(json, "a\"b\\c\r\nd\u0000\u001f\u007f\u2028x\uD800y\uD83D\uDE00");
-        assertEquals("\"a\\\"b\\\\c\\r\\nd\\u0000\\u001f\\u007f\\u2028x\\ud800y\uD83D\uDE00\"", json.toString());
+        String hostile = "a\"b\\c\r\nd\t\u0000\u001f\u007f\u2028\u2029x\uD800y\uDC00\uD83D\uDE00/<\u00e9\u0800\uFFFF";
+        String json = new Json().string(hostile).toString();
+        // JSON's short escapes where it has them, hex escapes for the other controls, separators and
+        // unpaired surrogates, and UTF-8 for the rest.
+        assertEquals("\"a\\\"b\\\\c\\r\\nd\\t\\u0000\\u001f\\u007f\\u2028\\u2029x\\ud800y\\udc00\uD83D\uDE00/<\u00e9\u0800\uFFFF\"", json);
+        // Jetty's parser reads back the very string.
+        assertEquals(hostile, JsonLinesCheck.parse(json, "hostile string"));
+        assertEquals("null", new Json().string(null).toString());
+        assertNull(JsonLinesCheck.parse(new Json().string(null).toString(), "null"));
+    }
+
+    @Test
+    public void jsonValuesRoundTrip()
+    {
+        // What the table is made of: every value read back by a real parser.
+        Json json = new Json(1);
+        json.raw("{\"n\":").number(Long.MIN_VALUE).raw(",\"m\":").number(Long.MAX_VALUE).raw(",\"z\":").number(0)
+            .raw(",\"t\":").bool(true).raw(",\"f\":").bool(false).raw(",\"s\":").string("[::1]:8443")
+            .raw(",\"u\":").string(null).raw("}");
+        Map<String, Object> parsed = JsonLinesCheck.parseObject(json.toString(), "values");
+        Map<String, Object> expected = new LinkedHashMap<>();
+        expected.put("n", Long.MIN_VALUE);
+        expected.put("m", Long.MAX_VALUE);
+        expected.put("z", 0L);
+        expected.put("t", true);
+        expected.put("f", false);
+        expected.put("s", "[::1]:8443");
+        expected.put("u", null);
+        assertEquals(expected, parsed);
+        assertEquals(List.copyOf(expected.keySet()), List.copyOf(parsed.keySet()));
+        // Raw text is the caller's JSON, ASCII only.
+        IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> new Json().raw("{\"\u00e9\":"));
+        assertEquals("Not ASCII at 2: '{\"\u00e9\":'", x.getMessage());
     }
 
     @Test
@@ -100,6 +140,69 @@ public class SinksTest
         assertEquals("[fe80::1]:80", Addresses.format(new InetSocketAddress("fe80::1%1", 80)));
         assertEquals("[::ffff:0:102:304]:80", Addresses.format(new InetSocketAddress("::ffff:0:102:304", 80)));
         assertEquals("-", Addresses.format(null));
+    }
+
+    @Test
+    public void addressTextIsMadeOncePerAddressObject() throws Exception
+    {
+        InetSocketAddress address = new InetSocketAddress("10.1.2.3", 4567);
+        String text = Addresses.format(address);
+        assertEquals("10.1.2.3:4567", text);
+        assertSame(text, Addresses.format(address), "the text made once, shared");
+        assertEquals("10.1.2.3:4567", new ConnStateEvent(Instant.EPOCH, 1, address, address, "h2", false, ConnState.NEW, null, 0, 0, 0, 0, null, null).remoteAddress());
+
+        // Ten times more addresses than the table keeps, equal ones among them, from four
+        // threads in random orders: every text is its own address's.
+        List<InetSocketAddress> addresses = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++)
+        {
+            int port = 1000 + i % 7;
+            addresses.add(i % 3 == 0 ? new InetSocketAddress("2001:db8::" + Integer.toHexString(1 + i % 5000), port) : new InetSocketAddress("10.0." + (i % 5000) / 250 + "." + i % 250, port));
+            texts.add(i % 3 == 0 ? "[2001:db8::" + Integer.toHexString(1 + i % 5000) + "]:" + port : "10.0." + (i % 5000) / 250 + "." + i % 250 + ":" + port);
+        }
+        List<String> wrong = Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 4; t++)
+        {
+            Random random = new Random(t);
+            threads.add(new Thread(() ->
+            {
+                for (int k = 0; k < 200_000; k++)
+                {
+                    int i = random.nextInt(random.nextBoolean() ? 64 : addresses.size());
+                    String made = Addresses.format(addresses.get(i));
+                    if (!made.equals(texts.get(i)) && wrong.size() < 10)
+                        wrong.add(addresses.get(i) + " -> " + made + ", not " + texts.get(i));
+                }
+            }));
+        }
+        for (Thread thread : threads)
+            thread.start();
+        for (Thread thread : threads)
+            thread.join(60_000);
+        for (Thread thread : threads)
+            assertFalse(thread.isAlive(), "a lookup thread still running");
+        assertEquals(List.of(), wrong);
+    }
+
+    @Test
+    public void plainAddressTextIsCopiedAsItIs()
+    {
+        InetSocketAddress address = new InetSocketAddress("10.1.2.3", 4567);
+        byte[] into = new byte[16];
+        assertEquals(13, Addresses.copyPlain(address, into, 3));
+        assertEquals("10.1.2.3:4567", new String(into, 3, 13, StandardCharsets.US_ASCII));
+        assertEquals(-1, Addresses.copyPlain(address, new byte[15], 3), "does not fit");
+        // Text that a writer must escape is never copied as it is.
+        for (SocketAddress other : new SocketAddress[]{InetSocketAddress.createUnresolved("evil\"host", 1), InetSocketAddress.createUnresolved("back\\slash", 1),
+            InetSocketAddress.createUnresolved("line\nbreak", 1), InetSocketAddress.createUnresolved("del\u007f", 1), InetSocketAddress.createUnresolved("caf\u00e9", 1),
+            UnixDomainSocketAddress.of("/tmp/sock"), null})
+        {
+            assertEquals(-1, Addresses.copyPlain(other, new byte[64], 0), String.valueOf(other));
+        }
+        assertEquals("evil\"host:1", Addresses.format(InetSocketAddress.createUnresolved("evil\"host", 1)));
+        assertEquals("plain.example:1", new String(into, 0, Addresses.copyPlain(InetSocketAddress.createUnresolved("plain.example", 1), into, 0), StandardCharsets.US_ASCII));
     }
 
     @Test
@@ -138,30 +241,66 @@ public class SinksTest
     }
 
     @Test
-    public void jsonLinesFileHasTheBytesOfTheStringRecords(@TempDir Path dir) throws IOException
+    public void jsonLinesFileRoundTripsEveryValue(@TempDir Path dir) throws IOException
     {
-        // The sink writes bytes of its own: they must be those of the String record (as first
-        // written, below) encoded by a UTF-8 writer, whatever the strings, times and addresses.
+        // The sink writes its lines into one buffer, across events and flushes: every line must
+        // be the record of its event alone, and Jetty's parser must read back every value,
+        // whatever the strings, times, numbers and addresses.
         Random random = new Random(5);
         List<ConnStateEvent> events = randomEvents(random, 20_000);
         Path file = dir.resolve("all.jsonl");
         JsonLinesSink sink = new JsonLinesSink(file);
-        ByteArrayOutputStream expected = new ByteArrayOutputStream();
-        Writer utf8 = new OutputStreamWriter(expected, StandardCharsets.UTF_8);
-        for (int i = 0; i < events.size(); i++)
+        ByteArrayOutputStream records = new ByteArrayOutputStream();
+        for (ConnStateEvent e : events)
         {
-            ConnStateEvent e = events.get(i);
-            String record = StringRecord.record(e);
-            assertEquals(record, Json.record(e));
-            utf8.write(record);
-            utf8.write('\n');
+            records.write(Json.record(e).getBytes(StandardCharsets.UTF_8));
+            records.write('\n');
             sink.onStateChange(e, e.state());
             if (random.nextInt(1000) == 0)
                 sink.flush();
         }
         sink.close();
-        utf8.flush();
-        assertArrayEquals(expected.toByteArray(), Files.readAllBytes(file));
+        byte[] bytes = Files.readAllBytes(file);
+        assertArrayEquals(records.toByteArray(), bytes);
+        String[] lines = JsonLinesCheck.utf8(bytes, file.toString()).split("\n", -1);
+        assertEquals(events.size() + 1, lines.length);
+        assertEquals("", lines[events.size()]);
+        for (int i = 0; i < events.size(); i++)
+        {
+            ConnStateEvent e = events.get(i);
+            Map<String, Object> record = JsonLinesCheck.line(lines[i], file + ":" + (i + 1));
+            Map<String, Object> expected = values(e);
+            assertEquals(expected, record, lines[i]);
+            assertEquals(List.copyOf(expected.keySet()), List.copyOf(record.keySet()), lines[i]);
+        }
+    }
+
+    /** The record's values, in the record's order, as a JSON parser gives them. */
+    private static Map<String, Object> values(ConnStateEvent e)
+    {
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("time", MICROS.format(e.time()));
+        values.put("id", e.id());
+        values.put("remote", e.remoteAddress());
+        values.put("local", e.localAddress());
+        values.put("state", e.state().toString());
+        values.put("prev", e.previous() == null ? null : e.previous().toString());
+        values.put("protocol", e.protocol());
+        values.put("secure", e.secure());
+        values.put("prevMs", e.previousMillis());
+        values.put("requests", e.requests());
+        values.put("ageMs", e.ageMillis());
+        if (e.reason() != null)
+            values.put("reason", e.reason().toString());
+        if (e.tls() != null)
+        {
+            Map<String, Object> tls = new LinkedHashMap<>();
+            tls.put("protocol", e.tls().protocol());
+            tls.put("cipher", e.tls().cipherSuite());
+            tls.put("sni", e.tls().sniHost());
+            values.put("tls", tls);
+        }
+        return values;
     }
 
     @Test
@@ -262,60 +401,6 @@ public class SinksTest
             }
         }
         return text.toString();
-    }
-
-    /** The record as the sink first wrote it, one String per event: what the bytes must stay. */
-    private static final class StringRecord
-    {
-        private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.").withZone(ZoneOffset.UTC);
-
-        /** Strings escaped by {@link Json#string}, which the status table uses: the two escapers must agree. */
-        static String record(ConnStateEvent e)
-        {
-            StringBuilder json = new StringBuilder(256);
-            json.append("{\"time\":\"");
-            json.append(SECONDS.format(e.time()));
-            int micros = e.time().getNano() / 1000;
-            for (int divisor = 100_000; divisor > 0; divisor /= 10)
-                json.append((char)('0' + micros / divisor % 10));
-            json.append('Z');
-            json.append('"');
-            json.append(",\"id\":").append(e.id());
-            json.append(",\"remote\":");
-            Json.string(json, e.remoteAddress());
-            json.append(",\"local\":");
-            Json.string(json, e.localAddress());
-            json.append(",\"state\":");
-            Json.string(json, e.state().toString());
-            json.append(",\"prev\":");
-            if (e.previous() == null)
-                json.append("null");
-            else
-                Json.string(json, e.previous().toString());
-            json.append(",\"protocol\":");
-            Json.string(json, e.protocol());
-            json.append(",\"secure\":").append(e.secure());
-            json.append(",\"prevMs\":").append(e.previousMillis());
-            json.append(",\"requests\":").append(e.requests());
-            json.append(",\"ageMs\":").append(e.ageMillis());
-            if (e.reason() != null)
-            {
-                json.append(",\"reason\":");
-                Json.string(json, e.reason().toString());
-            }
-            if (e.tls() != null)
-            {
-                json.append(",\"tls\":{\"protocol\":");
-                Json.string(json, e.tls().protocol());
-                json.append(",\"cipher\":");
-                Json.string(json, e.tls().cipherSuite());
-                json.append(",\"sni\":");
-                Json.string(json, e.tls().sniHost());
-                json.append('}');
-            }
-            json.append('}');
-            return json.toString();
-        }
     }
 
     /** The log line as the sink first made it, one value after another. */
