@@ -107,13 +107,6 @@ public final class Distribution
             }
         }
     }
-
-    /** Same as {@link Wait#until(String, Duration, BooleanSupplier)}, for the helpers that still call it here. */
-    public static void await(String what, Duration timeout, BooleanSupplier condition)
-    {
-        Wait.until(what, timeout, condition);
-    }
-
     /** The JVM that runs start.jar: this one's, small and quick to start. */
     private static List<String> java()
     {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import dev.connstate.Wait;
 import dev.connstate.stress.JsonLinesCheck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -72,7 +73,7 @@ public final class JsonLines
     public List<List<Event>> next(int count)
     {
         List<List<Event>> result = new ArrayList<>();
-        Distribution.await(count + " connection(s) to end in " + file, Distribution.EVENT_TIMEOUT, () ->
+        Wait.until(count + " connection(s) to end in " + file, Distribution.EVENT_TIMEOUT, () ->
         {
             List<Event> events = all();
             Map<Long, List<Event>> byId = group(events.subList(Math.min(consumed, events.size()), events.size()));

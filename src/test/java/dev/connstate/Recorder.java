@@ -229,13 +229,6 @@ public class Recorder implements ConnStateListener
         Wait.until(count + " ended connections", Wait.TIMEOUT, this::open, open -> connections.size() >= count && allTerminated());
         return connections.keySet().stream().collect(Collectors.toMap(id -> id, this::sequence));
     }
-
-    /** Same as {@link Wait#until(String, BooleanSupplier)}, for the tests that still call it here. */
-    public static void await(String what, BooleanSupplier condition)
-    {
-        Wait.until(what, condition);
-    }
-
     /** The sequence of a connection that served {@code requests} requests, kept alive, then closed. */
     public static List<ConnState> keepAlive(int requests)
     {

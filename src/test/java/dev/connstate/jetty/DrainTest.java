@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import dev.connstate.Wait;
 import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
@@ -75,7 +76,7 @@ public class DrainTest
             }
         });
         AbstractConnector connector = (AbstractConnector)s.server.getConnectors()[0];
-        Recorder.await("the graceful stop to begin", () -> (connector.isShutdown() && (s.tracker.getDrain().isDraining() || !s.tracker.getDrain().isEnabled())) || stopped.isDone());
+        Wait.until("the graceful stop to begin", () -> (connector.isShutdown() && (s.tracker.getDrain().isDraining() || !s.tracker.getDrain().isEnabled())) || stopped.isDone());
         return stopped;
     }
 
@@ -119,7 +120,7 @@ public class DrainTest
                 Raw.write(socket, GET);
                 assertEquals("hello", Raw.read(socket.getInputStream()).text());
                 long id = s.recorder.idOfClientPort(clientPort);
-                Recorder.await("idle", () -> s.recorder.sequence(id).equals(seq("new", "active", "idle")));
+                Wait.until("idle", () -> s.recorder.sequence(id).equals(seq("new", "active", "idle")));
 
                 CompletableFuture<Void> stopped = stopAsync(s);
                 // The server closes the idle connection: end of stream, nothing more sent.
@@ -173,12 +174,12 @@ public class DrainTest
                 // Half a request head: the connection is new, with a request on its way.
                 Raw.write(socket, "GET / HTTP/1.1\r\n");
                 org.eclipse.jetty.server.Connector connector = s.server.getConnectors()[0];
-                Recorder.await("the first bytes read", () -> connector.getConnectedEndPoints().stream()
+                Wait.until("the first bytes read", () -> connector.getConnectedEndPoints().stream()
                     .anyMatch(endPoint -> endPoint.getConnection() != null && endPoint.getConnection().getBytesIn() > 0));
 
                 CompletableFuture<Void> stopped = stopAsync(s);
                 // Past the grace: a new connection that sent bytes is left to finish its request.
-                Recorder.await("the grace to pass", () -> s.tracker.getOldestNewMillis() > 200 + 3 * ConnectionDrain.SCAN_MILLIS);
+                Wait.until("the grace to pass", () -> s.tracker.getOldestNewMillis() > 200 + 3 * ConnectionDrain.SCAN_MILLIS);
                 assertFalse(stopped.isDone());
                 Raw.write(socket, "Host: localhost\r\n\r\n");
                 Raw.Response response = Raw.read(socket.getInputStream());
@@ -233,7 +234,7 @@ public class DrainTest
             try (Socket socket = Raw.connect(s.port()))
             {
                 int clientPort = socket.getLocalPort();
-                Recorder.await("new", () -> s.tracker.getNewConnections() == 1);
+                Wait.until("new", () -> s.tracker.getNewConnections() == 1);
 
                 CompletableFuture<Void> stopped = stopAsync(s);
                 assertEquals(0, readToEof(socket.getInputStream()).length);
@@ -323,7 +324,7 @@ public class DrainTest
                 assertEquals("hello", body.get(10, TimeUnit.SECONDS), "the stream in flight completes");
                 assertTrue(sessionClosed.await(10, TimeUnit.SECONDS), "then the connection closes");
                 stopped.get(10, TimeUnit.SECONDS);
-                Recorder.await("closed", () -> s.recorder.isTerminated(id));
+                Wait.until("closed", () -> s.recorder.isTerminated(id));
                 assertEquals(seq("new", "active", "closed"), s.recorder.sequence(id));
                 List<ConnStateEvent> events = s.recorder.events(id);
                 assertEquals(CloseReason.DRAIN, events.get(2).reason());
@@ -372,7 +373,7 @@ public class DrainTest
 
                 CompletableFuture<Void> stopped = stopAsync(s);
                 // The drain is done at once (nothing else is open), and leaves the connection alone.
-                Recorder.await("the drain to end", () -> s.tracker.getDrain().isDone());
+                Wait.until("the drain to end", () -> s.tracker.getDrain().isDone());
                 Raw.write(socket, "still here");
                 assertEquals("still here", new String(socket.getInputStream().readNBytes(10), java.nio.charset.StandardCharsets.US_ASCII));
                 assertFalse(stopped.isDone(), "the server waits for the connection until its stop timeout");
@@ -422,7 +423,7 @@ public class DrainTest
                 Raw.write(socket, GET);
                 assertEquals("hello", Raw.read(socket.getInputStream()).text());
                 long id = s.recorder.idOfClientPort(clientPort);
-                Recorder.await("idle", () -> s.recorder.sequence(id).equals(seq("new", "active", "idle")));
+                Wait.until("idle", () -> s.recorder.sequence(id).equals(seq("new", "active", "idle")));
 
                 CompletableFuture<Void> drained = s.tracker.drain(10_000);
                 assertEquals(0, readToEof(socket.getInputStream()).length);
@@ -445,7 +446,7 @@ public class DrainTest
         {
             Raw.write(socket, "GET / HTTP/1.1\r\n");
             org.eclipse.jetty.server.Connector connector = s.server.getConnectors()[0];
-            Recorder.await("the first bytes read", () -> connector.getConnectedEndPoints().stream()
+            Wait.until("the first bytes read", () -> connector.getConnectedEndPoints().stream()
                 .anyMatch(endPoint -> endPoint.getConnection() != null && endPoint.getConnection().getBytesIn() > 0));
             CompletableFuture<Void> stopped = stopAsync(s);
             Raw.write(socket, "Host: localhost\r\n\r\n");

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.connstate.Wait;
 import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
@@ -666,7 +667,7 @@ public class Http1Test
                 if (!closes)
                 {
                     // Before 12.1.6 unread content made the connection non-persistent without failing the request's stream.
-                    Recorder.await("the second request to complete", () -> completed.get() == 2);
+                    Wait.until("the second request to complete", () -> completed.get() == 2);
                     assertEquals(seq("new", "active", "idle", "active"), s.recorder.sequence(s.recorder.idOfClientPort(clientPort)));
                     socket.shutdownOutput();
                 }

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.connstate.Wait;
 import dev.connstate.TrackedServer;
 import dev.connstate.stress.JsonLinesCheck;
 import org.junit.jupiter.api.Test;
@@ -46,7 +47,7 @@ public class StatusHandlerTest
             {
                 get(idle, "/hello");
                 long freshId = s.recorder.idOfClientPort(fresh.getLocalPort());
-                dev.connstate.Recorder.await("idle connection", () -> s.tracker.getIdleConnections() == 1);
+                dev.connstate.Wait.until("idle connection", () -> s.tracker.getIdleConnections() == 1);
                 String response = get(asking, "/connstate");
                 long after = System.currentTimeMillis();
                 assertTrue(response.startsWith("HTTP/1.1 200"), response);

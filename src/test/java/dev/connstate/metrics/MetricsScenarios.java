@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLSocket;
 
+import dev.connstate.Wait;
 import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
@@ -230,7 +231,7 @@ public abstract class MetricsScenarios
                 // The application has it: no longer an open HTTP connection.
                 awaitEquals(0L, () -> total(openConnections()));
             }
-            Recorder.await("the tracker to forget the tunnel", () -> s.tracker.getTrackedConnections() == 0);
+            Wait.until("the tracker to forget the tunnel", () -> s.tracker.getTrackedConnections() == 0);
             assertEquals(Map.of(), histogram(Instruments.CONNECTION_DURATION));
         }
         finally
@@ -358,7 +359,7 @@ public abstract class MetricsScenarios
         Object[] last = new Object[1];
         try
         {
-            Recorder.await(expected.toString(), () -> expected.equals(last[0] = actual.get()));
+            Wait.until(expected.toString(), () -> expected.equals(last[0] = actual.get()));
         }
         catch (AssertionError x)
         {

@@ -4,6 +4,7 @@ import java.net.Socket;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.connstate.Wait;
 import dev.connstate.ConnState;
 import dev.connstate.Raw;
 import dev.connstate.Recorder;
@@ -59,7 +60,7 @@ public class NoMetricsProbe implements Callable<String>
                 Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
                 Raw.read(socket.getInputStream());
             }
-            Recorder.await("the connection to close", () -> closed.get() == 1);
+            Wait.until("the connection to close", () -> closed.get() == 1);
             return outcome + "; opened " + tracker.getOpenedTotal() + ", closed " + tracker.getClosedTotal();
         }
         finally

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.connstate.Wait;
 import dev.connstate.Raw;
 import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
@@ -51,7 +52,7 @@ public class PrometheusScrapeTest
                 String kind = "jetty_connector_name=\"\",network_protocol_name=\"http\",network_protocol_version=\"1.1\",server_port=\"" + s.port() + "\",url_scheme=\"http\"";
                 String idleLine = "http_server_open_connections{http_connection_state=\"idle\"," + kind + "} 1.0";
                 String closedLine = "http_server_connection_duration_seconds_count{error_type=\"remote_close\"," + kind + "} 1";
-                Recorder.await("the scrape to show\n" + idleLine + "\n" + closedLine, () ->
+                Wait.until("the scrape to show\n" + idleLine + "\n" + closedLine, () ->
                 {
                     List<String> lines = registry.scrape().lines().toList();
                     return lines.contains(idleLine) && lines.contains(closedLine);

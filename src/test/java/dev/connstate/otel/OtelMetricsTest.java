@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import dev.connstate.Wait;
 import dev.connstate.Raw;
 import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
@@ -93,7 +94,7 @@ public class OtelMetricsTest extends MetricsScenarios
                 Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
                 assertEquals("hello", Raw.read(socket.getInputStream()).text());
             }
-            Recorder.await("the close to be recorded", () -> metric(Instruments.REQUESTS).isPresent());
+            Wait.until("the close to be recorded", () -> metric(Instruments.REQUESTS).isPresent());
             Map<String, String> units = new HashMap<>();
             Map<String, List<Double>> boundaries = new HashMap<>();
             for (MetricData m : reader.collectAllMetrics())

@@ -2,6 +2,7 @@ package dev.connstate.otel;
 
 import java.net.Socket;
 
+import dev.connstate.Wait;
 import dev.connstate.Raw;
 import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
@@ -64,7 +65,7 @@ public class OtelSwitchTest
             {
                 Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 assertEquals("hello", Raw.read(socket.getInputStream()).text());
-                Recorder.await("one idle connection on the global meter provider", () -> idle(reader) == 1);
+                Wait.until("one idle connection on the global meter provider", () -> idle(reader) == 1);
             }
             metrics.close();
         }
