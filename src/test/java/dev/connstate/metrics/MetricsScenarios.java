@@ -18,7 +18,6 @@ import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.Raw;
-import dev.connstate.Recorder;
 import dev.connstate.Tls;
 import dev.connstate.TrackedServer;
 import dev.connstate.jetty.ConnStateTracker;

@@ -7,7 +7,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import dev.connstate.Wait;
 import dev.connstate.ConnState;
 import dev.connstate.Raw;
-import dev.connstate.Recorder;
 import dev.connstate.jetty.ConnStateConfigurationException;
 import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.otel.OtelSwitch;

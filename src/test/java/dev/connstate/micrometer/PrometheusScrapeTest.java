@@ -8,7 +8,6 @@ import java.util.regex.Pattern;
 
 import dev.connstate.Wait;
 import dev.connstate.Raw;
-import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
 import dev.connstate.metrics.Instruments;
 import io.micrometer.core.instrument.binder.jetty.JettyConnectionMetrics;

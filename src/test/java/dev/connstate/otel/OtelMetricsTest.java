@@ -8,7 +8,6 @@ import java.util.Optional;
 
 import dev.connstate.Wait;
 import dev.connstate.Raw;
-import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
 
 import dev.connstate.jetty.ConnStateTracker;

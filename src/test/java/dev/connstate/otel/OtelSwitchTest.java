@@ -4,7 +4,6 @@ import java.net.Socket;
 
 import dev.connstate.Wait;
 import dev.connstate.Raw;
-import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
 import dev.connstate.jetty.ConnStateConfigurationException;
 import dev.connstate.metrics.Instruments;
