@@ -99,4 +99,10 @@ logs/
 ## How old (ms, from its accept) a new connection without a request may grow
 ## during a drain before it is closed.
 #jetty.connstate.drain.newGrace=5000
+
+## Report connection metrics through OpenTelemetry (true or false), on
+## GlobalOpenTelemetry, which the OpenTelemetry Java agent sets up (see
+## docs/metrics.md). Needs opentelemetry-api, opentelemetry-context and
+## opentelemetry-common 1.68.0+ in $JETTY_BASE/lib/connstate/.
+#jetty.connstate.otel=false
 #end::documentation[]

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import dev.connstate.ConnStateListener;
+import dev.connstate.otel.OtelSwitch;
 import dev.connstate.sink.LogSink;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.annotation.ManagedAttribute;
@@ -46,6 +47,8 @@ public class ConnStateModule extends ContainerLifeCycle
     private final Map<String, String> properties = new LinkedHashMap<>();
     private final List<ConnStateListener> added = new ArrayList<>();
     private String baseDirectory;
+    /** The OpenTelemetry instruments while the module runs with {@code jetty.connstate.otel=true}. */
+    private AutoCloseable otel;
 
     /**
      * @param server the server whose connectors to track; add this module to it as a bean
@@ -273,7 +276,19 @@ public class ConnStateModule extends ContainerLifeCycle
         // Check everything before touching the tracker: either all of it works, or nothing starts.
         ModuleSettings settings = refusalLogged(this::settings);
         boolean jmx = hasJmx();
-        Map<String, ConnStateListener> listeners = refusalLogged(() -> ListenerFactory.make(settings, jmx));
+        // OpenTelemetry first: its absence is refused before any sink opens a file. OtelSwitch
+        // loads no OpenTelemetry class unless it is on.
+        otel = refusalLogged(() -> OtelSwitch.apply(tracker, String.valueOf(settings.otel())));
+        Map<String, ConnStateListener> listeners;
+        try
+        {
+            listeners = refusalLogged(() -> ListenerFactory.make(settings, jmx));
+        }
+        catch (RuntimeException x)
+        {
+            closeOtel();
+            throw x;
+        }
         for (Map.Entry<String, ConnStateListener> entry : listeners.entrySet())
         {
             tracker.addListener(entry.getKey(), entry.getValue(), settings.queueCapacity());
@@ -288,8 +303,11 @@ public class ConnStateModule extends ContainerLifeCycle
         {
             // The queues may not have started, so they may not have closed their sinks.
             removeAdded(true);
+            closeOtel();
             throw x;
         }
+        if (otel != null)
+            LOG.info("Reporting connection metrics through OpenTelemetry (GlobalOpenTelemetry)");
         if (listeners.isEmpty())
         {
             List<String> where = new ArrayList<>();
@@ -297,6 +315,8 @@ public class ConnStateModule extends ContainerLifeCycle
                 where.add("JMX");
             if (!settings.statusPath().isEmpty())
                 where.add(settings.statusPath());
+            if (otel != null)
+                where.add("OpenTelemetry");
             LOG.info("Counting connection states of every connector, no sink: read them through {}", String.join(" and ", where));
         }
         else
@@ -309,6 +329,23 @@ public class ConnStateModule extends ContainerLifeCycle
         // The tracker reports what is still open as closed, the queues deliver and close their sinks.
         super.doStop();
         removeAdded(false);
+        closeOtel();
+    }
+
+    private void closeOtel()
+    {
+        AutoCloseable registered = otel;
+        otel = null;
+        if (registered == null)
+            return;
+        try
+        {
+            registered.close();
+        }
+        catch (Exception x)
+        {
+            LOG.debug("Could not unregister the OpenTelemetry instruments", x);
+        }
     }
 
     private void removeAdded(boolean close)

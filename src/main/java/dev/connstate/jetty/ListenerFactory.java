@@ -59,11 +59,11 @@ final class ListenerFactory
                     throw settings.invalid(ModuleSettings.SINKS, "unknown sink '" + sink + "' (known: " + known + ")");
             }
             // Counting only is a configuration of its own: the gauges and totals are read through
-            // JMX or the connection table. Without either, nothing at all would be reported.
-            if (settings.sinks().isEmpty() && settings.listeners().isEmpty() && settings.statusPath().isEmpty() && !jmx)
+            // JMX, the connection table or OpenTelemetry. Without any, nothing would be reported.
+            if (settings.sinks().isEmpty() && settings.listeners().isEmpty() && settings.statusPath().isEmpty() && !settings.otel() && !jmx)
                 throw settings.invalid(ModuleSettings.SINKS,
                     "no sink and no listener (" + ModuleSettings.LISTENERS + "), nothing would be reported; to count only, enable the jmx module or set " +
-                        ModuleSettings.STATUS_PATH + " (known sinks: " + known + ")");
+                        ModuleSettings.STATUS_PATH + " or " + ModuleSettings.OTEL + "=true (known sinks: " + known + ")");
             // The jsonl file last: a bad setting elsewhere must not leave a file behind.
             for (String sink : settings.sinks())
             {

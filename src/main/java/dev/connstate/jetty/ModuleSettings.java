@@ -50,6 +50,8 @@ public final class ModuleSettings
     public static final String DRAIN = PREFIX + "drain";
     /** Property: how old, in milliseconds, a {@code new} connection without a request may grow during a drain. */
     public static final String DRAIN_NEW_GRACE = PREFIX + "drain.newGrace";
+    /** Property: whether the OpenTelemetry instruments are registered on {@code GlobalOpenTelemetry} ({@code true} or {@code false}). */
+    public static final String OTEL = PREFIX + "otel";
 
     /**
      * Every property of the module and its default, in the order the ini file documents them.
@@ -66,7 +68,8 @@ public final class ModuleSettings
         STATUS_PATH, "",
         STATUS_ALLOW, "",
         DRAIN, "true",
-        DRAIN_NEW_GRACE, String.valueOf(ConnectionDrain.DEFAULT_NEW_GRACE_MILLIS));
+        DRAIN_NEW_GRACE, String.valueOf(ConnectionDrain.DEFAULT_NEW_GRACE_MILLIS),
+        OTEL, "false");
 
     /** Every property given, plus the default of every property of the module that was not. */
     private final Map<String, String> values;
@@ -78,10 +81,12 @@ public final class ModuleSettings
     private final String baseDirectory;
     private final boolean drain;
     private final long drainNewGraceMillis;
+    private final boolean otel;
 
     private ModuleSettings(Map<String, String> values, List<String> sinks, List<String> listeners, int queueCapacity,
-                           String statusPath, String statusAllow, String baseDirectory, boolean drain, long drainNewGraceMillis)
+                           String statusPath, String statusAllow, String baseDirectory, boolean drain, long drainNewGraceMillis, boolean otel)
     {
+        this.otel = otel;
         this.drain = drain;
         this.drainNewGraceMillis = drainNewGraceMillis;
         this.values = values;
@@ -160,7 +165,8 @@ public final class ModuleSettings
         List<String> listeners = names(LISTENERS, values.get(LISTENERS));
         boolean drain = bool(DRAIN, values.get(DRAIN));
         long drainNewGrace = millis(DRAIN_NEW_GRACE, values.get(DRAIN_NEW_GRACE));
-        return new ModuleSettings(values, sinks, listeners, queueCapacity, statusPath, statusAllow, baseDirectory, drain, drainNewGrace);
+        boolean otel = bool(OTEL, values.get(OTEL));
+        return new ModuleSettings(values, sinks, listeners, queueCapacity, statusPath, statusAllow, baseDirectory, drain, drainNewGrace, otel);
     }
 
     /** As Jetty's own boolean properties: {@code true} or {@code false}, nothing else (a typo must not turn a feature off). */
@@ -277,6 +283,15 @@ public final class ModuleSettings
     public long drainNewGraceMillis()
     {
         return drainNewGraceMillis;
+    }
+
+    /**
+     * @return whether the OpenTelemetry instruments are registered on {@code GlobalOpenTelemetry}
+     * (the OpenTelemetry Java agent sets it up)
+     */
+    public boolean otel()
+    {
+        return otel;
     }
 
     /**

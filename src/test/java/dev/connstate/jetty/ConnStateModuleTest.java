@@ -87,6 +87,7 @@ public class ConnStateModuleTest
         expected.put("jetty.connstate.status.allow", "");
         expected.put("jetty.connstate.drain", "true");
         expected.put("jetty.connstate.drain.newGrace", "5000");
+        expected.put("jetty.connstate.otel", "false");
         assertEquals(List.copyOf(expected.entrySet()), List.copyOf(ModuleSettings.defaults().entrySet()));
         // The defaults of the sinks and of the queue are their classes' own.
         assertEquals(LogSink.DEFAULT_LOGGER, ModuleSettings.defaultValue(ModuleSettings.LOG_LOGGER));
@@ -163,6 +164,8 @@ public class ConnStateModuleTest
             assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.QUEUE_CAPACITY, "1073741825")).getMessage());
         assertEquals("jetty.connstate.queue.capacity=lots: not a number, must be between 1 and 1073741824",
             assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.QUEUE_CAPACITY, "lots")).getMessage());
+        assertEquals("jetty.connstate.otel=on: must be true or false",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.OTEL, "on")).getMessage());
         assertEquals("jetty.connstate.drain=yes: must be true or false",
             assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.DRAIN, "yes")).getMessage());
         assertEquals("jetty.connstate.drain.newGrace=5s: not a number of milliseconds",
@@ -189,7 +192,7 @@ public class ConnStateModuleTest
         assertEquals("jetty.connstate.sinks=log,foo: unknown sink 'foo' " + KNOWN, refused(ModuleSettings.SINKS, "log,foo"));
         assertEquals("jetty.connstate.sinks=LOG: unknown sink 'LOG' " + KNOWN, refused(ModuleSettings.SINKS, "LOG"));
         assertEquals("jetty.connstate.sinks= , : no sink and no listener (jetty.connstate.listeners), nothing would be reported; " +
-            "to count only, enable the jmx module or set jetty.connstate.status.path (known sinks: log, jsonl, memory)", refused(ModuleSettings.SINKS, " , "));
+            "to count only, enable the jmx module or set jetty.connstate.status.path or jetty.connstate.otel=true (known sinks: log, jsonl, memory)", refused(ModuleSettings.SINKS, " , "));
         assertEquals("jetty.connstate.log.logger= : the logger name must not be empty", refused(ModuleSettings.LOG_LOGGER, " "));
         assertEquals("jetty.connstate.log.format=: The line format must not be empty", refused(ModuleSettings.LOG_FORMAT, ""));
         assertEquals("jetty.connstate.jsonl.file=: a file name is required (or - for standard output)", refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_FILE, ""));
@@ -215,7 +218,7 @@ public class ConnStateModuleTest
         assertEquals(Map.of(), ListenerFactory.make(settings(ModuleSettings.SINKS, ""), true));
         assertEquals(Map.of(), ListenerFactory.make(settings(ModuleSettings.SINKS, "", ModuleSettings.STATUS_PATH, "/connstate"), false));
         assertEquals("jetty.connstate.sinks=: no sink and no listener (jetty.connstate.listeners), nothing would be reported; " +
-            "to count only, enable the jmx module or set jetty.connstate.status.path (known sinks: log, jsonl, memory)", refused(ModuleSettings.SINKS, ""));
+            "to count only, enable the jmx module or set jetty.connstate.status.path or jetty.connstate.otel=true (known sinks: log, jsonl, memory)", refused(ModuleSettings.SINKS, ""));
         // A listener is enough.
         assertEquals(List.of("Counting"), List.copyOf(make(ModuleSettings.SINKS, "", ModuleSettings.LISTENERS, Counting.class.getName()).keySet()));
     }

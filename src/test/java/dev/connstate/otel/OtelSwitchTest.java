@@ -12,6 +12,10 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.LongPointData;
 import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
+import dev.connstate.jetty.ConnStateModule;
+import dev.connstate.jetty.ModuleSettings;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -70,6 +74,50 @@ public class OtelSwitchTest
         }
         finally
         {
+            GlobalOpenTelemetry.resetForTest();
+            sdk.close();
+        }
+    }
+
+    /** The module's property: counting only through OpenTelemetry is a configuration the module accepts. */
+    @Test
+    public void theModulePropertyRegistersOnGlobalOpenTelemetryAndUnregistersAtStop() throws Exception
+    {
+        InMemoryMetricReader reader = InMemoryMetricReader.create();
+        OpenTelemetrySdk sdk = OpenTelemetrySdk.builder().setMeterProvider(SdkMeterProvider.builder().registerMetricReader(reader).build()).build();
+        GlobalOpenTelemetry.resetForTest();
+        GlobalOpenTelemetry.set(sdk);
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server, 1, 1);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        server.setHandler(new TrackedServer.Hello());
+        ConnStateModule module = new ConnStateModule(server);
+        module.setSinks("");
+        module.setProperty(ModuleSettings.OTEL, "true");
+        server.addBean(module);
+        try
+        {
+            server.start();
+            try (Socket socket = Raw.connect(connector.getLocalPort()))
+            {
+                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                Wait.until("one idle connection on the global meter provider", () -> idle(reader) == 1);
+            }
+            server.stop();
+            // Unregistered at stop: a restart registers once, not twice.
+            server.start();
+            try (Socket socket = Raw.connect(connector.getLocalPort()))
+            {
+                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                Wait.until("one idle connection after the restart", () -> idle(reader) == 1);
+            }
+        }
+        finally
+        {
+            server.stop();
             GlobalOpenTelemetry.resetForTest();
             sdk.close();
         }
