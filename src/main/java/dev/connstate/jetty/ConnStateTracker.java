@@ -1,9 +1,11 @@
 package dev.connstate.jetty;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import dev.connstate.ConnInfo;
@@ -66,6 +68,8 @@ public class ConnStateTracker extends ContainerLifeCycle
     private final ConnectionDrain drain = new ConnectionDrain(registry, this::stopTimeoutMillis);
     private final JettyEvents events = new JettyEvents(registry, reporter, drain, this::isShuttingDown);
     private final ConnectorWiring wiring = new ConnectorWiring(events);
+    /** Connectors given to {@link #track(Connector)}: hooked when this starts, or at once if it runs. */
+    private final List<Connector> extraConnectors = new CopyOnWriteArrayList<>();
     private int queuedCount;
     private volatile long drainMillis = DEFAULT_DRAIN_MILLIS;
     /**
@@ -212,6 +216,33 @@ public class ConnStateTracker extends ContainerLifeCycle
         return getBeans(QueuedListener.class).stream().toList();
     }
 
+    /**
+     * Tracks one more connector, besides those this tracker was made for: a connector that is not
+     * among the server's when this starts (Spring Boot takes its connectors off the server while
+     * the server starts, and puts them back before it starts them), or one of another server (Spring
+     * Boot's management server). Its connections are reported, counted and drained like the
+     * others. Call it before the connector starts; it is hooked at once if this runs, else when
+     * this starts. Tracking a connector twice does nothing.
+     *
+     * @param connector the connector to track
+     */
+    public void track(Connector connector)
+    {
+        synchronized (extraConnectors)
+        {
+            if (!extraConnectors.contains(connector))
+                extraConnectors.add(connector);
+            if (isStarting() || isStarted())
+                attach(connector);
+        }
+    }
+
+    private void attach(Connector c)
+    {
+        wiring.attach(c);
+        drain.attach(c);
+    }
+
     @Override
     protected void doStart() throws Exception
     {
@@ -219,11 +250,10 @@ public class ConnStateTracker extends ContainerLifeCycle
         JettyVersion.check();
         // Queued listeners (beans) start first, so no event finds them stopped.
         super.doStart();
-        List<Connector> connectors = server != null ? List.of(server.getConnectors()) : List.of(connector);
-        for (Connector c : connectors)
+        synchronized (extraConnectors)
         {
-            wiring.attach(c);
-            drain.attach(c);
+            for (Connector c : getTrackedConnectors())
+                attach(c);
         }
     }
 
@@ -305,11 +335,21 @@ public class ConnStateTracker extends ContainerLifeCycle
 
     /**
      * @return the connectors this tracks: the server's connectors now, or the one connector it
-     * was made for (what metrics read to name a connection's connector)
+     * was made for, and those given to {@link #track(Connector)} (what metrics read to name a
+     * connection's connector)
      */
     public List<Connector> getTrackedConnectors()
     {
-        return server != null ? List.of(server.getConnectors()) : List.of(connector);
+        List<Connector> own = server != null ? List.of(server.getConnectors()) : List.of(connector);
+        if (extraConnectors.isEmpty())
+            return own;
+        List<Connector> all = new ArrayList<>(own);
+        for (Connector c : extraConnectors)
+        {
+            if (!all.contains(c))
+                all.add(c);
+        }
+        return List.copyOf(all);
     }
 
     @ManagedAttribute("Connections tracked now, including hijacked ones whose socket is still open")
