@@ -1,6 +1,7 @@
 package dev.connstate.jetty;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -10,6 +11,7 @@ import org.eclipse.jetty.io.SelectorManager;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.util.component.Container;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +49,7 @@ final class ConnectorWiring
             manager.addEventListener(events);
         for (ConnectionFactory factory : connector.getConnectionFactories())
         {
-            if (factory instanceof HttpConfiguration.ConnectionFactory httpFactory)
+            for (HttpConfiguration.ConnectionFactory httpFactory : httpFactories(factory))
             {
                 HttpConfiguration configuration = httpFactory.getHttpConfiguration();
                 if (configurations.add(configuration))
@@ -59,6 +61,20 @@ final class ConnectorWiring
         }
         if (LOG.isDebugEnabled())
             LOG.debug("Tracking connection states of {}", connector);
+    }
+
+    /**
+     * The HTTP factory itself, or those a wrapper holds as beans: Dropwizard wraps every factory
+     * of its connectors in its metrics' {@code InstrumentedConnectionFactory}, which holds the
+     * real one as a bean.
+     */
+    private static Collection<HttpConfiguration.ConnectionFactory> httpFactories(ConnectionFactory factory)
+    {
+        if (factory instanceof HttpConfiguration.ConnectionFactory httpFactory)
+            return List.of(httpFactory);
+        if (factory instanceof Container wrapper)
+            return wrapper.getContainedBeans(HttpConfiguration.ConnectionFactory.class);
+        return List.of();
     }
 
     /** Unhooks every connector and configuration hooked so far. */
