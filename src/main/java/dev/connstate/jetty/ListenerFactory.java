@@ -22,11 +22,12 @@ import org.slf4j.LoggerFactory;
  * Makes the listeners that a {@link ModuleSettings} names, all of them or none: its sinks through
  * the {@link ConnStateSinkProvider}s on the module's class path, its user listeners by class name.
  *
- * <p>Called each time the module starts, on the thread that starts the server. Whatever cannot
- * be made throws a {@link ConnStateConfigurationException} naming the property and the value,
- * after closing what was already made.</p>
+ * <p>Called each time the module starts, on the thread that starts the server, and by the Spring
+ * Boot auto-configuration when it attaches its tracker. Whatever cannot be made throws a
+ * {@link ConnStateConfigurationException} naming the property and the value, after closing what
+ * was already made.</p>
  */
-final class ListenerFactory
+public final class ListenerFactory
 {
     private static final Logger LOG = LoggerFactory.getLogger(ListenerFactory.class);
     private static final Pattern SINK_NAME = Pattern.compile("[a-z0-9_-]+");
@@ -40,13 +41,13 @@ final class ListenerFactory
      *
      * @param settings the module's configuration
      * @param jmx whether the server exports its beans through JMX, where the counts of a module
-     * without sinks and listeners can be read
+     * without sinks and listeners can be read (or, for Spring Boot, whether they can be read elsewhere)
      * @return the listeners to add, by name (a sink's name, a listener's simple class name, made
      * unique with a number), sinks before listeners except the {@code jsonl} file, made last
      * @throws ConnStateConfigurationException naming the first setting that cannot work; nothing
      * made before it is left open
      */
-    static Map<String, ConnStateListener> make(ModuleSettings settings, boolean jmx)
+    public static Map<String, ConnStateListener> make(ModuleSettings settings, boolean jmx)
     {
         Map<String, ConnStateListener> result = new LinkedHashMap<>();
         try
@@ -192,7 +193,7 @@ final class ListenerFactory
      *
      * @param listener the listener
      */
-    static void close(ConnStateListener listener)
+    public static void close(ConnStateListener listener)
     {
         if (listener instanceof Closeable closeable)
         {
