@@ -1,0 +1,254 @@
+package dev.connstate.spring;
+
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.connstate.jetty.ConnStateConfigurationException;
+import dev.connstate.jetty.ConnStateTracker;
+import dev.connstate.jetty.ConnectionDrain;
+import dev.connstate.jetty.ModuleSettings;
+import dev.connstate.sink.BuiltInSinks;
+import dev.connstate.sink.LogSink;
+import dev.connstate.sink.OneLine;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
+import org.springframework.boot.convert.DurationUnit;
+
+/**
+ * The {@code connstate.*} properties of a Spring Boot application: the {@code connstate} Jetty
+ * module's {@code jetty.connstate.*} ones, under Boot's names, with the module's defaults.
+ *
+ * <p>Boot binds them; {@link #settings()} hands them to the module's own checks
+ * ({@link ModuleSettings}), and {@link #invalid(ConnStateConfigurationException)} turns what those
+ * refuse into Boot's {@link InvalidConfigurationPropertyValueException}, under the Boot name, so
+ * that Boot's failure report names the property and the value.</p>
+ */
+@ConfigurationProperties(prefix = ConnStateProperties.PREFIX)
+public class ConnStateProperties
+{
+    /** The prefix of every property. */
+    public static final String PREFIX = "connstate";
+
+    /** Boot's name of each module property whose name differs beyond the prefix. */
+    private static final Map<String, String> RENAMED = Map.of(
+        ModuleSettings.DRAIN, PREFIX + ".drain.enabled",
+        ModuleSettings.DRAIN_NEW_GRACE, PREFIX + ".drain.new-grace");
+
+    /**
+     * Whether to report the connection states of Boot's Jetty server (every connector, the
+     * management port's included).
+     */
+    private boolean enabled = true;
+
+    /**
+     * The sinks that receive every transition: log (a log line each), jsonl (a JSON object per
+     * line), or the name of a sink that a jar on the class path provides. Empty to count only
+     * (the actuator endpoint, the metrics and every ConnStateListener bean still get them).
+     */
+    private List<String> sinks = new ArrayList<>(List.of(BuiltInSinks.Log.NAME));
+
+    private final Log log = new Log();
+
+    private final Jsonl jsonl = new Jsonl();
+
+    private final Queue queue = new Queue();
+
+    private final Drain drain = new Drain();
+
+    public boolean isEnabled()
+    {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled)
+    {
+        this.enabled = enabled;
+    }
+
+    public List<String> getSinks()
+    {
+        return sinks;
+    }
+
+    public void setSinks(List<String> sinks)
+    {
+        this.sinks = sinks;
+    }
+
+    public Log getLog()
+    {
+        return log;
+    }
+
+    public Jsonl getJsonl()
+    {
+        return jsonl;
+    }
+
+    public Queue getQueue()
+    {
+        return queue;
+    }
+
+    public Drain getDrain()
+    {
+        return drain;
+    }
+
+    /** The {@code log} sink. */
+    public static class Log
+    {
+        /** The SLF4J logger of the log sink; it logs at INFO. */
+        private String logger = LogSink.DEFAULT_LOGGER;
+
+        /**
+         * The log sink's line. Placeholders: {id} {remote} {local} {state} {prev} {protocol}
+         * {secure} {requests} {prevMs} {ageMs} {reason} {tls} {cipher} {sni}.
+         */
+        private String format = LogSink.DEFAULT_FORMAT;
+
+        public String getLogger()
+        {
+            return logger;
+        }
+
+        public void setLogger(String logger)
+        {
+            this.logger = logger;
+        }
+
+        public String getFormat()
+        {
+            return format;
+        }
+
+        public void setFormat(String format)
+        {
+            this.format = format;
+        }
+    }
+
+    /** The {@code jsonl} sink. */
+    public static class Jsonl
+    {
+        /**
+         * The jsonl sink's file, relative to the working directory (missing directories are
+         * created), or - for standard output. Appended.
+         */
+        private String file = BuiltInSinks.JsonLines.DEFAULT_FILE;
+
+        public String getFile()
+        {
+            return file;
+        }
+
+        public void setFile(String file)
+        {
+            this.file = file;
+        }
+    }
+
+    /** The queue in front of each sink and listener. */
+    public static class Queue
+    {
+        /**
+         * How many events each sink and listener may have waiting (1 to 2^30); a full queue drops
+         * events and counts them.
+         */
+        private int capacity = ConnStateTracker.DEFAULT_QUEUE_CAPACITY;
+
+        public int getCapacity()
+        {
+            return capacity;
+        }
+
+        public void setCapacity(int capacity)
+        {
+            this.capacity = capacity;
+        }
+    }
+
+    /** The drain that Boot's graceful shutdown runs. */
+    public static class Drain
+    {
+        /**
+         * Whether Boot's graceful shutdown (server.shutdown=graceful) drains the connections by
+         * their state, as Go's Server.Shutdown does, within
+         * spring.lifecycle.timeout-per-shutdown-phase.
+         */
+        private boolean enabled = true;
+
+        /**
+         * During a drain, how old (from its accept) a connection that sent no request may grow
+         * before it is closed. A number alone is milliseconds.
+         */
+        @DurationUnit(ChronoUnit.MILLIS)
+        private Duration newGrace = Duration.ofMillis(ConnectionDrain.DEFAULT_NEW_GRACE_MILLIS);
+
+        public boolean isEnabled()
+        {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled)
+        {
+            this.enabled = enabled;
+        }
+
+        public Duration getNewGrace()
+        {
+            return newGrace;
+        }
+
+        public void setNewGrace(Duration newGrace)
+        {
+            this.newGrace = newGrace;
+        }
+    }
+
+    /**
+     * Checks the properties with the module's rules.
+     *
+     * @return the module's configuration they make
+     * @throws InvalidConfigurationPropertyValueException naming the first {@code connstate.*}
+     * property whose value cannot work
+     */
+    public ModuleSettings settings()
+    {
+        Map<String, String> module = new LinkedHashMap<>();
+        module.put(ModuleSettings.SINKS, String.join(",", sinks));
+        module.put(ModuleSettings.LOG_LOGGER, log.getLogger());
+        module.put(ModuleSettings.LOG_FORMAT, log.getFormat());
+        module.put(ModuleSettings.JSONL_FILE, jsonl.getFile());
+        module.put(ModuleSettings.QUEUE_CAPACITY, String.valueOf(queue.getCapacity()));
+        module.put(ModuleSettings.DRAIN, String.valueOf(drain.isEnabled()));
+        module.put(ModuleSettings.DRAIN_NEW_GRACE, drain.getNewGrace() == null ? null : String.valueOf(drain.getNewGrace().toMillis()));
+        try
+        {
+            // Relative files are the working directory's, as everywhere in Boot.
+            return ModuleSettings.of(module, null);
+        }
+        catch (ConnStateConfigurationException x)
+        {
+            throw invalid(x);
+        }
+    }
+
+    /**
+     * @param refused what the module's checks refused, naming a {@code jetty.connstate.*} property
+     * @return the same refusal under the Boot property's name, for Boot's failure report
+     */
+    public static InvalidConfigurationPropertyValueException invalid(ConnStateConfigurationException refused)
+    {
+        String property = refused.getProperty();
+        String name = RENAMED.getOrDefault(property, PREFIX + "." + property.substring(ModuleSettings.PREFIX.length()));
+        // The module's message is "property=value: problem"; the report gives the name and the value itself.
+        String message = refused.getMessage();
+        String reason = message.substring(Math.min(message.length(), property.length() + 1 + OneLine.of(refused.getValue()).length() + 2));
+        return new InvalidConfigurationPropertyValueException(name, refused.getValue(), reason);
+    }
+}

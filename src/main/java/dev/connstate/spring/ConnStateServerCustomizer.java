@@ -1,0 +1,184 @@
+package dev.connstate.spring;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import dev.connstate.ConnStateListener;
+import dev.connstate.jetty.ConnStateConfigurationException;
+import dev.connstate.jetty.ConnStateTracker;
+import dev.connstate.jetty.ListenerFactory;
+import dev.connstate.jetty.ModuleSettings;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.util.component.Container;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.jetty.JettyServerCustomizer;
+
+/**
+ * Owns the application's {@link ConnStateTracker}: attaches it to Boot's Jetty server when Boot
+ * builds the server, with the sinks of the {@code connstate.*} properties and every
+ * {@link ConnStateListener} bean, and hands it to whoever needs it (metrics, the actuator
+ * endpoint, the drain).
+ *
+ * <p>The properties are checked when this bean is made, with the module's rules; a sink that
+ * cannot be made (an unknown name, a bad line format, a file that cannot be appended to) fails
+ * when the server is built. Either way Boot's failure report names the {@code connstate.*}
+ * property and the value.</p>
+ *
+ * <p>Every connector put on the server is tracked, whenever it is put there: Boot takes the
+ * connectors off the server while it starts the server, and puts them back before it starts
+ * them. The management server (a separate {@code management.server.port}) is another server,
+ * built in a child context: {@link #trackAlso(Server)} tracks its connectors with the same
+ * tracker.</p>
+ */
+public class ConnStateServerCustomizer implements JettyServerCustomizer
+{
+    private static final Logger LOG = LoggerFactory.getLogger(ConnStateServerCustomizer.class);
+
+    private final ModuleSettings settings;
+    private final ObjectProvider<ConnStateListener> listenerBeans;
+    private final List<Consumer<ConnStateTracker>> waiting = new ArrayList<>();
+    private ConnStateTracker tracker;
+
+    /**
+     * @param properties the {@code connstate.*} properties, checked here
+     * @param listenerBeans the application's listeners, each registered queued when the server is built
+     */
+    public ConnStateServerCustomizer(ConnStateProperties properties, ObjectProvider<ConnStateListener> listenerBeans)
+    {
+        this.settings = properties.settings();
+        this.listenerBeans = listenerBeans;
+    }
+
+    /**
+     * Called by Boot once it built its Jetty server, before the server starts: attaches the
+     * tracker, the sinks and the listener beans. A later server (one the same factory builds
+     * again) is tracked by the same tracker.
+     */
+    @Override
+    public void customize(Server server)
+    {
+        synchronized (this)
+        {
+            if (tracker != null)
+            {
+                trackAlso(server);
+                return;
+            }
+        }
+        ConnStateTracker made = new ConnStateTracker(server);
+        made.getDrain().setEnabled(settings.drain());
+        made.getDrain().setNewGraceMillis(settings.drainNewGraceMillis());
+        Map<String, ConnStateListener> sinks;
+        try
+        {
+            // The counts can always be read (the endpoint, the metrics, JMX): counting only is allowed.
+            sinks = ListenerFactory.make(settings, true);
+        }
+        catch (ConnStateConfigurationException x)
+        {
+            throw ConnStateProperties.invalid(x);
+        }
+        List<String> names = new ArrayList<>();
+        sinks.forEach((name, sink) ->
+        {
+            made.addListener(name, sink, settings.queueCapacity());
+            names.add(sink.toString());
+        });
+        listenerBeans.orderedStream().forEach(bean ->
+        {
+            // Queued like the sinks, through a wrapper: the bean is Spring's to close, not the queue's.
+            ConnStateListener delivery = bean::onStateChange;
+            made.addListener(bean.getClass().getSimpleName(), delivery, settings.queueCapacity());
+            names.add(bean.getClass().getName());
+        });
+        server.addBean(made);
+        server.addEventListener(new TrackEveryConnector(made));
+        LOG.info("Reporting connection states of every connector to {}", names.isEmpty() ? "no sink (counting only)" : String.join(", ", names));
+        List<Consumer<ConnStateTracker>> ready;
+        synchronized (this)
+        {
+            tracker = made;
+            ready = List.copyOf(waiting);
+            waiting.clear();
+        }
+        ready.forEach(action -> action.accept(made));
+    }
+
+    /**
+     * Tracks every connector of another server with this tracker: Boot's management server.
+     *
+     * @param server a server built after the application's
+     */
+    public void trackAlso(Server server)
+    {
+        whenTracking(t -> server.addEventListener(new TrackEveryConnector(t)));
+    }
+
+    /**
+     * @return the tracker, once Boot built its Jetty server
+     * @throws IllegalStateException before
+     */
+    public synchronized ConnStateTracker tracker()
+    {
+        if (tracker == null)
+            throw new IllegalStateException("Spring Boot has not built its Jetty server yet");
+        return tracker;
+    }
+
+    /**
+     * @return whether Boot built its Jetty server, so that {@link #tracker()} has a tracker
+     */
+    public synchronized boolean isTracking()
+    {
+        return tracker != null;
+    }
+
+    /**
+     * Runs {@code action} with the tracker: now if Boot built its Jetty server, else as soon as it
+     * does, on the thread that builds it.
+     *
+     * @param action what needs the tracker
+     */
+    public void whenTracking(Consumer<ConnStateTracker> action)
+    {
+        ConnStateTracker now;
+        synchronized (this)
+        {
+            now = tracker;
+            if (now == null)
+            {
+                waiting.add(action);
+                return;
+            }
+        }
+        action.accept(now);
+    }
+
+    /** Hands every connector put on a server to the tracker, those there already included. */
+    private static final class TrackEveryConnector implements Container.Listener
+    {
+        private final ConnStateTracker tracker;
+
+        private TrackEveryConnector(ConnStateTracker tracker)
+        {
+            this.tracker = tracker;
+        }
+
+        @Override
+        public void beanAdded(Container parent, Object child)
+        {
+            if (child instanceof Connector connector)
+                tracker.track(connector);
+        }
+
+        @Override
+        public void beanRemoved(Container parent, Object child)
+        {
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.connstate.spring;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.connstate.stress.JsonLinesCheck;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.jetty.servlet.JettyServletWebServerFactory;
+import org.springframework.boot.test.context.runner.WebApplicationContextRunner;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * When the auto-configuration is on and what it makes, without starting a server; and the
+ * properties' metadata, as an IDE reads it.
+ */
+public class AutoConfigurationTest
+{
+    private static final List<Class<?>> BEANS = List.of(ConnStateServerCustomizer.class, GracefulDrain.class, TrackerStop.class, ConnStateMeters.class, ConnStateEndpoint.class);
+
+    private final WebApplicationContextRunner runner = new WebApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(ConnStateAutoConfiguration.class, ConnStateMetricsAutoConfiguration.class, ConnStateEndpointAutoConfiguration.class));
+
+    private static List<String> made(WebApplicationContextRunner runner)
+    {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        runner.run(context ->
+        {
+            if (context.getStartupFailure() != null)
+                throw new AssertionError(context.getStartupFailure());
+            for (Class<?> type : BEANS)
+                counts.put(type.getSimpleName(), context.getBeansOfType(type).size());
+        });
+        return counts.entrySet().stream().filter(e -> e.getValue() == 1).map(Map.Entry::getKey).toList();
+    }
+
+    @Test
+    public void onJettyEverythingButTheEndpointWhichIsNotExposedByDefault()
+    {
+        assertEquals(List.of("ConnStateServerCustomizer", "GracefulDrain", "TrackerStop", "ConnStateMeters"),
+            made(runner.withBean(JettyServletWebServerFactory.class)));
+    }
+
+    @Test
+    public void theEndpointWhereItIsExposed()
+    {
+        assertEquals(List.of("ConnStateServerCustomizer", "GracefulDrain", "TrackerStop", "ConnStateMeters", "ConnStateEndpoint"),
+            made(runner.withBean(JettyServletWebServerFactory.class).withPropertyValues("management.endpoints.web.exposure.include=connstate")));
+    }
+
+    @Test
+    public void nothingWhenTurnedOffOrNotOnJetty()
+    {
+        assertEquals(List.of(), made(runner.withBean(JettyServletWebServerFactory.class).withPropertyValues("connstate.enabled=false")));
+        assertEquals(List.of(), made(runner));
+    }
+
+    @Test
+    public void noDrainWhenTheShutdownIsImmediateOrTheDrainOff()
+    {
+        assertEquals(List.of("ConnStateServerCustomizer", "TrackerStop", "ConnStateMeters"),
+            made(runner.withBean(JettyServletWebServerFactory.class).withPropertyValues("server.shutdown=immediate")));
+        assertEquals(List.of("ConnStateServerCustomizer", "TrackerStop", "ConnStateMeters"),
+            made(runner.withBean(JettyServletWebServerFactory.class).withPropertyValues("connstate.drain.enabled=false")));
+    }
+
+    /** Every property is described, with the default the code has. */
+    @Test
+    public void theMetadataGivesEveryPropertyAndItsDefault() throws Exception
+    {
+        String json;
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream("META-INF/spring-configuration-metadata.json"))
+        {
+            json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        Map<String, Object> metadata = JsonLinesCheck.parseObject(json, "the metadata");
+        Map<String, Object> defaults = new LinkedHashMap<>();
+        for (Object item : (Object[])metadata.get("properties"))
+        {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> property = (Map<String, Object>)item;
+            String name = (String)property.get("name");
+            if (name.startsWith("connstate."))
+            {
+                assertEquals(false, ((String)property.get("description")).isBlank(), name);
+                Object value = property.get("defaultValue");
+                defaults.put(name, value instanceof Object[] array ? List.of(array) : value);
+            }
+        }
+        ConnStateProperties code = new ConnStateProperties();
+        Map<String, Object> expected = new LinkedHashMap<>();
+        expected.put("connstate.drain.enabled", code.getDrain().isEnabled());
+        expected.put("connstate.drain.new-grace", code.getDrain().getNewGrace().toSeconds() + "s");
+        expected.put("connstate.enabled", code.isEnabled());
+        expected.put("connstate.jsonl.file", code.getJsonl().getFile());
+        expected.put("connstate.log.format", code.getLog().getFormat());
+        expected.put("connstate.log.logger", code.getLog().getLogger());
+        expected.put("connstate.queue.capacity", (long)code.getQueue().getCapacity());
+        expected.put("connstate.sinks", code.getSinks());
+        assertEquals(expected, defaults);
+    }
+}
