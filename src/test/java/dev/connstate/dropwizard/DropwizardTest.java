@@ -1,0 +1,115 @@
+package dev.connstate.dropwizard;
+
+import java.nio.file.Files;
+
+import dev.connstate.CloseReason;
+import dev.connstate.Raw;
+import dev.connstate.RawClient;
+import dev.connstate.Recorder;
+import dev.connstate.Wait;
+import dev.connstate.jetty.ConnStateTracker;
+import io.dropwizard.core.Application;
+import io.dropwizard.core.Configuration;
+import io.dropwizard.core.setup.Environment;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import org.eclipse.jetty.server.NetworkConnector;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.util.component.LifeCycle;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * A real Dropwizard 5 application, started as its {@code server} command starts it, with the
+ * README's recipe in its {@code run}: one connection's exact sequence.
+ */
+public class DropwizardTest
+{
+    /** The application: one Jersey resource, and the README's lines. */
+    public static class HelloApplication extends Application<Configuration>
+    {
+        final Recorder recorder = new Recorder();
+        volatile Server server;
+
+        @Override
+        public void run(Configuration configuration, Environment environment)
+        {
+            environment.jersey().register(new Hello());
+            // The README's recipe: attach a tracker to Dropwizard's server as it starts.
+            environment.lifecycle().addEventListener(new LifeCycle.Listener()
+            {
+                @Override
+                public void lifeCycleStarting(LifeCycle server)
+                {
+                    ConnStateTracker.attach((Server)server, recorder);
+                }
+            });
+            environment.lifecycle().addServerLifecycleListener(started -> server = started);
+        }
+
+        @Override
+        protected void bootstrapLogging()
+        {
+            // The tests log through Jetty's SLF4J provider: Dropwizard leaves logging alone
+            // (and its configuration says logging type external).
+        }
+
+        @Override
+        protected void onFatalError(Throwable failure)
+        {
+            // Never System.exit() in a test JVM.
+            throw new IllegalStateException("Dropwizard could not start", failure);
+        }
+    }
+
+    @Path("/hello")
+    public static class Hello
+    {
+        @GET
+        public String hello()
+        {
+            return "hello";
+        }
+    }
+
+    @Test
+    public void oneConnectionsSequence() throws Exception
+    {
+        java.nio.file.Path config = Files.createTempFile("dropwizard", ".yml");
+        Files.writeString(config, """
+            server:
+              type: simple
+              applicationContextPath: /
+              connector:
+                type: http
+                bindHost: 127.0.0.1
+                port: 0
+              requestLog:
+                appenders: []
+            logging:
+              type: external
+            """);
+        HelloApplication application = new HelloApplication();
+        application.run("server", config.toString());
+        try
+        {
+            Wait.until("Dropwizard's server to start", () -> application.server != null);
+            int port = ((NetworkConnector)application.server.getConnectors()[0]).getLocalPort();
+            RawClient c = new RawClient(application.recorder, Raw.connect(port));
+            assertEquals("hello", c.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n").expect(200).text());
+            // The servlet container completes the request after the client has the response: closing at once races it.
+            c.awaitSequence("new", "active", "idle");
+            c.close();
+            c.assertSequence("new", "active", "idle", "closed");
+            assertEquals(CloseReason.REMOTE_CLOSE, c.reason());
+            assertEquals(java.util.List.of(), application.recorder.violations());
+        }
+        finally
+        {
+            if (application.server != null)
+                application.server.stop();
+            Files.deleteIfExists(config);
+        }
+    }
+}
