@@ -82,6 +82,32 @@ public class DrainTest
         return stopped;
     }
 
+    /**
+     * The request on {@code socket} is answered whole ("hello", 200, no 503) with
+     * {@code Connection: close}, then the server closes; the stop completes, and the connection
+     * went active, then closed by the drain, never idle.
+     */
+    private static void servedThenClosedByTheDrain(TrackedServer s, Socket socket, CompletableFuture<Void> stopped) throws Exception
+    {
+        Raw.Response response = Raw.read(socket.getInputStream());
+        assertEquals(200, response.status(), "no 503");
+        assertEquals("hello", response.text());
+        assertEquals("close", response.header("Connection"));
+        assertEquals(0, readToEof(socket.getInputStream()).length);
+        stopped.get(10, TimeUnit.SECONDS);
+        assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
+        assertEquals(CloseReason.DRAIN, reason(s, socket.getLocalPort()));
+        assertDrained(s, 0, 1, 0, 0);
+    }
+
+    /** Waits until the server has read the first bytes a client sent (a request on its way, no handler yet). */
+    private static void awaitFirstBytesRead(TrackedServer s)
+    {
+        org.eclipse.jetty.server.Connector connector = s.server.getConnectors()[0];
+        Wait.until("the first bytes read", () -> connector.getConnectedEndPoints().stream()
+            .anyMatch(endPoint -> endPoint.getConnection() != null && endPoint.getConnection().getBytesIn() > 0));
+    }
+
     /** Jetty's stop throws the graceful phase's timeout, after it stopped everything. */
     private static void assertTimedOut(CompletableFuture<Void> stopped)
     {
@@ -144,21 +170,12 @@ public class DrainTest
             s.server.setStopTimeout(STOP_TIMEOUT);
             try (Socket socket = Raw.connect(s.port()))
             {
-                int clientPort = socket.getLocalPort();
                 Raw.write(socket, "GET /wait HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 assertTrue(gate.arrived.await(10, TimeUnit.SECONDS));
 
                 CompletableFuture<Void> stopped = stopAsync(s);
                 gate.release.countDown();
-                Raw.Response response = Raw.read(socket.getInputStream());
-                assertEquals(200, response.status(), "no 503");
-                assertEquals("hello", response.text());
-                assertEquals("close", response.header("Connection"));
-                assertEquals(0, readToEof(socket.getInputStream()).length);
-                stopped.get(10, TimeUnit.SECONDS);
-                assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
-                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
-                assertDrained(s, 0, 1, 0, 0);
+                servedThenClosedByTheDrain(s, socket, stopped);
             }
         }
     }
@@ -172,26 +189,16 @@ public class DrainTest
             s.tracker.getDrain().setNewGraceMillis(200);
             try (Socket socket = Raw.connect(s.port()))
             {
-                int clientPort = socket.getLocalPort();
                 // Half a request head: the connection is new, with a request on its way.
                 Raw.write(socket, "GET / HTTP/1.1\r\n");
-                org.eclipse.jetty.server.Connector connector = s.server.getConnectors()[0];
-                Wait.until("the first bytes read", () -> connector.getConnectedEndPoints().stream()
-                    .anyMatch(endPoint -> endPoint.getConnection() != null && endPoint.getConnection().getBytesIn() > 0));
+                awaitFirstBytesRead(s);
 
                 CompletableFuture<Void> stopped = stopAsync(s);
                 // Past the grace: a new connection that sent bytes is left to finish its request.
                 Wait.until("the grace to pass", () -> s.tracker.getOldestNewMillis() > 200 + 3 * ConnectionDrain.SCAN_MILLIS);
                 assertFalse(stopped.isDone());
                 Raw.write(socket, "Host: localhost\r\n\r\n");
-                Raw.Response response = Raw.read(socket.getInputStream());
-                assertEquals(200, response.status(), "no 503");
-                assertEquals("close", response.header("Connection"));
-                assertEquals(0, readToEof(socket.getInputStream()).length);
-                stopped.get(10, TimeUnit.SECONDS);
-                assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
-                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
-                assertDrained(s, 0, 1, 0, 0);
+                servedThenClosedByTheDrain(s, socket, stopped);
             }
         }
     }
@@ -213,15 +220,8 @@ public class DrainTest
                 gate.release.countDown();
                 // The request in flight is answered whole, with Connection: close; the one
                 // pipelined behind it is not read: the client must retry it elsewhere.
-                Raw.Response response = Raw.read(socket.getInputStream());
-                assertEquals(200, response.status());
-                assertEquals("close", response.header("Connection"));
-                assertEquals(0, readToEof(socket.getInputStream()).length);
-                stopped.get(10, TimeUnit.SECONDS);
-                assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
-                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
+                servedThenClosedByTheDrain(s, socket, stopped);
                 assertEquals(1, s.recorder.events(s.recorder.idOfClientPort(clientPort)).get(2).requests());
-                assertDrained(s, 0, 1, 0, 0);
             }
         }
     }
@@ -349,20 +349,7 @@ public class DrainTest
     @Test
     public void hijackedConnectionIsLeftToTheApplicationUntilTheDeadline() throws Exception
     {
-        Handler upgrading = new Handler.Abstract()
-        {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback)
-            {
-                EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
-                request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, new HijackTest.EchoConnection(endPoint, request.getComponents().getExecutor()));
-                response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
-                response.getHeaders().put(HttpHeader.UPGRADE, "echo");
-                response.getHeaders().put(HttpHeader.CONNECTION, "Upgrade");
-                callback.succeeded();
-                return true;
-            }
-        };
+        Handler upgrading = HijackTest.echoUpgrade();
         try (TrackedServer s = new TrackedServer().handler(upgrading).start())
         {
             s.server.setStopTimeout(1500);
@@ -464,9 +451,7 @@ public class DrainTest
         try (Socket socket = Raw.connect(s.port()))
         {
             Raw.write(socket, "GET / HTTP/1.1\r\n");
-            org.eclipse.jetty.server.Connector connector = s.server.getConnectors()[0];
-            Wait.until("the first bytes read", () -> connector.getConnectedEndPoints().stream()
-                .anyMatch(endPoint -> endPoint.getConnection() != null && endPoint.getConnection().getBytesIn() > 0));
+            awaitFirstBytesRead(s);
             CompletableFuture<Void> stopped = stopAsync(s);
             Raw.write(socket, "Host: localhost\r\n\r\n");
             Raw.Response response = Raw.read(socket.getInputStream());

@@ -222,20 +222,7 @@ public class JettyInternalsTest
     @Test
     public void aTakeoverIsSeenThroughTheUpgradeAttribute() throws Exception
     {
-        int port = start(new Handler.Abstract()
-        {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback)
-            {
-                EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
-                request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, new HijackTest.EchoConnection(endPoint, request.getComponents().getExecutor()));
-                response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
-                response.getHeaders().put(HttpHeader.UPGRADE, "echo");
-                response.getHeaders().put(HttpHeader.CONNECTION, "Upgrade");
-                callback.succeeded();
-                return true;
-            }
-        }, false);
+        int port = start(HijackTest.echoUpgrade(), false);
         try (Socket socket = Raw.connect(port))
         {
             Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
