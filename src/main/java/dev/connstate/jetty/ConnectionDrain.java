@@ -248,7 +248,10 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
             finished.reset();
             forced.reset();
             started = new Drain(timeoutMillis, closeAtDeadline);
-            drain = started;
+            // The connectors first: from then on Jetty ends every HTTP/1 response with
+            // Connection: close (or shuts the output after one already committed). Only then may a
+            // request end without going idle: the other way round, one ending in between would
+            // stay active on a connection Jetty keeps, and its next request could not begin.
             for (Connector connector : connectors)
             {
                 connector.shutdown();
@@ -256,6 +259,7 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
                 if (connector instanceof NetworkConnector network)
                     network.close();
             }
+            drain = started;
         }
         LOG.info("Draining {} connections", registry.size());
         scan(started);
