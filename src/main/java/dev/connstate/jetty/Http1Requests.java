@@ -87,12 +87,13 @@ final class Http1Requests
      * Caller holds {@code conn}'s lock.
      *
      * @return whether the HTTP/1 connection read bytes of a request since it opened or its last
-     * request ended: a request is on its way, though no handler saw it yet
+     * request ended, or bytes wait on its socket that Jetty has not read yet (its selector may lag
+     * by milliseconds under load): a request is on its way, though no handler saw it yet
      */
     static boolean requestBytesWaiting(TrackedConnection conn)
     {
         Boundary boundary = conn.http1();
-        return boundary != null && boundary.requestBegunSince();
+        return (boundary != null && boundary.requestBegunSince()) || JettyInternals.bytesUnread(conn.root());
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.connstate.jetty;
 
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
 import java.util.function.Consumer;
 
 import org.eclipse.jetty.http.ComplianceViolation;
@@ -52,6 +54,31 @@ final class JettyInternals
     static boolean holdsUnparsedBytes(Connection http1)
     {
         return http1 instanceof HttpConnection http && !http.isRequestBufferEmpty();
+    }
+
+    /**
+     * Relies on: a plain socket's end point ({@code SocketChannelEndPoint}) has its
+     * {@link SocketChannel} as its transport. The JDK's socket adaptor answers
+     * {@code available()} (the kernel's count of bytes received and not read yet) without reading
+     * and in non-blocking mode too.
+     *
+     * @param root the socket's end point
+     * @return whether bytes arrived on the socket that Jetty has not read yet (a selector late
+     * under load): the client has sent something, a request most likely
+     */
+    static boolean bytesUnread(EndPoint root)
+    {
+        if (!(root.getTransport() instanceof SocketChannel channel))
+            return false;
+        try
+        {
+            return channel.socket().getInputStream().available() > 0;
+        }
+        catch (IOException x)
+        {
+            // Closed, or its input shut: nothing more will be read from it.
+            return false;
+        }
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.connstate.jetty;
 
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -121,6 +122,21 @@ public class JettyInternalsTest
         assertEquals(200, first.status(), "Jetty changed: the response status is no longer readable through HttpChannelState at the request-end hook (JettyInternals.responseStatus)");
         assertFalse(first.writeFailed() || first.readPending() || first.takenOver(), "a plain request reads as neither failed, pending nor taken over: " + first);
         assertNull(ends.poll(), "one call per request");
+    }
+
+    @Test
+    public void aSocketsEndPointCarriesItsChannelWhoseUnreadBytesCanBeCounted() throws Exception
+    {
+        int port = start(hello(), false);
+        try (Socket socket = Raw.connect(port))
+        {
+            Raw.write(socket, GET);
+            assertEquals(200, Raw.read(socket.getInputStream()).status());
+            EndPoint endPoint = connector.getConnectedEndPoints().iterator().next();
+            assertTrue(endPoint.getTransport() instanceof SocketChannel,
+                "A plain socket's end point has its SocketChannel as its transport, not " + endPoint.getTransport());
+            assertFalse(JettyInternals.bytesUnread(endPoint), "nothing waits unread on an idle connection");
+        }
     }
 
     @Test
