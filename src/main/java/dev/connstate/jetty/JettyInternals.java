@@ -82,6 +82,19 @@ final class JettyInternals
     }
 
     /**
+     * Relies on: when a response that Jetty's HTTP/1 connection keeps persistent by its headers
+     * ends after its connector shut down (it was committed before, so it could not say
+     * {@code Connection: close}), the connection shuts its end point's output as the last write
+     * succeeds, before the response completes and the request ends.
+     *
+     * @return whether the HTTP/1 connection shut its output after its response: it closes
+     */
+    static boolean outputShutAfterResponse(Connection http1)
+    {
+        return http1.getEndPoint().isOutputShutdown();
+    }
+
+    /**
      * Relies on: {@code HttpConnection.getGenerator().isEnd()} is {@code true} once the whole
      * response was generated, and still {@code false} when the request ends with a response
      * shorter than its {@code Content-Length} that Jetty is about to abort.

@@ -217,6 +217,67 @@ public class DrainTest
         }
     }
 
+    /**
+     * A response that ends once the drain has begun but before the connector has shut down (it
+     * closes its listening socket first, which takes milliseconds at times) is persistent: Jetty
+     * keeps the connection, without {@code Connection: close}. If its client says nothing more,
+     * the connection is idle, and the drain closes it as any idle one, at once: it does not wait
+     * for a close that Jetty will not make.
+     */
+    @Test
+    public void aResponseEndingBeforeTheConnectorShutDownLeavesAnIdleConnectionThatTheDrainCloses() throws Exception
+    {
+        CountDownLatch shuttingDown = new CountDownLatch(1);
+        CountDownLatch letShutDown = new CountDownLatch(1);
+        Http2Test.Gate gate = new Http2Test.Gate(1);
+        TrackedServer s = new TrackedServer().handler(gate);
+        // A connector whose shutdown is slow, as closing a listening socket is at times.
+        ServerConnector slow = new ServerConnector(s.server, 1, 1, new HttpConnectionFactory(s.httpConfig))
+        {
+            @Override
+            public CompletableFuture<Void> shutdown()
+            {
+                shuttingDown.countDown();
+                try
+                {
+                    letShutDown.await(15, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException x)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                return super.shutdown();
+            }
+        };
+        slow.setHost("127.0.0.1");
+        s.server.addConnector(slow);
+        try (s)
+        {
+            s.start();
+            try (Socket socket = Raw.connect(slow.getLocalPort()))
+            {
+                int clientPort = socket.getLocalPort();
+                Raw.write(socket, "GET /wait HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertTrue(gate.arrived.await(10, TimeUnit.SECONDS));
+
+                CompletableFuture<CompletableFuture<Void>> draining = CompletableFuture.supplyAsync(() -> s.tracker.drain(10_000));
+                assertTrue(shuttingDown.await(10, TimeUnit.SECONDS), "the drain shuts the connector down");
+                gate.release.countDown();
+                Raw.Response response = Raw.read(socket.getInputStream());
+                assertEquals(200, response.status());
+                assertNull(response.header("Connection"), "the connector was not shut down yet: the response persists");
+                letShutDown.countDown();
+
+                // The client says nothing more.
+                assertNull(draining.get(10, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS), "the drain is done well before its deadline");
+                assertEquals(0, readToEof(socket.getInputStream()).length);
+                assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
+                assertDrained(s, 1, 0, 0, 0);
+            }
+        }
+    }
+
     @Test
     public void requestInFlightIsServedWithConnectionClose() throws Exception
     {
