@@ -92,8 +92,12 @@ final class Http1Requests
      */
     static boolean requestBytesWaiting(TrackedConnection conn)
     {
+        // The socket first: bytes Jetty reads between the two looks then show in its count. The
+        // other way round, a read between them would be missed by both.
+        if (JettyInternals.bytesUnread(conn.root()))
+            return true;
         Boundary boundary = conn.http1();
-        return (boundary != null && boundary.requestBegunSince()) || JettyInternals.bytesUnread(conn.root());
+        return boundary != null && boundary.requestBegunSince();
     }
 
     /**
