@@ -213,13 +213,13 @@ public class DrainTest
                 Raw.write(socket, GET);
                 assertEquals("hello", Raw.read(socket.getInputStream()).text());
                 long id = s.recorder.idOfClientPort(clientPort);
-                Recorder.await("idle", () -> s.recorder.sequence(id).equals(seq("new", "active", "idle")));
+                Wait.until("idle", () -> s.recorder.sequence(id).equals(seq("new", "active", "idle")));
                 EndPoint endPoint = connector.getConnectedEndPoints().iterator().next();
 
                 CountDownLatch release = new CountDownLatch(1);
                 holdSelectors(connector, release);
                 Raw.write(socket, GET);
-                Recorder.await("the request waiting unread in the socket", () ->
+                Wait.until("the request waiting unread in the socket", () ->
                 {
                     try
                     {
