@@ -318,17 +318,21 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
         conn.close();
     }
 
-    /** A connection ended while a drain runs: counted by how, and the drain may be done. Caller holds its lock. */
-    void ended(TrackedConnection conn)
+    /**
+     * A connection is about to report {@code closed} while a drain runs: counted by the state it
+     * leaves and its reason, and the drain may be done. Caller holds its lock; the registry has
+     * forgotten it already.
+     */
+    void closing(TrackedConnection conn)
     {
         Drain current = drain;
         if (current == null || current.done.isDone())
             return;
         if (conn.reason() == CloseReason.DRAIN_TIMEOUT)
             forced.increment();
-        else if (conn.previous() == ConnState.IDLE)
+        else if (conn.state() == ConnState.IDLE)
             closedIdle.increment();
-        else if (conn.previous() == ConnState.NEW)
+        else if (conn.state() == ConnState.NEW)
             closedNew.increment();
         else
             finished.increment();

@@ -92,12 +92,14 @@ final class Http1Requests
      */
     static boolean requestBytesWaiting(TrackedConnection conn)
     {
-        // The socket first: bytes Jetty reads between the two looks then show in its count. The
-        // other way round, a read between them would be missed by both.
+        // Where the bytes go, in that order: the socket, Jetty's request buffer (a fill puts them
+        // there before Jetty counts them), Jetty's count (raised before the buffer is parsed).
+        // Looked at in the same order, bytes on their way are seen in one place or the next; the
+        // other way round, a move between two looks would be missed by both.
         if (JettyInternals.bytesUnread(conn.root()))
             return true;
         Boundary boundary = conn.http1();
-        return boundary != null && boundary.requestBegunSince();
+        return boundary != null && (JettyInternals.holdsUnparsedBytes(boundary.connection) || boundary.requestBegunSince());
     }
 
     /**

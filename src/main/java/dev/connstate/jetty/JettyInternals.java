@@ -47,7 +47,9 @@ final class JettyInternals
     /**
      * Relies on: {@code HttpConnection.isRequestBufferEmpty()} is {@code false} exactly while the
      * connection holds bytes it read but has not parsed yet: a pipelined request read together
-     * with the previous one, or bytes a detector or the PROXY protocol read and handed over.
+     * with the previous one, or bytes a detector or the PROXY protocol read and handed over; and
+     * a fill puts the bytes it read there before it adds them to {@code getBytesIn()}, which it
+     * does before they are parsed.
      *
      * @return whether the HTTP/1 connection holds unparsed bytes: the start of a next request
      */
