@@ -68,6 +68,7 @@ public class ConnStateTracker extends ContainerLifeCycle
     private final ConnectorWiring wiring = new ConnectorWiring(events);
     private int queuedCount;
     private volatile long drainMillis = DEFAULT_DRAIN_MILLIS;
+
     /**
      * Tracks every connector of {@code server}; add it as a bean of the server.
      *
