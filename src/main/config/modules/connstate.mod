@@ -67,9 +67,28 @@ logs/
 #jetty.connstate.log.format=Client: {remote} - new state: {state} (id {id})
 
 ## The file of the jsonl sink, relative to jetty.base (parent directories are
-## created), or - for standard output. Lines are appended, and flushed whenever
-## the sink has written all it was given.
+## created), or - for standard output. Lines are flushed whenever the sink has
+## written all it was given. As with Jetty's request log, yyyy_mm_dd in the
+## file's name (e.g. logs/connstate-yyyy_mm_dd.jsonl) is replaced by the date,
+## and a new file is begun after midnight: a line is never split across files.
 #jetty.connstate.jsonl.file=logs/connstate.jsonl
+
+## The date that replaces yyyy_mm_dd in the jsonl file's name (SimpleDateFormat
+## syntax). It must name the year, month and day.
+#jetty.connstate.jsonl.filenameDateFormat=yyyy_MM_dd
+
+## How many days of jsonl files to keep besides today's, if the name holds
+## yyyy_mm_dd: older ones (by the date in their name) are deleted at start and
+## at each new day. 0 keeps them all.
+#jetty.connstate.jsonl.retainDays=90
+
+## Whether to append to an existing jsonl file (true), or to rename it first
+## to NAME.HHmmssSSS, with the time (false).
+#jetty.connstate.jsonl.append=true
+
+## The time zone of the date in the jsonl file's name and of its midnight
+## (e.g. GMT, UTC, Europe/Paris, +01:00).
+#jetty.connstate.jsonl.rollover.timezone=GMT
 
 ## Class names of your own dev.connstate.ConnStateListener implementations,
 ## comma-separated. Each needs a public no-argument constructor, its jar in

@@ -6,12 +6,18 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.jar.JarFile;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -22,6 +28,7 @@ import dev.connstate.it.Distribution.Base;
 import dev.connstate.it.Distribution.Jetty;
 import dev.connstate.it.Distribution.Result;
 import dev.connstate.it.JsonLines.Event;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import static dev.connstate.it.JsonLines.assertSequence;
@@ -119,9 +126,11 @@ public class BundleIT
         Base base = Distribution.newBase("bundle-xml").addModules("http");
         Files.copy(Distribution.EXAMPLES.resolve("jetty-connstate-by-hand.xml"), base.resolve("etc/jetty-connstate-by-hand.xml"));
         String jar = "lib/connstate/jetty-connstate-" + Distribution.VERSION + ".jar";
+        // The example's file a day, in GMT: if midnight passes during the test, it proves nothing.
+        LocalDate day = LocalDate.now(ZoneOffset.UTC);
         try (Jetty jetty = base.start("--lib=" + jar, "etc/jetty-connstate-by-hand.xml"))
         {
-            JsonLines jsonl = new JsonLines(base.file("connstate.jsonl"));
+            JsonLines jsonl = new JsonLines(base.file("connstate-" + DateTimeFormatter.ofPattern("yyyy_MM_dd").format(day) + ".jsonl"));
             int clientPort;
             try (Socket socket = Raw.connect(jetty.httpPort()))
             {
@@ -135,6 +144,55 @@ public class BundleIT
             String line = "Client: 127.0.0.1:" + clientPort + " - new state: active (id " + conn.get(0).id() + ", http/1.1)";
             Wait.until("the log line '" + line + "'", Distribution.EVENT_TIMEOUT, () -> jetty.output().contains(line));
             jetty.stop();
+        }
+        catch (AssertionError x)
+        {
+            Assumptions.assumeTrue(day.equals(LocalDate.now(ZoneOffset.UTC)), "midnight (GMT) passed during the test");
+            throw x;
+        }
+    }
+
+    @Test
+    public void theJsonlFileByTheDayFromTheModulesProperties() throws Exception
+    {
+        // Every rollover property through the module's XML, none at its default: the day's name
+        // in its format and time zone (14 hours ahead of GMT), the files past one day deleted, an
+        // existing file of the day set aside.
+        Base base = Distribution.newBase("bundle-daily").addModules("http,connstate");
+        ZoneId zone = ZoneId.of("Pacific/Kiritimati");
+        LocalDate day = LocalDate.now(zone);
+        DateTimeFormatter format = DateTimeFormatter.ofPattern("yyyyMMdd");
+        String today = "connstate-" + format.format(day) + ".jsonl";
+        String yesterday = "connstate-" + format.format(day.minusDays(1)) + ".jsonl";
+        String before = "connstate-" + format.format(day.minusDays(2)) + ".jsonl";
+        Files.createDirectories(base.resolve("logs"));
+        for (String name : List.of(today, yesterday, before))
+            Files.writeString(base.resolve("logs/" + name), "before\n");
+        try (Jetty jetty = base.start("jetty.connstate.sinks=jsonl", "jetty.connstate.jsonl.file=logs/connstate-yyyy_mm_dd.jsonl",
+            "jetty.connstate.jsonl.filenameDateFormat=yyyyMMdd", "jetty.connstate.jsonl.retainDays=1", "jetty.connstate.jsonl.append=false",
+            "jetty.connstate.jsonl.rollover.timezone=Pacific/Kiritimati"))
+        {
+            JsonLines jsonl = new JsonLines(base.file("logs/" + today));
+            try (Socket ignored = Raw.connect(jetty.httpPort()))
+            {
+                // Connect, send nothing, close.
+            }
+            assertSequence(jsonl.nextOne(), jetty.httpPort(), false, "new", "closed");
+            jetty.stop();
+            List<String> names;
+            try (Stream<Path> files = Files.list(base.resolve("logs")))
+            {
+                names = files.map(f -> f.getFileName().toString()).sorted().toList();
+            }
+            assertEquals(3, names.size(), names.toString());
+            assertEquals(List.of(yesterday, today), names.subList(0, 2), names.toString());
+            assertTrue(names.get(2).matches(Pattern.quote(today) + "\\.[0-9]{9}"), names.toString());
+            assertEquals("before\n", Files.readString(base.resolve("logs/" + names.get(2))));
+        }
+        catch (AssertionError x)
+        {
+            Assumptions.assumeTrue(day.equals(LocalDate.now(zone)), "midnight (Pacific/Kiritimati) passed during the test");
+            throw x;
         }
     }
 

@@ -42,6 +42,8 @@ public class FailureIT
                 "jetty.connstate.listeners=java.lang.String: class 'java.lang.String' does not implement dev.connstate.ConnStateListener"),
             Arguments.of(new String[]{"jetty.connstate.sinks=log,jsonl", "jetty.connstate.jsonl.file=start.d/http.ini/connstate.jsonl"},
                 "jetty.connstate.jsonl.file=start.d/http.ini/connstate.jsonl: cannot append to "),
+            Arguments.of(new String[]{"jetty.connstate.sinks=jsonl", "jetty.connstate.jsonl.rollover.timezone=Mars/Olympus"},
+                "jetty.connstate.jsonl.rollover.timezone=Mars/Olympus: unknown time zone (e.g. GMT, UTC, Europe/Paris, +01:00)"),
             Arguments.of(new String[]{"jetty.connstate.log.format=Client {remote} {nope}"},
                 "jetty.connstate.log.format=Client {remote} {nope}: Unknown placeholder {nope} in line format 'Client {remote} {nope}'"),
             Arguments.of(new String[]{"jetty.connstate.sinks="},

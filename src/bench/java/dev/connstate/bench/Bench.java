@@ -136,7 +136,7 @@ public final class Bench
         report.append("- ratios are variant / plain of the same round; table: median [min-max] over the rounds\n\n");
     }
 
-    private static String loadAverage()
+    static String loadAverage()
     {
         try
         {

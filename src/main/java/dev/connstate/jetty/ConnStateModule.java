@@ -139,7 +139,9 @@ public class ConnStateModule extends ContainerLifeCycle
     /**
      * @param jsonlFile the file the {@code jsonl} sink appends to, relative to the
      * {@linkplain #setBaseDirectory(String) base directory}, or {@code -} for standard output;
-     * missing parent directories are created; {@code null} for the default
+     * missing parent directories are created; {@code yyyy_mm_dd} in its name makes a file a day
+     * (see {@link dev.connstate.sink.JsonLinesSink}; the other {@code jetty.connstate.jsonl.*}
+     * properties through {@link #setProperty(String, String)}); {@code null} for the default
      */
     public void setJsonlFile(String jsonlFile)
     {

@@ -72,6 +72,7 @@ public class ConnStateTracker extends ContainerLifeCycle
     private final List<Connector> extraConnectors = new CopyOnWriteArrayList<>();
     private int queuedCount;
     private volatile long drainMillis = DEFAULT_DRAIN_MILLIS;
+
     /**
      * Tracks every connector of {@code server}; add it as a bean of the server.
      *

@@ -248,7 +248,10 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
             finished.reset();
             forced.reset();
             started = new Drain(timeoutMillis, closeAtDeadline);
-            drain = started;
+            // The connectors first: from then on Jetty ends every HTTP/1 response with
+            // Connection: close (or shuts the output after one already committed). Only then may a
+            // request end without going idle: the other way round, one ending in between would
+            // stay active on a connection Jetty keeps, and its next request could not begin.
             for (Connector connector : connectors)
             {
                 connector.shutdown();
@@ -256,6 +259,7 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
                 if (connector instanceof NetworkConnector network)
                     network.close();
             }
+            drain = started;
         }
         LOG.info("Draining {} connections", registry.size());
         scan(started);
@@ -314,17 +318,21 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
         conn.close();
     }
 
-    /** A connection ended while a drain runs: counted by how, and the drain may be done. Caller holds its lock. */
-    void ended(TrackedConnection conn)
+    /**
+     * A connection is about to report {@code closed} while a drain runs: counted by the state it
+     * leaves and its reason, and the drain may be done. Caller holds its lock; the registry has
+     * forgotten it already.
+     */
+    void closing(TrackedConnection conn)
     {
         Drain current = drain;
         if (current == null || current.done.isDone())
             return;
         if (conn.reason() == CloseReason.DRAIN_TIMEOUT)
             forced.increment();
-        else if (conn.previous() == ConnState.IDLE)
+        else if (conn.state() == ConnState.IDLE)
             closedIdle.increment();
-        else if (conn.previous() == ConnState.NEW)
+        else if (conn.state() == ConnState.NEW)
             closedNew.increment();
         else
             finished.increment();

@@ -87,12 +87,19 @@ final class Http1Requests
      * Caller holds {@code conn}'s lock.
      *
      * @return whether the HTTP/1 connection read bytes of a request since it opened or its last
-     * request ended: a request is on its way, though no handler saw it yet
+     * request ended, or bytes wait on its socket that Jetty has not read yet (its selector may lag
+     * by milliseconds under load): a request is on its way, though no handler saw it yet
      */
     static boolean requestBytesWaiting(TrackedConnection conn)
     {
+        // Where the bytes go, in that order: the socket, Jetty's request buffer (a fill puts them
+        // there before Jetty counts them), Jetty's count (raised before the buffer is parsed).
+        // Looked at in the same order, bytes on their way are seen in one place or the next; the
+        // other way round, a move between two looks would be missed by both.
+        if (JettyInternals.bytesUnread(conn.root()))
+            return true;
         Boundary boundary = conn.http1();
-        return boundary != null && boundary.requestBegunSince();
+        return boundary != null && (JettyInternals.holdsUnparsedBytes(boundary.connection) || boundary.requestBegunSince());
     }
 
     /**
@@ -194,16 +201,20 @@ final class Http1Requests
      * The request ended with its response written: {@code idle} if the connection persists and
      * no read is pending. A read still pending (the application demanded content and completed
      * anyway) makes Jetty abort the connection rather than parse a next request. During a drain
-     * the connection never goes idle: Jetty answered with {@code Connection: close} (or shuts the
-     * output after a response committed before the drain began), and the close follows.
+     * Jetty answers with {@code Connection: close}, or shuts the output after a response committed
+     * before the connector shut down, and the close follows: the connection does not go idle.
+     * Unless Jetty keeps it: a response that ended after the drain began but before the connector
+     * had shut down (it closes its listening socket first, which can take milliseconds) leaves
+     * the connection persistent, and so idle, for the drain to close as such.
      */
     private void ended(TrackedConnection conn, Connection connection, int status)
     {
+        boolean persistent = connection instanceof ConnectionMetaData metaData && metaData.isPersistent();
         if (JettyInternals.readPending(connection))
             CloseReasons.readPending(conn);
-        else if (drain.isDraining())
+        else if (drain.isDraining() && (!persistent || JettyInternals.outputShutAfterResponse(connection)))
             CloseReasons.drained(conn);
-        else if (connection instanceof ConnectionMetaData metaData && metaData.isPersistent())
+        else if (persistent)
         {
             Boundary boundary = conn.http1();
             if (boundary != null && boundary.connection == connection)

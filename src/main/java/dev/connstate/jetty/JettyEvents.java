@@ -167,8 +167,9 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
 
     /**
      * Ends {@code conn}: {@code active} first if an HTTP/1 request had begun unseen, then
-     * {@code closed} with its reason, after the registry forgot it (a listener that sees
-     * {@code closed} finds it no longer tracked). Caller holds {@code conn}'s lock.
+     * {@code closed} with its reason, after the registry forgot it and a drain counted it (a
+     * listener that sees {@code closed} finds it no longer tracked, and counted). Caller holds
+     * {@code conn}'s lock.
      *
      * @param connection the connection that closed (or the socket's current one, when the
      * tracker stops), {@code null} if none
@@ -182,8 +183,9 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
             reporter.transition(conn, ConnState.ACTIVE);
         conn.reason(CloseReasons.atClose(conn, timedOut, drain.isPastDeadline(), shuttingDown.getAsBoolean()));
         registry.forget(conn);
+        // Counted before listeners hear closed: whoever sees closed sees the drain's counts too.
+        drain.closing(conn);
         reporter.transition(conn, ConnState.CLOSED);
-        drain.ended(conn);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.connstate.jetty;
 
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
 import java.util.function.Consumer;
 
 import org.eclipse.jetty.http.ComplianceViolation;
@@ -45,13 +47,53 @@ final class JettyInternals
     /**
      * Relies on: {@code HttpConnection.isRequestBufferEmpty()} is {@code false} exactly while the
      * connection holds bytes it read but has not parsed yet: a pipelined request read together
-     * with the previous one, or bytes a detector or the PROXY protocol read and handed over.
+     * with the previous one, or bytes a detector or the PROXY protocol read and handed over; and
+     * a fill puts the bytes it read there before it adds them to {@code getBytesIn()}, which it
+     * does before they are parsed.
      *
      * @return whether the HTTP/1 connection holds unparsed bytes: the start of a next request
      */
     static boolean holdsUnparsedBytes(Connection http1)
     {
         return http1 instanceof HttpConnection http && !http.isRequestBufferEmpty();
+    }
+
+    /**
+     * Relies on: a plain socket's end point ({@code SocketChannelEndPoint}) has its
+     * {@link SocketChannel} as its transport. The JDK's socket adaptor answers
+     * {@code available()} (the kernel's count of bytes received and not read yet) without reading
+     * and in non-blocking mode too.
+     *
+     * @param root the socket's end point
+     * @return whether bytes arrived on the socket that Jetty has not read yet (a selector late
+     * under load): the client has sent something, a request most likely
+     */
+    static boolean bytesUnread(EndPoint root)
+    {
+        if (!(root.getTransport() instanceof SocketChannel channel))
+            return false;
+        try
+        {
+            return channel.socket().getInputStream().available() > 0;
+        }
+        catch (IOException x)
+        {
+            // Closed, or its input shut: nothing more will be read from it.
+            return false;
+        }
+    }
+
+    /**
+     * Relies on: when a response that Jetty's HTTP/1 connection keeps persistent by its headers
+     * ends after its connector shut down (it was committed before, so it could not say
+     * {@code Connection: close}), the connection shuts its end point's output as the last write
+     * succeeds, before the response completes and the request ends.
+     *
+     * @return whether the HTTP/1 connection shut its output after its response: it closes
+     */
+    static boolean outputShutAfterResponse(Connection http1)
+    {
+        return http1.getEndPoint().isOutputShutdown();
     }
 
     /**

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 
 import dev.connstate.sink.BuiltInSinks;
+import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
 import dev.connstate.sink.SinkSettings;
 
@@ -38,6 +39,14 @@ public final class ModuleSettings
     public static final String LOG_FORMAT = PREFIX + BuiltInSinks.Log.NAME + "." + BuiltInSinks.Log.FORMAT;
     /** Property: the file of the {@code jsonl} sink, {@code -} for standard output. */
     public static final String JSONL_FILE = PREFIX + BuiltInSinks.JsonLines.NAME + "." + BuiltInSinks.JsonLines.FILE;
+    /** Property: the date format that replaces {@code yyyy_mm_dd} in the {@code jsonl} sink's file name. */
+    public static final String JSONL_FILENAME_DATE_FORMAT = PREFIX + BuiltInSinks.JsonLines.NAME + "." + BuiltInSinks.JsonLines.FILENAME_DATE_FORMAT;
+    /** Property: how many days of the {@code jsonl} sink's files to keep besides today's, 0 for all. */
+    public static final String JSONL_RETAIN_DAYS = PREFIX + BuiltInSinks.JsonLines.NAME + "." + BuiltInSinks.JsonLines.RETAIN_DAYS;
+    /** Property: whether the {@code jsonl} sink appends to an existing file ({@code true} or {@code false}). */
+    public static final String JSONL_APPEND = PREFIX + BuiltInSinks.JsonLines.NAME + "." + BuiltInSinks.JsonLines.APPEND;
+    /** Property: the time zone of the date in the {@code jsonl} sink's file name and of its midnight. */
+    public static final String JSONL_ROLLOVER_TIMEZONE = PREFIX + BuiltInSinks.JsonLines.NAME + "." + BuiltInSinks.JsonLines.ROLLOVER_TIMEZONE;
     /** Property: class names of user listeners, comma-separated. */
     public static final String LISTENERS = PREFIX + "listeners";
     /** Property: the queue capacity of each sink and listener. */
@@ -63,6 +72,10 @@ public final class ModuleSettings
         LOG_LOGGER, LogSink.DEFAULT_LOGGER,
         LOG_FORMAT, LogSink.DEFAULT_FORMAT,
         JSONL_FILE, BuiltInSinks.JsonLines.DEFAULT_FILE,
+        JSONL_FILENAME_DATE_FORMAT, JsonLinesSink.DEFAULT_FILENAME_DATE_FORMAT,
+        JSONL_RETAIN_DAYS, String.valueOf(JsonLinesSink.DEFAULT_RETAIN_DAYS),
+        JSONL_APPEND, String.valueOf(JsonLinesSink.DEFAULT_APPEND),
+        JSONL_ROLLOVER_TIMEZONE, JsonLinesSink.DEFAULT_TIME_ZONE,
         LISTENERS, "",
         QUEUE_CAPACITY, String.valueOf(ConnStateTracker.DEFAULT_QUEUE_CAPACITY),
         STATUS_PATH, "",

@@ -6,6 +6,8 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.DateTimeException;
+import java.time.ZoneId;
 
 import dev.connstate.ConnStateListener;
 
@@ -52,15 +54,27 @@ public final class BuiltInSinks
         }
     }
 
-    /** {@code jsonl}: key {@code file}, relative to {@code jetty.base}, or {@code -} for standard output. */
+    /**
+     * {@code jsonl}: key {@code file}, relative to {@code jetty.base}, or {@code -} for standard
+     * output; and, as Jetty's request log, {@code filenameDateFormat}, {@code retainDays},
+     * {@code append} and {@code rollover.timezone} (see {@link JsonLinesSink.Builder}).
+     */
     public static final class JsonLines implements ConnStateSinkProvider
     {
         /** The sink's name. */
         public static final String NAME = "jsonl";
-        /** Key: the file, by default {@value #DEFAULT_FILE}. */
+        /** Key: the file, by default {@value #DEFAULT_FILE}; {@code yyyy_mm_dd} in its name is replaced by the date. */
         public static final String FILE = "file";
         /** The default file, relative to {@code jetty.base}. */
         public static final String DEFAULT_FILE = "logs/connstate.jsonl";
+        /** Key: the date format of {@code yyyy_mm_dd} in the file's name, by default {@value JsonLinesSink#DEFAULT_FILENAME_DATE_FORMAT}. */
+        public static final String FILENAME_DATE_FORMAT = "filenameDateFormat";
+        /** Key: how many days of files to keep besides today's, by default {@value JsonLinesSink#DEFAULT_RETAIN_DAYS}; 0 keeps them all. */
+        public static final String RETAIN_DAYS = "retainDays";
+        /** Key: whether to append to an existing file ({@code true}, the default) or to rename it first ({@code false}). */
+        public static final String APPEND = "append";
+        /** Key: the time zone of the date and of midnight, by default {@value JsonLinesSink#DEFAULT_TIME_ZONE}. */
+        public static final String ROLLOVER_TIMEZONE = "rollover.timezone";
 
         @Override
         public String name()
@@ -74,6 +88,36 @@ public final class BuiltInSinks
             String value = settings.get(FILE, DEFAULT_FILE);
             if (value.isEmpty())
                 throw settings.invalid(FILE, "a file name is required (or - for standard output)");
+            // Every setting is checked before anything is opened, also those that standard output does not use.
+            String dateFormat = settings.get(FILENAME_DATE_FORMAT, JsonLinesSink.DEFAULT_FILENAME_DATE_FORMAT);
+            String problem = DailyFileOutputStream.dateFormatProblem(dateFormat);
+            if (problem != null)
+                throw settings.invalid(FILENAME_DATE_FORMAT, problem);
+            int retainDays;
+            try
+            {
+                retainDays = Integer.parseInt(settings.get(RETAIN_DAYS, String.valueOf(JsonLinesSink.DEFAULT_RETAIN_DAYS)));
+            }
+            catch (NumberFormatException x)
+            {
+                throw settings.invalid(RETAIN_DAYS, "not a number of days");
+            }
+            problem = JsonLinesSink.retainDaysProblem(retainDays);
+            if (problem != null)
+                throw settings.invalid(RETAIN_DAYS, problem);
+            String append = settings.get(APPEND, String.valueOf(JsonLinesSink.DEFAULT_APPEND));
+            if (!append.equalsIgnoreCase("true") && !append.equalsIgnoreCase("false"))
+                throw settings.invalid(APPEND, "must be true or false");
+            ZoneId zone;
+            try
+            {
+                // The short ids too (EST, PST...), as java.util.TimeZone, which the request log uses, takes them.
+                zone = ZoneId.of(settings.get(ROLLOVER_TIMEZONE, JsonLinesSink.DEFAULT_TIME_ZONE), ZoneId.SHORT_IDS);
+            }
+            catch (DateTimeException x)
+            {
+                throw settings.invalid(ROLLOVER_TIMEZONE, "unknown time zone (e.g. GMT, UTC, Europe/Paris, +01:00)");
+            }
             if (JsonLinesSink.STDOUT.equals(value))
                 return new JsonLinesSink(JsonLinesSink.STDOUT);
             Path file;
@@ -90,7 +134,12 @@ public final class BuiltInSinks
                 Path parent = file.getParent();
                 if (parent != null && !Files.isDirectory(parent))
                     Files.createDirectories(parent);
-                return new JsonLinesSink(file);
+                return JsonLinesSink.builder(file)
+                    .filenameDateFormat(dateFormat)
+                    .retainDays(retainDays)
+                    .append(Boolean.parseBoolean(append))
+                    .timeZone(zone)
+                    .build();
             }
             catch (FileAlreadyExistsException x)
             {

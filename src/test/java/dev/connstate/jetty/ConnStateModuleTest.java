@@ -6,6 +6,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -81,6 +84,10 @@ public class ConnStateModuleTest
         expected.put("jetty.connstate.log.logger", "connstate");
         expected.put("jetty.connstate.log.format", "Client: {remote} - new state: {state} (id {id})");
         expected.put("jetty.connstate.jsonl.file", "logs/connstate.jsonl");
+        expected.put("jetty.connstate.jsonl.filenameDateFormat", "yyyy_MM_dd");
+        expected.put("jetty.connstate.jsonl.retainDays", "90");
+        expected.put("jetty.connstate.jsonl.append", "true");
+        expected.put("jetty.connstate.jsonl.rollover.timezone", "GMT");
         expected.put("jetty.connstate.listeners", "");
         expected.put("jetty.connstate.queue.capacity", "8192");
         expected.put("jetty.connstate.status.path", "");
@@ -317,6 +324,60 @@ public class ConnStateModuleTest
         assertEquals(List.of("log", "jsonl"), List.copyOf(resolved.keySet()));
         assertTrue(Files.exists(base.resolve("logs/connstate.jsonl")));
         ((JsonLinesSink)resolved.get("jsonl")).close();
+    }
+
+    @Test
+    public void jsonlRolloverSettingsAreRefusedByName()
+    {
+        assertEquals("jetty.connstate.jsonl.filenameDateFormat=yyyy_qq_dd: not a date format (SimpleDateFormat): Illegal pattern character 'q'",
+            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_FILENAME_DATE_FORMAT, "yyyy_qq_dd"));
+        assertEquals("jetty.connstate.jsonl.filenameDateFormat=yyyy_MM: must name the year, month and day (e.g. yyyy_MM_dd): the age of an old file is read from its name",
+            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_FILENAME_DATE_FORMAT, "yyyy_MM"));
+        assertEquals("jetty.connstate.jsonl.filenameDateFormat=yyyy/MM/dd: must not put a '/' in the file name",
+            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_FILENAME_DATE_FORMAT, "yyyy/MM/dd"));
+        assertEquals("jetty.connstate.jsonl.retainDays=ninety: not a number of days",
+            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_RETAIN_DAYS, "ninety"));
+        assertEquals("jetty.connstate.jsonl.retainDays=-1: must be 0 (keep every file) or more days",
+            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_RETAIN_DAYS, "-1"));
+        assertEquals("jetty.connstate.jsonl.append=yes: must be true or false",
+            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_APPEND, "yes"));
+        assertEquals("jetty.connstate.jsonl.rollover.timezone=Mars/Olympus: unknown time zone (e.g. GMT, UTC, Europe/Paris, +01:00)",
+            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_ROLLOVER_TIMEZONE, "Mars/Olympus"));
+        // Also when the jsonl sink writes to standard output, which does not use them.
+        assertEquals("jetty.connstate.jsonl.retainDays=-1: must be 0 (keep every file) or more days",
+            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_FILE, "-", ModuleSettings.JSONL_RETAIN_DAYS, "-1"));
+        // Through the bean's setProperty, as the module's XML passes them.
+        ConnStateModule module = module(new Server(), "jsonl");
+        module.setProperty(ModuleSettings.JSONL_ROLLOVER_TIMEZONE, " Mars/Olympus ");
+        assertEquals("jetty.connstate.jsonl.rollover.timezone= Mars/Olympus : unknown time zone (e.g. GMT, UTC, Europe/Paris, +01:00)",
+            assertThrows(ConnStateConfigurationException.class, () -> ListenerFactory.make(module.settings(), false)).getMessage());
+        assertFalse(Files.exists(base.resolve("logs")), "a refused jsonl sink made its directory");
+    }
+
+    @Test
+    public void jsonlFileByTheDayFromTheModulesProperties() throws IOException
+    {
+        // The system clock: the day may change while the sink opens (then try again).
+        for (int attempt = 1; ; attempt++)
+        {
+            ZoneId paris = ZoneId.of("Europe/Paris");
+            LocalDate day = LocalDate.now(paris);
+            Files.createDirectories(base.resolve("logs"));
+            Path old = Files.writeString(base.resolve("logs/connstate-" + DateTimeFormatter.BASIC_ISO_DATE.format(day.minusDays(8)) + ".jsonl"), "x\n");
+            Path kept = Files.writeString(base.resolve("logs/connstate-" + DateTimeFormatter.BASIC_ISO_DATE.format(day.minusDays(7)) + ".jsonl"), "x\n");
+            var resolved = make(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_FILE, "logs/connstate-yyyy_mm_dd.jsonl", ModuleSettings.JSONL_FILENAME_DATE_FORMAT, " yyyyMMdd ",
+                ModuleSettings.JSONL_RETAIN_DAYS, "7", ModuleSettings.JSONL_APPEND, "TRUE", ModuleSettings.JSONL_ROLLOVER_TIMEZONE, "Europe/Paris");
+            JsonLinesSink sink = (JsonLinesSink)resolved.get("jsonl");
+            sink.close();
+            Path today = base.resolve("logs/connstate-" + DateTimeFormatter.BASIC_ISO_DATE.format(day) + ".jsonl");
+            if (!day.equals(LocalDate.now(paris)) && attempt < 3)
+                continue;
+            assertEquals("jsonl[" + base.resolve("logs/connstate-yyyy_mm_dd.jsonl") + "]", sink.toString());
+            assertTrue(Files.exists(today), today.toString());
+            assertFalse(Files.exists(old), "not deleted: " + old);
+            assertTrue(Files.exists(kept), "deleted: " + kept);
+            return;
+        }
     }
 
     @Test

@@ -8,6 +8,8 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -37,12 +39,14 @@ import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.server.AbstractConnector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.NetworkConnector;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.Test;
@@ -80,6 +84,32 @@ public class DrainTest
         AbstractConnector connector = (AbstractConnector)s.server.getConnectors()[0];
         Wait.until("the graceful stop to begin", () -> (connector.isShutdown() && (s.tracker.getDrain().isDraining() || !s.tracker.getDrain().isEnabled())) || stopped.isDone());
         return stopped;
+    }
+
+    /**
+     * The request on {@code socket} is answered whole ("hello", 200, no 503) with
+     * {@code Connection: close}, then the server closes; the stop completes, and the connection
+     * went active, then closed by the drain, never idle.
+     */
+    private static void servedThenClosedByTheDrain(TrackedServer s, Socket socket, CompletableFuture<Void> stopped) throws Exception
+    {
+        Raw.Response response = Raw.read(socket.getInputStream());
+        assertEquals(200, response.status(), "no 503");
+        assertEquals("hello", response.text());
+        assertEquals("close", response.header("Connection"));
+        assertEquals(0, readToEof(socket.getInputStream()).length);
+        stopped.get(10, TimeUnit.SECONDS);
+        assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
+        assertEquals(CloseReason.DRAIN, reason(s, socket.getLocalPort()));
+        assertDrained(s, 0, 1, 0, 0);
+    }
+
+    /** Waits until the server has read the first bytes a client sent (a request on its way, no handler yet). */
+    private static void awaitFirstBytesRead(TrackedServer s)
+    {
+        org.eclipse.jetty.server.Connector connector = s.server.getConnectors()[0];
+        Wait.until("the first bytes read", () -> connector.getConnectedEndPoints().stream()
+            .anyMatch(endPoint -> endPoint.getConnection() != null && endPoint.getConnection().getBytesIn() > 0));
     }
 
     /** Jetty's stop throws the graceful phase's timeout, after it stopped everything. */
@@ -135,6 +165,148 @@ public class DrainTest
         }
     }
 
+    /** Holds every selector of the connector until {@code release}: what arrives on its sockets stays unread. */
+    private static void holdSelectors(ServerConnector connector, CountDownLatch release) throws InterruptedException
+    {
+        Collection<ManagedSelector> selectors = connector.getSelectorManager().getBeans(ManagedSelector.class);
+        assertFalse(selectors.isEmpty(), "the connector's selectors");
+        CountDownLatch held = new CountDownLatch(selectors.size());
+        for (ManagedSelector selector : selectors)
+        {
+            selector.submit(ignored ->
+            {
+                held.countDown();
+                try
+                {
+                    release.await(30, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException x)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        assertTrue(held.await(10, TimeUnit.SECONDS), "the selectors held");
+    }
+
+    /** @return the bytes that arrived on the server's end of the socket and that Jetty has not read */
+    private static int unread(EndPoint endPoint) throws IOException
+    {
+        return ((SocketChannel)endPoint.getTransport()).socket().getInputStream().available();
+    }
+
+    /**
+     * A request that reached the socket of an idle connection, but that Jetty has not read yet
+     * (its selector is late, as under load), is not dropped: the drain sees its bytes waiting in
+     * the socket and leaves the connection to Jetty, which serves the request with
+     * {@code Connection: close}.
+     */
+    @Test
+    public void requestWaitingUnreadOnAnIdleConnectionIsServed() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().start())
+        {
+            ServerConnector connector = (ServerConnector)s.server.getConnectors()[0];
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                int clientPort = socket.getLocalPort();
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                long id = s.recorder.idOfClientPort(clientPort);
+                Wait.until("idle", () -> s.recorder.sequence(id).equals(seq("new", "active", "idle")));
+                EndPoint endPoint = connector.getConnectedEndPoints().iterator().next();
+
+                CountDownLatch release = new CountDownLatch(1);
+                holdSelectors(connector, release);
+                Raw.write(socket, GET);
+                Wait.until("the request waiting unread in the socket", () ->
+                {
+                    try
+                    {
+                        return unread(endPoint) == GET.length();
+                    }
+                    catch (IOException x)
+                    {
+                        return false;
+                    }
+                });
+                // The drain's first scan runs on this thread, while the request waits.
+                CompletableFuture<Void> drained = s.tracker.drain(10_000);
+                release.countDown();
+
+                Raw.Response response = Raw.read(socket.getInputStream());
+                assertEquals(200, response.status());
+                assertEquals("close", response.header("Connection"));
+                assertEquals(0, readToEof(socket.getInputStream()).length);
+                assertNull(drained.get(10, TimeUnit.SECONDS));
+                assertEquals(seq("new", "active", "idle", "active", "closed"), s.recorder.awaitEnd(clientPort));
+                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
+                assertDrained(s, 0, 1, 0, 0);
+            }
+        }
+    }
+
+    /**
+     * A response that ends once the drain has begun but before the connector has shut down (it
+     * closes its listening socket first, which takes milliseconds at times) is persistent: Jetty
+     * keeps the connection, without {@code Connection: close}. If its client says nothing more,
+     * the connection is idle, and the drain closes it as any idle one, at once: it does not wait
+     * for a close that Jetty will not make.
+     */
+    @Test
+    public void aResponseEndingBeforeTheConnectorShutDownLeavesAnIdleConnectionThatTheDrainCloses() throws Exception
+    {
+        CountDownLatch shuttingDown = new CountDownLatch(1);
+        CountDownLatch letShutDown = new CountDownLatch(1);
+        Http2Test.Gate gate = new Http2Test.Gate(1);
+        TrackedServer s = new TrackedServer().handler(gate);
+        // A connector whose shutdown is slow, as closing a listening socket is at times.
+        ServerConnector slow = new ServerConnector(s.server, 1, 1, new HttpConnectionFactory(s.httpConfig))
+        {
+            @Override
+            public CompletableFuture<Void> shutdown()
+            {
+                shuttingDown.countDown();
+                try
+                {
+                    letShutDown.await(15, TimeUnit.SECONDS);
+                }
+                catch (InterruptedException x)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                return super.shutdown();
+            }
+        };
+        slow.setHost("127.0.0.1");
+        s.server.addConnector(slow);
+        try (s)
+        {
+            s.start();
+            try (Socket socket = Raw.connect(slow.getLocalPort()))
+            {
+                int clientPort = socket.getLocalPort();
+                Raw.write(socket, "GET /wait HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertTrue(gate.arrived.await(10, TimeUnit.SECONDS));
+
+                CompletableFuture<CompletableFuture<Void>> draining = CompletableFuture.supplyAsync(() -> s.tracker.drain(10_000));
+                assertTrue(shuttingDown.await(10, TimeUnit.SECONDS), "the drain shuts the connector down");
+                gate.release.countDown();
+                Raw.Response response = Raw.read(socket.getInputStream());
+                assertEquals(200, response.status());
+                assertNull(response.header("Connection"), "the connector was not shut down yet: the response persists");
+                letShutDown.countDown();
+
+                // The client says nothing more.
+                assertNull(draining.get(10, TimeUnit.SECONDS).get(5, TimeUnit.SECONDS), "the drain is done well before its deadline");
+                assertEquals(0, readToEof(socket.getInputStream()).length);
+                assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
+                assertDrained(s, 1, 0, 0, 0);
+            }
+        }
+    }
+
     @Test
     public void requestInFlightIsServedWithConnectionClose() throws Exception
     {
@@ -144,21 +316,12 @@ public class DrainTest
             s.server.setStopTimeout(STOP_TIMEOUT);
             try (Socket socket = Raw.connect(s.port()))
             {
-                int clientPort = socket.getLocalPort();
                 Raw.write(socket, "GET /wait HTTP/1.1\r\nHost: localhost\r\n\r\n");
                 assertTrue(gate.arrived.await(10, TimeUnit.SECONDS));
 
                 CompletableFuture<Void> stopped = stopAsync(s);
                 gate.release.countDown();
-                Raw.Response response = Raw.read(socket.getInputStream());
-                assertEquals(200, response.status(), "no 503");
-                assertEquals("hello", response.text());
-                assertEquals("close", response.header("Connection"));
-                assertEquals(0, readToEof(socket.getInputStream()).length);
-                stopped.get(10, TimeUnit.SECONDS);
-                assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
-                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
-                assertDrained(s, 0, 1, 0, 0);
+                servedThenClosedByTheDrain(s, socket, stopped);
             }
         }
     }
@@ -172,26 +335,16 @@ public class DrainTest
             s.tracker.getDrain().setNewGraceMillis(200);
             try (Socket socket = Raw.connect(s.port()))
             {
-                int clientPort = socket.getLocalPort();
                 // Half a request head: the connection is new, with a request on its way.
                 Raw.write(socket, "GET / HTTP/1.1\r\n");
-                org.eclipse.jetty.server.Connector connector = s.server.getConnectors()[0];
-                Wait.until("the first bytes read", () -> connector.getConnectedEndPoints().stream()
-                    .anyMatch(endPoint -> endPoint.getConnection() != null && endPoint.getConnection().getBytesIn() > 0));
+                awaitFirstBytesRead(s);
 
                 CompletableFuture<Void> stopped = stopAsync(s);
                 // Past the grace: a new connection that sent bytes is left to finish its request.
                 Wait.until("the grace to pass", () -> s.tracker.getOldestNewMillis() > 200 + 3 * ConnectionDrain.SCAN_MILLIS);
                 assertFalse(stopped.isDone());
                 Raw.write(socket, "Host: localhost\r\n\r\n");
-                Raw.Response response = Raw.read(socket.getInputStream());
-                assertEquals(200, response.status(), "no 503");
-                assertEquals("close", response.header("Connection"));
-                assertEquals(0, readToEof(socket.getInputStream()).length);
-                stopped.get(10, TimeUnit.SECONDS);
-                assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
-                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
-                assertDrained(s, 0, 1, 0, 0);
+                servedThenClosedByTheDrain(s, socket, stopped);
             }
         }
     }
@@ -213,15 +366,8 @@ public class DrainTest
                 gate.release.countDown();
                 // The request in flight is answered whole, with Connection: close; the one
                 // pipelined behind it is not read: the client must retry it elsewhere.
-                Raw.Response response = Raw.read(socket.getInputStream());
-                assertEquals(200, response.status());
-                assertEquals("close", response.header("Connection"));
-                assertEquals(0, readToEof(socket.getInputStream()).length);
-                stopped.get(10, TimeUnit.SECONDS);
-                assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
-                assertEquals(CloseReason.DRAIN, reason(s, clientPort));
+                servedThenClosedByTheDrain(s, socket, stopped);
                 assertEquals(1, s.recorder.events(s.recorder.idOfClientPort(clientPort)).get(2).requests());
-                assertDrained(s, 0, 1, 0, 0);
             }
         }
     }
@@ -349,20 +495,7 @@ public class DrainTest
     @Test
     public void hijackedConnectionIsLeftToTheApplicationUntilTheDeadline() throws Exception
     {
-        Handler upgrading = new Handler.Abstract()
-        {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback)
-            {
-                EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
-                request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, new HijackTest.EchoConnection(endPoint, request.getComponents().getExecutor()));
-                response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
-                response.getHeaders().put(HttpHeader.UPGRADE, "echo");
-                response.getHeaders().put(HttpHeader.CONNECTION, "Upgrade");
-                callback.succeeded();
-                return true;
-            }
-        };
+        Handler upgrading = HijackTest.echoUpgrade();
         try (TrackedServer s = new TrackedServer().handler(upgrading).start())
         {
             s.server.setStopTimeout(1500);
@@ -464,9 +597,7 @@ public class DrainTest
         try (Socket socket = Raw.connect(s.port()))
         {
             Raw.write(socket, "GET / HTTP/1.1\r\n");
-            org.eclipse.jetty.server.Connector connector = s.server.getConnectors()[0];
-            Wait.until("the first bytes read", () -> connector.getConnectedEndPoints().stream()
-                .anyMatch(endPoint -> endPoint.getConnection() != null && endPoint.getConnection().getBytesIn() > 0));
+            awaitFirstBytesRead(s);
             CompletableFuture<Void> stopped = stopAsync(s);
             Raw.write(socket, "Host: localhost\r\n\r\n");
             Raw.Response response = Raw.read(socket.getInputStream());

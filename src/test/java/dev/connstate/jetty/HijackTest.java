@@ -330,10 +330,13 @@ public class HijackTest
         }
     }
 
-    @Test
-    public void rawUpgradeThroughTheHttpStreamAttribute() throws Exception
+    /**
+     * Answers every request with a 101 to an echo protocol, handing the socket to an
+     * {@link EchoConnection} through Jetty's upgrade attribute: a raw takeover, without WebSocket.
+     */
+    static Handler echoUpgrade()
     {
-        Handler upgrading = new Handler.Abstract()
+        return new Handler.Abstract()
         {
             @Override
             public boolean handle(Request request, Response response, Callback callback)
@@ -347,6 +350,12 @@ public class HijackTest
                 return true;
             }
         };
+    }
+
+    @Test
+    public void rawUpgradeThroughTheHttpStreamAttribute() throws Exception
+    {
+        Handler upgrading = echoUpgrade();
         try (TrackedServer s = new TrackedServer().handler(upgrading).start())
         {
             try (RawClient c = s.connect())

@@ -2,8 +2,10 @@ package dev.connstate.jetty;
 
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -44,7 +46,7 @@ public class JettyInternalsTest
     private static final String GET = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
     /** What {@link JettyInternals} reads when a request ends. */
-    private record End(boolean http1, boolean unparsed, boolean generated, int status, boolean writeFailed, boolean readPending, boolean takenOver, String path)
+    private record End(boolean http1, boolean unparsed, boolean generated, int status, boolean writeFailed, boolean readPending, boolean takenOver, boolean outputShut, String path)
     {
     }
 
@@ -62,7 +64,7 @@ public class JettyInternalsTest
             EndPoint endPoint = connection.getEndPoint();
             ends.add(new End(JettyInternals.isHttp1(connection), JettyInternals.holdsUnparsedBytes(connection), JettyInternals.responseGenerated(connection),
                 JettyInternals.responseStatus(request), JettyInternals.writeFailed(endPoint) || JettyInternals.writeFailed(RootEndPoint.of(endPoint)),
-                JettyInternals.readPending(connection), JettyInternals.takenOver(request), Request.getPathInContext(request)));
+                JettyInternals.readPending(connection), JettyInternals.takenOver(request), JettyInternals.outputShutAfterResponse(connection), Request.getPathInContext(request)));
         }));
         HttpConnectionFactory http = new HttpConnectionFactory(config);
         connector = proxyProtocol ? new ServerConnector(server, new ProxyConnectionFactory(http.getProtocol()), http) : new ServerConnector(server, http);
@@ -121,6 +123,57 @@ public class JettyInternalsTest
         assertEquals(200, first.status(), "Jetty changed: the response status is no longer readable through HttpChannelState at the request-end hook (JettyInternals.responseStatus)");
         assertFalse(first.writeFailed() || first.readPending() || first.takenOver(), "a plain request reads as neither failed, pending nor taken over: " + first);
         assertNull(ends.poll(), "one call per request");
+    }
+
+    @Test
+    public void aResponseCommittedBeforeTheConnectorShutDownEndsWithTheOutputShut() throws Exception
+    {
+        // The rest of the committed response, written by the test once the connector shut down.
+        CompletableFuture<Runnable> rest = new CompletableFuture<>();
+        int port = start(new Handler.Abstract()
+        {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback)
+            {
+                if (!Request.getPathInContext(request).equals("/committed"))
+                {
+                    Content.Sink.write(response, true, "hello", callback);
+                    return true;
+                }
+                response.write(false, BufferUtil.toBuffer("hel"), Callback.from(
+                    () -> rest.complete(() -> response.write(true, BufferUtil.toBuffer("lo"), callback)), callback::failed));
+                return true;
+            }
+        }, false);
+        try (Socket socket = Raw.connect(port))
+        {
+            Raw.write(socket, GET);
+            assertEquals("hello", Raw.read(socket.getInputStream()).text());
+            assertFalse(nextEnd().outputShut(), "a persistent response leaves the output open");
+            Raw.write(socket, "GET /committed HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            Runnable writeTheRest = rest.get(10, TimeUnit.SECONDS);
+            connector.shutdown();
+            writeTheRest.run();
+            Raw.Response response = Raw.read(socket.getInputStream());
+            assertEquals("hello", response.text());
+            assertNull(response.header("Connection"), "committed before the shutdown: no Connection: close");
+        }
+        assertTrue(nextEnd().outputShut(), "Jetty changed: after a response committed before its connector shut down, HttpConnection no longer shuts the output before the request ends (JettyInternals.outputShutAfterResponse)");
+    }
+
+    @Test
+    public void aSocketsEndPointCarriesItsChannelWhoseUnreadBytesCanBeCounted() throws Exception
+    {
+        int port = start(hello(), false);
+        try (Socket socket = Raw.connect(port))
+        {
+            Raw.write(socket, GET);
+            assertEquals(200, Raw.read(socket.getInputStream()).status());
+            EndPoint endPoint = connector.getConnectedEndPoints().iterator().next();
+            assertTrue(endPoint.getTransport() instanceof SocketChannel,
+                "A plain socket's end point has its SocketChannel as its transport, not " + endPoint.getTransport());
+            assertFalse(JettyInternals.bytesUnread(endPoint), "nothing waits unread on an idle connection");
+        }
     }
 
     @Test
@@ -222,20 +275,7 @@ public class JettyInternalsTest
     @Test
     public void aTakeoverIsSeenThroughTheUpgradeAttribute() throws Exception
     {
-        int port = start(new Handler.Abstract()
-        {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback)
-            {
-                EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
-                request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE, new HijackTest.EchoConnection(endPoint, request.getComponents().getExecutor()));
-                response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
-                response.getHeaders().put(HttpHeader.UPGRADE, "echo");
-                response.getHeaders().put(HttpHeader.CONNECTION, "Upgrade");
-                callback.succeeded();
-                return true;
-            }
-        }, false);
+        int port = start(HijackTest.echoUpgrade(), false);
         try (Socket socket = Raw.connect(port))
         {
             Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n");
