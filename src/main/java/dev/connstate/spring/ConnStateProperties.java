@@ -12,6 +12,7 @@ import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.ConnectionDrain;
 import dev.connstate.jetty.ModuleSettings;
 import dev.connstate.sink.BuiltInSinks;
+import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
 import dev.connstate.sink.OneLine;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -35,6 +36,8 @@ public class ConnStateProperties
 
     /** Boot's name of each module property whose name differs beyond the prefix. */
     private static final Map<String, String> RENAMED = Map.of(
+        ModuleSettings.JSONL_FILENAME_DATE_FORMAT, PREFIX + ".jsonl.filename-date-format",
+        ModuleSettings.JSONL_RETAIN_DAYS, PREFIX + ".jsonl.retain-days",
         ModuleSettings.DRAIN, PREFIX + ".drain.enabled",
         ModuleSettings.DRAIN_NEW_GRACE, PREFIX + ".drain.new-grace");
 
@@ -141,6 +144,23 @@ public class ConnStateProperties
          */
         private String file = BuiltInSinks.JsonLines.DEFAULT_FILE;
 
+        /**
+         * The date that replaces yyyy_mm_dd in the file's name, a file a day (SimpleDateFormat
+         * syntax, as Jetty's request log's); it must name the year, month and day.
+         */
+        private String filenameDateFormat = JsonLinesSink.DEFAULT_FILENAME_DATE_FORMAT;
+
+        /**
+         * How many days of files to keep besides today's when the name holds yyyy_mm_dd; 0 keeps
+         * them all.
+         */
+        private int retainDays = JsonLinesSink.DEFAULT_RETAIN_DAYS;
+
+        /** Append to an existing file, or rename it NAME.HHmmssSSS first. */
+        private boolean append = JsonLinesSink.DEFAULT_APPEND;
+
+        private final Rollover rollover = new Rollover();
+
         public String getFile()
         {
             return file;
@@ -149,6 +169,58 @@ public class ConnStateProperties
         public void setFile(String file)
         {
             this.file = file;
+        }
+
+        public String getFilenameDateFormat()
+        {
+            return filenameDateFormat;
+        }
+
+        public void setFilenameDateFormat(String filenameDateFormat)
+        {
+            this.filenameDateFormat = filenameDateFormat;
+        }
+
+        public int getRetainDays()
+        {
+            return retainDays;
+        }
+
+        public void setRetainDays(int retainDays)
+        {
+            this.retainDays = retainDays;
+        }
+
+        public boolean isAppend()
+        {
+            return append;
+        }
+
+        public void setAppend(boolean append)
+        {
+            this.append = append;
+        }
+
+        public Rollover getRollover()
+        {
+            return rollover;
+        }
+    }
+
+    /** When the {@code jsonl} sink's file of the day changes. */
+    public static class Rollover
+    {
+        /** The time zone of the date in the file's name and of midnight: GMT, UTC, Europe/Paris, +01:00... */
+        private String timezone = JsonLinesSink.DEFAULT_TIME_ZONE;
+
+        public String getTimezone()
+        {
+            return timezone;
+        }
+
+        public void setTimezone(String timezone)
+        {
+            this.timezone = timezone;
         }
     }
 
@@ -224,6 +296,10 @@ public class ConnStateProperties
         module.put(ModuleSettings.LOG_LOGGER, log.getLogger());
         module.put(ModuleSettings.LOG_FORMAT, log.getFormat());
         module.put(ModuleSettings.JSONL_FILE, jsonl.getFile());
+        module.put(ModuleSettings.JSONL_FILENAME_DATE_FORMAT, jsonl.getFilenameDateFormat());
+        module.put(ModuleSettings.JSONL_RETAIN_DAYS, String.valueOf(jsonl.getRetainDays()));
+        module.put(ModuleSettings.JSONL_APPEND, String.valueOf(jsonl.isAppend()));
+        module.put(ModuleSettings.JSONL_ROLLOVER_TIMEZONE, jsonl.getRollover().getTimezone());
         module.put(ModuleSettings.QUEUE_CAPACITY, String.valueOf(queue.getCapacity()));
         module.put(ModuleSettings.DRAIN, String.valueOf(drain.isEnabled()));
         module.put(ModuleSettings.DRAIN_NEW_GRACE, drain.getNewGrace() == null ? null : String.valueOf(drain.getNewGrace().toMillis()));

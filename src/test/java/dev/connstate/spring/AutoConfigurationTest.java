@@ -96,7 +96,11 @@ public class AutoConfigurationTest
         expected.put("connstate.drain.enabled", code.getDrain().isEnabled());
         expected.put("connstate.drain.new-grace", code.getDrain().getNewGrace().toSeconds() + "s");
         expected.put("connstate.enabled", code.isEnabled());
+        expected.put("connstate.jsonl.append", code.getJsonl().isAppend());
         expected.put("connstate.jsonl.file", code.getJsonl().getFile());
+        expected.put("connstate.jsonl.filename-date-format", code.getJsonl().getFilenameDateFormat());
+        expected.put("connstate.jsonl.retain-days", (long)code.getJsonl().getRetainDays());
+        expected.put("connstate.jsonl.rollover.timezone", code.getJsonl().getRollover().getTimezone());
         expected.put("connstate.log.format", code.getLog().getFormat());
         expected.put("connstate.log.logger", code.getLog().getLogger());
         expected.put("connstate.queue.capacity", (long)code.getQueue().getCapacity());

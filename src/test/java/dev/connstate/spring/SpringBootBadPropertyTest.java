@@ -52,6 +52,15 @@ public class SpringBootBadPropertyTest
             failedStart("--connstate.queue.capacity=0").getDescription());
     }
 
+    /** A property whose Boot name is not the module's name with another prefix, checked when its sink is made. */
+    @Test
+    public void aNegativeRetention() throws Exception
+    {
+        Path file = Files.createTempDirectory("connstate").resolve("connstate-yyyy_mm_dd.jsonl");
+        FailureAnalysis analysis = failedStart("--connstate.sinks=jsonl", "--connstate.jsonl.file=" + file, "--connstate.jsonl.retain-days=-1");
+        assertEquals(invalid("connstate.jsonl.retain-days", "-1", "must be 0 (keep every file) or more days"), analysis.getDescription());
+    }
+
     @Test
     public void aLineFormatWithAnUnknownPlaceholderCreatesNoFile() throws Exception
     {
