@@ -140,6 +140,27 @@ public class TrackedServer implements AutoCloseable
         }
     }
 
+    /**
+     * A started plain Jetty server, without a tracker, answering "hello" on a free port of
+     * 127.0.0.1: the far end of a CONNECT tunnel.
+     */
+    public static Server startHelloServer() throws Exception
+    {
+        Server target = new Server();
+        ServerConnector connector = new ServerConnector(target, 1, 1);
+        connector.setHost("127.0.0.1");
+        target.addConnector(connector);
+        target.setHandler(new Hello());
+        target.start();
+        return target;
+    }
+
+    /** @return the local port of {@code server}'s first connector */
+    public static int portOf(Server server)
+    {
+        return ((ServerConnector)server.getConnectors()[0]).getLocalPort();
+    }
+
     /** Answers "hello" to everything. */
     public static class Hello extends Handler.Abstract
     {

@@ -320,8 +320,7 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
 
     /**
      * A connection is about to report {@code closed} while a drain runs: counted by the state it
-     * leaves and its reason, and the drain may be done. Caller holds its lock; the registry has
-     * forgotten it already.
+     * leaves and its reason, and the drain may be done. Caller holds its lock.
      */
     void closing(TrackedConnection conn)
     {

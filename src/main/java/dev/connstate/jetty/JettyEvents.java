@@ -167,9 +167,8 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
 
     /**
      * Ends {@code conn}: {@code active} first if an HTTP/1 request had begun unseen, then
-     * {@code closed} with its reason, after the registry forgot it and a drain counted it (a
-     * listener that sees {@code closed} finds it no longer tracked, and counted). Caller holds
-     * {@code conn}'s lock.
+     * {@code closed} with its reason, counted by a running drain first; then the registry
+     * forgets it. Caller holds {@code conn}'s lock.
      *
      * @param connection the connection that closed (or the socket's current one, when the
      * tracker stops), {@code null} if none
@@ -182,10 +181,13 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         if (http1.begunUnseen(conn))
             reporter.transition(conn, ConnState.ACTIVE);
         conn.reason(CloseReasons.atClose(conn, timedOut, drain.isPastDeadline(), shuttingDown.getAsBoolean()));
-        registry.forget(conn);
         // Counted before listeners hear closed: whoever sees closed sees the drain's counts too.
         drain.closing(conn);
         reporter.transition(conn, ConnState.CLOSED);
+        // Forgotten only after closed went out, under the lock: the tracker's stop walks the
+        // registry, and must find (and wait for) a connection that is ending on another thread,
+        // or it would stop the queues before that thread has handed them closed.
+        registry.forget(conn);
     }
 
     @Override

@@ -38,7 +38,6 @@ import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ConnectHandler;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
@@ -300,15 +299,10 @@ public class HijackTest
     @Test
     public void connectTunnel() throws Exception
     {
-        Server target = new Server();
-        ServerConnector targetConnector = new ServerConnector(target, 1, 1);
-        targetConnector.setHost("127.0.0.1");
-        target.addConnector(targetConnector);
-        target.setHandler(new TrackedServer.Hello());
-        target.start();
+        Server target = TrackedServer.startHelloServer();
         try (TrackedServer s = new TrackedServer().handler(new ConnectHandler(new TrackedServer.Hello())).start())
         {
-            String authority = "127.0.0.1:" + targetConnector.getLocalPort();
+            String authority = "127.0.0.1:" + TrackedServer.portOf(target);
             try (RawClient c = s.connect())
             {
                 c.send("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");

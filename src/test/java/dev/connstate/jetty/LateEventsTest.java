@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 
 import dev.connstate.Raw;
 import dev.connstate.TrackedServer;
+import dev.connstate.Wait;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -95,7 +96,8 @@ public class LateEventsTest
             // Whatever finally closes the socket ends the sequence, once.
             connector(s).stop();
             assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(clientPort));
-            assertEquals(0, s.tracker.getTrackedConnections());
+            // Forgotten right after closed went out, under the connection's lock.
+            Wait.until("the tracker to forget the connection", () -> s.tracker.getTrackedConnections() == 0);
             assertTrue(s.tracker.isRunning(), "reported by the bridge, not by the tracker's stop");
         }
     }
@@ -120,7 +122,7 @@ public class LateEventsTest
             connector(s).stop();
             for (int port : clientPorts)
                 assertEquals(seq("new", "active", "closed"), s.recorder.awaitEnd(port));
-            assertEquals(0, s.tracker.getTrackedConnections());
+            Wait.until("the tracker to forget the connections", () -> s.tracker.getTrackedConnections() == 0);
 
             // The handlers complete late, from threads of their own: one succeeds, one fails.
             Thread succeed = new Thread(callbacks[0]::succeeded);

@@ -24,7 +24,6 @@ import dev.connstate.jetty.ConnStateTracker;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.ConnectHandler;
 import org.junit.jupiter.api.AfterEach;
@@ -213,15 +212,10 @@ public abstract class MetricsScenarios
     @Test
     public void aConnectTunnelIsOneHijack() throws Exception
     {
-        Server target = new Server();
-        ServerConnector targetConnector = new ServerConnector(target, 1, 1);
-        targetConnector.setHost("127.0.0.1");
-        target.addConnector(targetConnector);
-        target.setHandler(new TrackedServer.Hello());
-        target.start();
+        Server target = TrackedServer.startHelloServer();
         try (TrackedServer s = server(t -> t.handler(new ConnectHandler(new TrackedServer.Hello())).addConnector()))
         {
-            String authority = "127.0.0.1:" + targetConnector.getLocalPort();
+            String authority = "127.0.0.1:" + TrackedServer.portOf(target);
             try (Socket socket = Raw.connect(s.port()))
             {
                 Raw.write(socket, "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n");
