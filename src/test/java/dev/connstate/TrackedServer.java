@@ -146,13 +146,23 @@ public class TrackedServer implements AutoCloseable
      */
     public static Server startHelloServer() throws Exception
     {
-        Server target = new Server();
-        ServerConnector connector = new ServerConnector(target, 1, 1);
-        connector.setHost("127.0.0.1");
-        target.addConnector(connector);
-        target.setHandler(new Hello());
+        Server target = helloServer();
         target.start();
         return target;
+    }
+
+    /**
+     * A plain Jetty server, not started, without a tracker, that will answer "hello" on a free
+     * port of 127.0.0.1 (one acceptor, one selector): for tests that add beans of their own first.
+     */
+    public static Server helloServer()
+    {
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server, 1, 1);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        server.setHandler(new Hello());
+        return server;
     }
 
     /** @return the local port of {@code server}'s first connector */

@@ -449,11 +449,8 @@ public class ConnStateModuleTest
     @Test
     public void startStopStartOnARealServer() throws Exception
     {
-        Server server = new Server();
-        ServerConnector connector = new ServerConnector(server, 1, 1);
-        connector.setHost("127.0.0.1");
-        server.addConnector(connector);
-        server.setHandler(new TrackedServer.Hello());
+        Server server = TrackedServer.helloServer();
+        ServerConnector connector = (ServerConnector)server.getConnectors()[0];
         ConnStateModule module = module(server, "jsonl");
         module.setListeners(Counting.class.getName());
         server.addBean(module);

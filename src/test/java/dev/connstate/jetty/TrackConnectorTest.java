@@ -46,11 +46,8 @@ public class TrackConnectorTest
     @Test
     public void aConnectorOfAnotherServer() throws Exception
     {
-        Server other = new Server();
-        ServerConnector connector = new ServerConnector(other, 1, 1);
-        connector.setHost("127.0.0.1");
-        other.addConnector(connector);
-        other.setHandler(new TrackedServer.Hello());
+        Server other = TrackedServer.helloServer();
+        ServerConnector connector = (ServerConnector)other.getConnectors()[0];
         try (TrackedServer s = new TrackedServer().start())
         {
             s.tracker.track(connector);

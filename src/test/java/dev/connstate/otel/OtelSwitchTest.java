@@ -87,11 +87,8 @@ public class OtelSwitchTest
         OpenTelemetrySdk sdk = OpenTelemetrySdk.builder().setMeterProvider(SdkMeterProvider.builder().registerMetricReader(reader).build()).build();
         GlobalOpenTelemetry.resetForTest();
         GlobalOpenTelemetry.set(sdk);
-        Server server = new Server();
-        ServerConnector connector = new ServerConnector(server, 1, 1);
-        connector.setHost("127.0.0.1");
-        server.addConnector(connector);
-        server.setHandler(new TrackedServer.Hello());
+        Server server = TrackedServer.helloServer();
+        ServerConnector connector = (ServerConnector)server.getConnectors()[0];
         ConnStateModule module = new ConnStateModule(server);
         module.setSinks("");
         module.setProperty(ModuleSettings.OTEL, "true");
