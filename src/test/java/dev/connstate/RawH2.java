@@ -27,6 +27,16 @@ public final class RawH2
     {
     }
 
+    /**
+     * @param path the request's path
+     * @return an HTTP/1.1 request asking to switch to h2c (empty settings): the server answers 101,
+     * then the client sends {@link #PREFACE_AND_SETTINGS}, and the request becomes stream 1
+     */
+    public static String upgradeRequest(String path)
+    {
+        return "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: \r\n\r\n";
+    }
+
     /** Reads frames until one of {@code type} arrives. */
     public static void readFrameOfType(InputStream in, int type) throws IOException
     {

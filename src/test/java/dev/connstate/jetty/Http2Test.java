@@ -283,7 +283,7 @@ public class Http2Test
         {
             try (RawClient c = s.connect())
             {
-                c.send("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: \r\n\r\n");
+                c.send(RawH2.upgradeRequest("/"));
                 c.expect(101);
                 c.send(RawH2.PREFACE_AND_SETTINGS);
                 // The upgrade request becomes stream 1; its response ends the stream.

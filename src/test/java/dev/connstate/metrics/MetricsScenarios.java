@@ -18,6 +18,7 @@ import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.Raw;
+import dev.connstate.RawH2;
 import dev.connstate.Tls;
 import dev.connstate.TrackedServer;
 import dev.connstate.jetty.ConnStateTracker;
@@ -193,7 +194,7 @@ public abstract class MetricsScenarios
         {
             try (Socket socket = Raw.connect(s.port()))
             {
-                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: \r\n\r\n");
+                Raw.write(socket, RawH2.upgradeRequest("/"));
                 assertEquals(101, Raw.read(socket.getInputStream()).status());
                 socket.getOutputStream().write(PREFACE_AND_SETTINGS);
                 // The upgrade request is stream 1; once its response is out, the HTTP/2 connection is idle.

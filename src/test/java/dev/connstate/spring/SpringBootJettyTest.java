@@ -85,7 +85,7 @@ public class SpringBootJettyTest
     {
         try (RawClient c = connect(port))
         {
-            c.send("GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: \r\n\r\n");
+            c.send(RawH2.upgradeRequest("/hello"));
             c.expect(101);
             c.send(RawH2.PREFACE_AND_SETTINGS);
             RawH2.readEndOfStream(c.in(), 1);

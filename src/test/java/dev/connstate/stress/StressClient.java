@@ -707,7 +707,7 @@ final class StressClient implements AutoCloseable
             {
                 c.then(x -> connect(x, plain)).then(x ->
                 {
-                    x.write("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: \r\n\r\n");
+                    x.write(RawH2.upgradeRequest("/"));
                     Raw.Response switching = Raw.read(x.in);
                     if (switching.status() != 101)
                         throw new IOException("h2c upgrade: " + switching.status());
