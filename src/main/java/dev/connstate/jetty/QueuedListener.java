@@ -28,13 +28,16 @@ import org.slf4j.LoggerFactory;
  * {@link ConnStateEvent} and offers it; when the queue is full the event is dropped and
  * counted. One thread delivers, so the events of a connection arrive in order. A listener that
  * throws is counted and logged (at most once every 10 seconds) and gets the next event.
- * Once it has delivered every event there was, the delivery thread lets new ones gather for a
- * millisecond (or until a good part of the queue is full) and takes them in one go: under load
- * that is one wake-up of that thread per batch, not one per event, on the cores Jetty uses
- * too. If none came, it sleeps until the next event wakes it. A listener that is
- * {@link Flushable} is flushed each time it has been given every queued event, so it may buffer
- * its output and still have it written out at once when the server is quiet, and within about
- * a millisecond under load.
+ * Once it has delivered every event there was, the delivery thread lets new ones gather: the
+ * Jetty thread that queues the {@value #WAKE_AT}th waiting event wakes it (fewer with a small
+ * queue), or, at lower rates, its own timer after {@value #LINGER_MILLIS} ms; then it takes them
+ * all in one go. Under load that is one wake-up of that thread per batch, not one per event,
+ * and a wake-up by another thread rather than by a timer: on the cores Jetty uses too, a timed
+ * wake-up costs the woken thread about three times as much CPU (the timer is armed and fires on
+ * every park; src/bench/FINDINGS.md). If none came, it sleeps until the next event wakes it. A
+ * listener that is {@link Flushable} is flushed each time it has been given every queued event,
+ * so it may buffer its output and still have it written out at once when the server is quiet,
+ * and within {@value #LINGER_MILLIS} ms under load.
  * Stopping delivers what is queued within the drain timeout, counts the rest as dropped, then
  * closes the listener if it is {@link Closeable}.</p>
  */
@@ -63,10 +66,17 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
 
     /** The largest queue capacity. */
     public static final int MAX_CAPACITY = 1 << 30;
-    /** How long the delivery thread lets events gather after it has delivered all there were. */
-    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    /** Events that wake a lingering delivery thread at most; fewer with a small queue. */
-    private static final int WAKE_AT = 1024;
+    /**
+     * How long the delivery thread lets events gather at most after it has delivered all there
+     * were: the timer that ends a batch when fewer than {@link #WAKE_AT} events came.
+     */
+    private static final long LINGER_MILLIS = 10;
+    private static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(LINGER_MILLIS);
+    /**
+     * Events that wake a lingering delivery thread; fewer with a small queue. Under load the
+     * batches are this big: at 200k events a second, about one wake-up per millisecond.
+     */
+    private static final int WAKE_AT = 256;
     /** How long it sleeps at most, to notice stopping even if no one wakes it. */
     private static final long SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
@@ -239,9 +249,10 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
                 unflushed = false;
                 flush();
             }
-            // Under load more events come: let them gather a moment, then take them all in one
-            // go (a wake-up and two thread switches per batch, not per event or two). Jetty
-            // threads wake it sooner if many wait (see onStateChange).
+            // Under load more events come: let them gather, then take them all in one go (a
+            // wake-up and two thread switches per batch, not per event or two). The Jetty thread
+            // that queues the WAKE_AT-th event wakes it (see onStateChange); the timer only ends
+            // the batches of lower rates, as a timed wake-up costs more.
             LockSupport.parkNanos(LINGER_NANOS);
             if (!isEmpty())
                 continue;
