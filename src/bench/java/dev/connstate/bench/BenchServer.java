@@ -44,9 +44,14 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *   module: a tracker without listeners, its gauges and totals read through JMX;</li>
  *   <li>{@code inline}: the same plus one inline listener that counts transitions (an embedded
  *   application's {@code addInlineListener});</li>
+ *   <li>{@code queued}: a tracker with a queued listener that does nothing: what handing the
+ *   events to a sink's thread costs, without formatting or writing them;</li>
  *   <li>{@code log}: a tracker with a queued {@link LogSink}; jetty-slf4j-impl writes it to
  *   standard error, which {@link Bench} redirects to a file;</li>
  *   <li>{@code jsonl}: a tracker with a queued {@link JsonLinesSink} appending to DIR/VARIANT.jsonl;</li>
+ *   <li>{@code jsonl-null}: the same writing to /dev/null: the lines formatted and written, without
+ *   the file system's work (with {@code queued} and {@code jsonl}, it splits the sink's cost into
+ *   the hand-off, the formatting and the file);</li>
  *   <li>{@code metrics}: a tracker with {@link ConnStateMeterBinder} bound to a Micrometer
  *   {@link PrometheusMeterRegistry} (what an application exposing Prometheus metrics runs; the
  *   load is measured between scrapes: a scrape walks the open connections off the request path).</li>
@@ -57,12 +62,17 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * {@code MBeanContainer}, as the jmx module adds) in every variant. It prints
  * {@code READY port} and then answers commands on standard input, one line each:</p>
  * <ul>
- *   <li>{@code stats}: {@code STATS cpuNanos requests allocatedBytes gcCount gcMillis dropped delivered queued}
+ *   <li>{@code stats}: {@code STATS cpuNanos requests allocatedBytes gcCount gcMillis dropped delivered queued sinkCpuNanos}
  *   (process CPU time; requests handled; bytes allocated by all live threads; queued-listener
- *   events dropped, delivered and waiting);</li>
+ *   events dropped, delivered and waiting; CPU time of the queued listeners' threads,
+ *   {@code connstate-*}, part of the process's);</li>
  *   <li>{@code heap}: full GCs, then {@code HEAP usedBytes openEndPoints trackedConnections};</li>
  *   <li>{@code quit}: stops the server and exits.</li>
  * </ul>
+ *
+ * <p>With {@code -Dbench.sinkCpus=CPUS} (as {@code taskset -c} names them) the queued listeners'
+ * threads are pinned there once the server has started, away from the server's own CPUs: the
+ * situation of a production server, where the sink's thread does not take a core from Jetty.</p>
  */
 public final class BenchServer
 {
@@ -106,6 +116,11 @@ public final class BenchServer
                 tracker = new ConnStateTracker(server);
                 tracker.addInlineListener(new Counter(transitions));
             }
+            case "queued" ->
+            {
+                tracker = new ConnStateTracker(server);
+                queues.add(tracker.addListener("queued", (conn, state) -> { }, ConnStateTracker.DEFAULT_QUEUE_CAPACITY));
+            }
             case "log" ->
             {
                 tracker = new ConnStateTracker(server);
@@ -116,16 +131,22 @@ public final class BenchServer
                 tracker = new ConnStateTracker(server);
                 queues.add(tracker.addListener("jsonl", new JsonLinesSink(dir.resolve("jsonl.jsonl")), ConnStateTracker.DEFAULT_QUEUE_CAPACITY));
             }
+            case "jsonl-null" ->
+            {
+                tracker = new ConnStateTracker(server);
+                queues.add(tracker.addListener("jsonl", new JsonLinesSink(Path.of("/dev/null")), ConnStateTracker.DEFAULT_QUEUE_CAPACITY));
+            }
             case "metrics" ->
             {
                 tracker = new ConnStateTracker(server);
                 new ConnStateMeterBinder(tracker).bindTo(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
             }
-            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, count, inline, log, jsonl, metrics)");
+            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, count, inline, queued, log, jsonl, jsonl-null, metrics)");
         }
         if (tracker != null)
             server.addBean(tracker);
         server.start();
+        pinSinkThreads(System.getProperty("bench.sinkCpus", "").trim());
         System.out.println("READY " + connector.getLocalPort());
         System.out.flush();
 
@@ -158,7 +179,7 @@ public final class BenchServer
                         delivered += q.getDelivered();
                         queued += q.getQueued();
                     }
-                    System.out.println("STATS " + os.getProcessCpuTime() + " " + REQUESTS.sum() + " " + allocated + " " + gcCount + " " + gcMillis + " " + dropped + " " + delivered + " " + queued);
+                    System.out.println("STATS " + os.getProcessCpuTime() + " " + REQUESTS.sum() + " " + allocated + " " + gcCount + " " + gcMillis + " " + dropped + " " + delivered + " " + queued + " " + sinkCpuNanos(tmx));
                 }
                 case "heap" ->
                 {
@@ -182,6 +203,44 @@ public final class BenchServer
             System.out.flush();
         }
         server.stop();
+    }
+
+    /** CPU time of the queued listeners' delivery threads ({@code connstate-NAME}). */
+    private static long sinkCpuNanos(com.sun.management.ThreadMXBean tmx)
+    {
+        long nanos = 0;
+        for (java.lang.management.ThreadInfo info : tmx.getThreadInfo(tmx.getAllThreadIds()))
+        {
+            if (info != null && info.getThreadName().startsWith("connstate-"))
+                nanos += Math.max(0, tmx.getThreadCpuTime(info.getThreadId()));
+        }
+        return nanos;
+    }
+
+    /**
+     * Pins the queued listeners' threads to {@code cpus} with {@code taskset -p}: Linux names a
+     * thread by the first 15 characters of its Java name in /proc/self/task/TID/comm.
+     */
+    private static void pinSinkThreads(String cpus) throws Exception
+    {
+        if (cpus.isEmpty())
+            return;
+        int pinned = 0;
+        try (java.util.stream.Stream<Path> tasks = java.nio.file.Files.list(Path.of("/proc/self/task")))
+        {
+            for (Path task : tasks.toList())
+            {
+                String comm = java.nio.file.Files.readString(task.resolve("comm")).trim();
+                if (!comm.startsWith("connstate-"))
+                    continue;
+                Process taskset = new ProcessBuilder("taskset", "-p", "-c", cpus, task.getFileName().toString()).redirectErrorStream(true).start();
+                taskset.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                if (taskset.waitFor() != 0)
+                    throw new IllegalStateException("taskset -p -c " + cpus + " " + task.getFileName() + " failed");
+                pinned++;
+            }
+        }
+        System.err.println("bench: pinned " + pinned + " connstate-* threads to CPUs " + cpus);
     }
 
     /** An embedded application's inline listener that only counts. */

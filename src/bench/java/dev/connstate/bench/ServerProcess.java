@@ -20,7 +20,7 @@ final class ServerProcess implements AutoCloseable
     private final PrintWriter in;
 
     /** What {@code stats} answers. */
-    record Stats(long cpuNanos, long requests, long allocatedBytes, long gcCount, long gcMillis, long dropped, long delivered, long queued)
+    record Stats(long cpuNanos, long requests, long allocatedBytes, long gcCount, long gcMillis, long dropped, long delivered, long queued, long sinkCpuNanos)
     {
     }
 
@@ -29,6 +29,9 @@ final class ServerProcess implements AutoCloseable
         this.variant = variant;
         List<String> command = new ArrayList<>(pinned("bench.serverCpus"));
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        String sinkCpus = System.getProperty("bench.sinkCpus", "").trim();
+        if (!sinkCpus.isEmpty())
+            command.add("-Dbench.sinkCpus=" + sinkCpus);
         // {variant} in an argument names a file per server, e.g. -XX:StartFlightRecording=...,filename=/tmp/{variant}.jfr
         for (String arg : jvmArgs)
             command.add(arg.replace("{variant}", variant));
@@ -108,7 +111,7 @@ final class ServerProcess implements AutoCloseable
     {
         String[] f = ask("stats", "STATS");
         return new Stats(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]),
-            Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]));
+            Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]));
     }
 
     /**
