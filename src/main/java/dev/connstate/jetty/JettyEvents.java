@@ -70,7 +70,8 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     private final RateLimitedLog errorLog = new RateLimitedLog(LOG, 10, TimeUnit.SECONDS);
 
     /**
-     * @param shuttingDown whether the server (or the tracked connector) is stopping, so that it closes connections itself
+     * @param shuttingDown whether the server (or the tracked connector) is stopping, so that it
+     * closes connections itself (a connection's own connector stopping is read here)
      */
     JettyEvents(ConnectionRegistry registry, StateReporter reporter, ConnectionDrain drain, BooleanSupplier shuttingDown)
     {
@@ -180,7 +181,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         boolean timedOut = CloseReasons.waitedOut(conn, connection);
         if (http1.begunUnseen(conn))
             reporter.transition(conn, ConnState.ACTIVE);
-        conn.reason(CloseReasons.atClose(conn, timedOut, drain.isPastDeadline(), shuttingDown.getAsBoolean()));
+        conn.reason(CloseReasons.atClose(conn, timedOut, drain.isPastDeadline(), closedByServer(conn)));
         // Counted before listeners hear closed: whoever sees closed sees the drain's counts too.
         drain.closing(conn);
         reporter.transition(conn, ConnState.CLOSED);
@@ -188,6 +189,16 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         // registry, and must find (and wait for) a connection that is ending on another thread,
         // or it would stop the queues before that thread has handed them closed.
         registry.forget(conn);
+    }
+
+    /**
+     * Whether the server, the tracked connector or the connector of {@code conn} is stopping, so
+     * that it closes connections itself: Spring Boot's immediate shutdown, or a connector stopped
+     * through JMX, stops the connectors while the server runs.
+     */
+    private boolean closedByServer(TrackedConnection conn)
+    {
+        return shuttingDown.getAsBoolean() || (conn.protocolConnection() instanceof ConnectionMetaData metaData && metaData.getConnector().isStopping());
     }
 
     @Override

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import static dev.connstate.Recorder.seq;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 public class CloseReasonTest
 {
@@ -129,6 +130,22 @@ public class CloseReasonTest
             assertEquals(seq("new", "closed"), c.sequence());
             assertEquals(CloseReason.LOCAL_CLOSE, reasonOf(c));
             assertEquals(0, s.tracker.getTrackedConnections());
+        }
+    }
+
+    /** A connector stopped while the server runs (Spring Boot's immediate shutdown, JMX) closes its connections itself. */
+    @Test
+    public void connectorStop() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().start(); RawClient c = s.connect())
+        {
+            c.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            assertEquals("hello", c.read().text());
+            c.awaitSequence("new", "active", "idle");
+            s.server.getConnectors()[0].stop();
+            c.assertSequence("new", "active", "idle", "closed");
+            assertEquals(CloseReason.LOCAL_CLOSE, reasonOf(c));
+            assertTrue(s.server.isRunning(), "the server runs on");
         }
     }
 }
