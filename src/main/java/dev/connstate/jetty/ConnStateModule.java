@@ -280,7 +280,7 @@ public class ConnStateModule extends ContainerLifeCycle
         boolean jmx = hasJmx();
         // OpenTelemetry first: its absence is refused before any sink opens a file. OtelSwitch
         // loads no OpenTelemetry class unless it is on.
-        otel = refusalLogged(() -> OtelSwitch.apply(tracker, String.valueOf(settings.otel())));
+        otel = refusalLogged(() -> OtelSwitch.apply(tracker, settings.otel()));
         Map<String, ConnStateListener> listeners;
         try
         {

@@ -1,7 +1,5 @@
 package dev.connstate.otel;
 
-import java.util.Locale;
-
 import dev.connstate.jetty.ConnStateConfigurationException;
 import dev.connstate.jetty.ConnStateTracker;
 
@@ -14,8 +12,6 @@ public final class OtelSwitch
 {
     /** The module's property. */
     public static final String PROPERTY = "jetty.connstate.otel";
-    /** Its default: off. */
-    public static final String DEFAULT = "false";
     /** A class of each jar the OpenTelemetry API needs: opentelemetry-api, -context and -common. */
     private static final String[] API_CLASSES = {"io.opentelemetry.api.GlobalOpenTelemetry", "io.opentelemetry.context.Context", "io.opentelemetry.common.ComponentLoader"};
     static final String ABSENT = "the OpenTelemetry API is not on the server's class path: put opentelemetry-api, opentelemetry-context " +
@@ -30,18 +26,17 @@ public final class OtelSwitch
      * Called once when the module starts, on the thread that starts it.
      *
      * @param tracker the module's tracker
-     * @param value the property's value: {@code true}, or {@code false} (also blank or {@code null}), in any case
+     * @param on the property's value, as the module's settings read it (they refuse anything but
+     * {@code true} or {@code false})
      * @return what to close when the module stops; {@code null} when off
-     * @throws ConnStateConfigurationException naming the property and the value, if the value is
-     * neither, or if it is {@code true} and the OpenTelemetry API is not on the class path
+     * @throws ConnStateConfigurationException naming the property and its value, if it is on and
+     * the OpenTelemetry API is not on the class path, or does not fit
      */
-    public static AutoCloseable apply(ConnStateTracker tracker, String value)
+    public static AutoCloseable apply(ConnStateTracker tracker, boolean on)
     {
-        String flag = value == null ? "" : value.trim().toLowerCase(Locale.ROOT);
-        if (flag.isEmpty() || flag.equals("false"))
+        if (!on)
             return null;
-        if (!flag.equals("true"))
-            throw new ConnStateConfigurationException(PROPERTY, value, "expected true or false");
+        String value = "true";
         if (!apiPresent())
             throw new ConnStateConfigurationException(PROPERTY, value, ABSENT);
         try

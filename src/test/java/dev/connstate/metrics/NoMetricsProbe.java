@@ -15,15 +15,15 @@ import org.eclipse.jetty.server.ServerConnector;
 
 /**
  * Run inside {@link WithoutMetricsLibraries}: a server with a plain tracker serves one request,
- * the module's OpenTelemetry switch is applied with {@code value}; returns what happened, as text.
+ * the module's OpenTelemetry switch is applied, on or off; returns what happened, as text.
  */
 public class NoMetricsProbe implements Callable<String>
 {
-    private final String value;
+    private final boolean on;
 
-    public NoMetricsProbe(String value)
+    public NoMetricsProbe(boolean on)
     {
-        this.value = value;
+        this.on = on;
     }
 
     @Override
@@ -47,7 +47,7 @@ public class NoMetricsProbe implements Callable<String>
             String outcome;
             try
             {
-                outcome = "returned " + OtelSwitch.apply(tracker, value);
+                outcome = "returned " + OtelSwitch.apply(tracker, on);
             }
             catch (ConnStateConfigurationException x)
             {

@@ -5,7 +5,6 @@ import java.net.Socket;
 import dev.connstate.Wait;
 import dev.connstate.Raw;
 import dev.connstate.TrackedServer;
-import dev.connstate.jetty.ConnStateConfigurationException;
 import dev.connstate.metrics.Instruments;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -21,11 +20,11 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * The module's switch {@value OtelSwitch#PROPERTY}: off by default, on means the instruments on
- * {@code GlobalOpenTelemetry} (what the Java agent sets), anything else is refused by name.
+ * {@code GlobalOpenTelemetry} (what the Java agent sets); anything else is refused by the module's
+ * settings ({@code ConnStateModuleTest}).
  * (With the API absent: {@code dev.connstate.metrics.AbsentLibrariesTest}.)
  */
 public class OtelSwitchTest
@@ -35,20 +34,7 @@ public class OtelSwitchTest
     {
         try (TrackedServer s = new TrackedServer())
         {
-            assertNull(OtelSwitch.apply(s.tracker, null));
-            assertNull(OtelSwitch.apply(s.tracker, ""));
-            assertNull(OtelSwitch.apply(s.tracker, " false "));
-            assertNull(OtelSwitch.apply(s.tracker, OtelSwitch.DEFAULT));
-        }
-    }
-
-    @Test
-    public void anythingButTrueOrFalseIsRefusedByName() throws Exception
-    {
-        try (TrackedServer s = new TrackedServer())
-        {
-            ConnStateConfigurationException x = assertThrows(ConnStateConfigurationException.class, () -> OtelSwitch.apply(s.tracker, "yes"));
-            assertEquals("jetty.connstate.otel=yes: expected true or false", x.getMessage());
+            assertNull(OtelSwitch.apply(s.tracker, false));
         }
     }
 
@@ -61,7 +47,7 @@ public class OtelSwitchTest
         GlobalOpenTelemetry.set(sdk);
         try (TrackedServer s = new TrackedServer())
         {
-            AutoCloseable metrics = OtelSwitch.apply(s.tracker, "True");
+            AutoCloseable metrics = OtelSwitch.apply(s.tracker, true);
             assertNotNull(metrics);
             s.start();
             try (Socket socket = Raw.connect(s.port()))
