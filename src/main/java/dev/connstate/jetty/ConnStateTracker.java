@@ -59,7 +59,7 @@ public class ConnStateTracker extends ContainerLifeCycle
     /** Default capacity of a queued listener's queue. */
     public static final int DEFAULT_QUEUE_CAPACITY = 8192;
     /** Default time a queued listener has to deliver its queue when stopping. */
-    public static final long DEFAULT_DRAIN_MILLIS = 5000;
+    public static final long DEFAULT_DELIVERY_TIMEOUT_MILLIS = 5000;
 
     private final Server server;
     private final Connector connector;
@@ -71,7 +71,7 @@ public class ConnStateTracker extends ContainerLifeCycle
     /** Connectors given to {@link #track(Connector)}: hooked when this starts, or at once if it runs. */
     private final List<Connector> extraConnectors = new CopyOnWriteArrayList<>();
     private int queuedCount;
-    private volatile long drainMillis = DEFAULT_DRAIN_MILLIS;
+    private volatile long deliveryTimeoutMillis = DEFAULT_DELIVERY_TIMEOUT_MILLIS;
 
     /**
      * Tracks every connector of {@code server}; add it as a bean of the server.
@@ -140,7 +140,7 @@ public class ConnStateTracker extends ContainerLifeCycle
     /**
      * Adds a listener fed through a bounded queue by a daemon thread of its own: it may block,
      * do I/O or throw without affecting the server. When the queue is full, events are dropped
-     * and counted. On stop, the queue is delivered (within {@link #getDrainMillis()}) and
+     * and counted. On stop, the queue is delivered (within {@link #getDeliveryTimeoutMillis()}) and
      * the listener is closed if it is {@link java.io.Closeable}.
      *
      * @param name the listener's name, for its thread and in JMX
@@ -153,7 +153,7 @@ public class ConnStateTracker extends ContainerLifeCycle
         QueuedListener queued;
         synchronized (this)
         {
-            queued = new QueuedListener(name + "-" + (++queuedCount), listener, capacity, drainMillis);
+            queued = new QueuedListener(name + "-" + (++queuedCount), listener, capacity, deliveryTimeoutMillis);
         }
         // A bean first, started at once if the tracker runs (addBean alone starts it only while
         // the tracker starts), so that no event finds it stopped.
@@ -191,22 +191,22 @@ public class ConnStateTracker extends ContainerLifeCycle
     }
 
     @ManagedAttribute("Milliseconds a queued listener has to deliver its queue when stopping")
-    public long getDrainMillis()
+    public long getDeliveryTimeoutMillis()
     {
-        return drainMillis;
+        return deliveryTimeoutMillis;
     }
 
     /**
-     * @param drainMillis how long each queued listener, those added already and those added
+     * @param deliveryTimeoutMillis how long each queued listener, those added already and those added
      * later, may take to deliver its queue when stopping; what is left then is dropped and counted
      */
-    public void setDrainMillis(long drainMillis)
+    public void setDeliveryTimeoutMillis(long deliveryTimeoutMillis)
     {
-        if (drainMillis < 0)
-            throw new IllegalArgumentException("Drain time must not be negative: " + drainMillis);
-        this.drainMillis = drainMillis;
+        if (deliveryTimeoutMillis < 0)
+            throw new IllegalArgumentException("Delivery timeout must not be negative: " + deliveryTimeoutMillis);
+        this.deliveryTimeoutMillis = deliveryTimeoutMillis;
         for (QueuedListener queue : reporter.queuedListeners())
-            queue.setDrainMillis(drainMillis);
+            queue.setDeliveryTimeoutMillis(deliveryTimeoutMillis);
     }
 
     /**

@@ -98,7 +98,7 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
     private final int wakeAt;
     private volatile boolean sleeping;
     /** Read when stopping; the tracker's setting changes it whenever it is set. */
-    private volatile long drainMillis;
+    private volatile long deliveryTimeoutMillis;
     private final LongAdder dropped = new LongAdder();
     private final LongAdder errors = new LongAdder();
     /** Events delivered; written by the thread that owns the queue only (see {@link #deliver()}). */
@@ -111,9 +111,9 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
      * @param name the name of the listener, used for its thread ({@code connstate-NAME})
      * @param listener the listener to feed
      * @param capacity how many events may wait; more are dropped
-     * @param drainMillis how long stopping waits for queued events to be delivered
+     * @param deliveryTimeoutMillis how long stopping waits for queued events to be delivered
      */
-    public QueuedListener(String name, ConnStateListener listener, int capacity, long drainMillis)
+    public QueuedListener(String name, ConnStateListener listener, int capacity, long deliveryTimeoutMillis)
     {
         if (capacity < 1 || capacity > MAX_CAPACITY)
             throw new IllegalArgumentException("Queue capacity must be between 1 and " + MAX_CAPACITY + ", not " + capacity);
@@ -124,24 +124,24 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
         this.ring = new AtomicReferenceArray<>(Integer.highestOneBit(Math.max(1, capacity - 1)) << 1);
         this.mask = ring.length() - 1;
         this.wakeAt = Math.min(WAKE_AT, (capacity + 1) / 2);
-        setDrainMillis(drainMillis);
+        setDeliveryTimeoutMillis(deliveryTimeoutMillis);
     }
 
     /**
-     * @param drainMillis how long stopping waits for queued events to be delivered; takes effect
+     * @param deliveryTimeoutMillis how long stopping waits for queued events to be delivered; takes effect
      * at the next stop
      */
-    public void setDrainMillis(long drainMillis)
+    public void setDeliveryTimeoutMillis(long deliveryTimeoutMillis)
     {
-        if (drainMillis < 0)
-            throw new IllegalArgumentException("Drain time must not be negative: " + drainMillis);
-        this.drainMillis = drainMillis;
+        if (deliveryTimeoutMillis < 0)
+            throw new IllegalArgumentException("Delivery timeout must not be negative: " + deliveryTimeoutMillis);
+        this.deliveryTimeoutMillis = deliveryTimeoutMillis;
     }
 
     @ManagedAttribute("Milliseconds stopping waits for queued events to be delivered")
-    public long getDrainMillis()
+    public long getDeliveryTimeoutMillis()
     {
-        return drainMillis;
+        return deliveryTimeoutMillis;
     }
 
     @Override
@@ -304,21 +304,21 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
         stopping = true;
         Thread t = thread;
         // Thread.join(0) would wait for ever.
-        long drainMillis = Math.max(1, this.drainMillis);
+        long deliveryTimeoutMillis = Math.max(1, this.deliveryTimeoutMillis);
         if (t != null)
         {
             LockSupport.unpark(t);
-            t.join(drainMillis);
+            t.join(deliveryTimeoutMillis);
             if (t.isAlive())
             {
                 // A listener blocked for good: give up on it rather than hang the server's stop.
                 t.interrupt();
-                t.join(Math.min(1000, drainMillis));
+                t.join(Math.min(1000, deliveryTimeoutMillis));
                 if (t.isAlive())
                 {
                     // It ignores interrupts: its daemon thread is left to it, and the event it holds is lost.
                     dropped.increment();
-                    LOG.warn("Listener {} did not return within {} ms of stopping, nor when interrupted; its thread {} is left running", name, drainMillis, t.getName());
+                    LOG.warn("Listener {} did not return within {} ms of stopping, nor when interrupted; its thread {} is left running", name, deliveryTimeoutMillis, t.getName());
                 }
             }
         }
@@ -326,7 +326,7 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
         if (left > 0)
         {
             dropped.add(left);
-            LOG.warn("Listener {} did not take {} events within {} ms of stopping; they are dropped", name, left, drainMillis);
+            LOG.warn("Listener {} did not take {} events within {} ms of stopping; they are dropped", name, left, deliveryTimeoutMillis);
         }
         if (listener instanceof Closeable closeable)
         {

@@ -76,7 +76,7 @@ public class DeliveryTest
         MBeanServer mbeans = MBeanServerFactory.newMBeanServer();
         TrackedServer s = new TrackedServer();
         s.server.addBean(new MBeanContainer(mbeans));
-        s.tracker.setDrainMillis(300);
+        s.tracker.setDeliveryTimeoutMillis(300);
         QueuedListener blockingQueue = s.tracker.addListener("blocking", blocking, 16);
         QueuedListener throwingQueue = s.tracker.addListener("throwing", throwing, 100_000);
         QueuedListener slowQueue = s.tracker.addListener("slow", slow, 16);

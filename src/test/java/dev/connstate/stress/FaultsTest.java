@@ -53,7 +53,7 @@ public class FaultsTest
         int total = Integer.getInteger("connstate.faults.connections", 2000);
         MixServer mix = new MixServer();
         ConnStateTracker tracker = mix.tracker;
-        tracker.setDrainMillis(500);
+        tracker.setDeliveryTimeoutMillis(500);
 
         AtomicLong thrown = new AtomicLong();
         ConnStateListener throwing = (conn, state) ->
