@@ -71,7 +71,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
 
     /**
      * @param shuttingDown whether the server (or the tracked connector) is stopping, so that it
-     * closes connections itself (a connection's own connector stopping is read here)
+     * closes connections itself; a closing connection's own connector is looked at too
      */
     JettyEvents(ConnectionRegistry registry, StateReporter reporter, ConnectionDrain drain, BooleanSupplier shuttingDown)
     {

@@ -32,13 +32,13 @@ import org.slf4j.LoggerFactory;
  * Jetty thread that queues the {@value #WAKE_AT}th waiting event wakes it (fewer with a small
  * queue), or, at lower rates, its own timer after {@value #LINGER_MILLIS} ms; then it takes them
  * all in one go. Under load that is one wake-up of that thread per batch, not one per event,
- * and a wake-up by another thread rather than by a timer: on the cores Jetty uses too, a timed
- * wake-up costs the woken thread about three times as much CPU (the timer is armed and fires on
- * every park; src/bench/FINDINGS.md). If none came, it sleeps until the next event wakes it. A
+ * and a wake-up by another thread rather than by a timer: on a core Jetty uses too, a thread
+ * woken by its own timer spent about three times the CPU of one woken by another thread (14-17
+ * against 5-6 us per wake-up, src/bench/FINDINGS.md). If none came, it sleeps until the next event wakes it. A
  * listener that is {@link Flushable} is flushed each time it has been given every queued event,
  * so it may buffer its output and still have it written out at once when the server is quiet,
  * and within {@value #LINGER_MILLIS} ms under load.
- * Stopping delivers what is queued within the drain timeout, counts the rest as dropped, then
+ * Stopping delivers what is queued within the delivery timeout, counts the rest as dropped, then
  * closes the listener if it is {@link Closeable}.</p>
  */
 @ManagedObject("A listener fed through a bounded queue by its own thread")
