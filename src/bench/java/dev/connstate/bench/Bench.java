@@ -137,16 +137,17 @@ public final class Bench
         report.append(String.format("- %d rounds of %d s per variant per workload (after %d s warm-up per server and workload); order P,variants then reversed every round%n",
             rounds, seconds, warmup));
         report.append("- server JVMs: `").append(String.join(" ", jvmArgs)).append("`, one per variant, hello handler, 1 connector (HTTP/1.1 + h2c) on 127.0.0.1\n");
-        report.append(String.format("- CPUs (taskset): servers %s, load generators %s, sink threads %s%n", cpus("bench.serverCpus"), cpus("bench.clientCpus"),
-            System.getProperty("bench.sinkCpus", "").isBlank() ? "with their server" : cpus("bench.sinkCpus")));
+        report.append(String.format("- CPUs (taskset): servers %s, load generators %s, sink threads %s%n", cpus("bench.serverCpus", "any"),
+            cpus("bench.clientCpus", "any"), cpus("bench.sinkCpus", "with their server")));
         report.append("- variants (JMX on in every server): plain = Jetty alone; count = counting only (tracker without listeners, counts read through JMX: the module with blank sinks); inline = count + an inline listener that counts; queued = tracker + a queued listener that does nothing (the hand-off to a sink's thread alone); log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flushed whenever its queue is idle); jsonl-null = the same to /dev/null; metrics = tracker + ConnStateMeterBinder on a Micrometer Prometheus registry\n");
         report.append("- ratios are variant / plain of the same round; table: median [min-max] over the rounds\n\n");
     }
 
-    private static String cpus(String property)
+    /** @return the CPUs {@code property} names, or {@code unset} if it names none */
+    private static String cpus(String property, String unset)
     {
-        String cpus = System.getProperty(property, "").trim();
-        return cpus.isEmpty() ? "any" : cpus;
+        String cpus = ServerProcess.cpus(property);
+        return cpus.isEmpty() ? unset : cpus;
     }
 
     static String loadAverage()

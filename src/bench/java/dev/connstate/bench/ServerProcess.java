@@ -29,7 +29,7 @@ final class ServerProcess implements AutoCloseable
         this.variant = variant;
         List<String> command = new ArrayList<>(pinned("bench.serverCpus"));
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        String sinkCpus = System.getProperty("bench.sinkCpus", "").trim();
+        String sinkCpus = cpus("bench.sinkCpus");
         if (!sinkCpus.isEmpty())
             command.add("-Dbench.sinkCpus=" + sinkCpus);
         // {variant} in an argument names a file per server, e.g. -XX:StartFlightRecording=...,filename=/tmp/{variant}.jfr
@@ -61,11 +61,20 @@ final class ServerProcess implements AutoCloseable
 
     /**
      * @param property a system property naming CPUs as taskset does ({@code 0}, {@code 0-1}, {@code 0,2})
+     * @return its value, blank if it is not set (the pom passes every knob, blank by default)
+     */
+    static String cpus(String property)
+    {
+        return System.getProperty(property, "").trim();
+    }
+
+    /**
+     * @param property a system property naming CPUs as taskset does ({@code 0}, {@code 0-1}, {@code 0,2})
      * @return the {@code taskset} prefix that pins a command to them, or nothing if the property is not set
      */
     static List<String> pinned(String property)
     {
-        String cpus = System.getProperty(property, "").trim();
+        String cpus = cpus(property);
         return cpus.isEmpty() ? List.of() : List.of("taskset", "-c", cpus);
     }
 
