@@ -7,10 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.connstate.jetty.ConnStateConfigurationException;
+import dev.connstate.config.ConnStateConfigurationException;
 import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.ConnectionDrain;
-import dev.connstate.jetty.ModuleSettings;
+import dev.connstate.config.ModuleSettings;
 import dev.connstate.sink.BuiltInSinks;
 import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;

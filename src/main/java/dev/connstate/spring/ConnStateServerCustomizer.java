@@ -6,10 +6,10 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 import dev.connstate.ConnStateListener;
-import dev.connstate.jetty.ConnStateConfigurationException;
+import dev.connstate.config.ConnStateConfigurationException;
 import dev.connstate.jetty.ConnStateTracker;
-import dev.connstate.jetty.ListenerFactory;
-import dev.connstate.jetty.ModuleSettings;
+import dev.connstate.config.ListenerFactory;
+import dev.connstate.config.ModuleSettings;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.component.Container;

@@ -29,7 +29,7 @@ public class AbsentLibrariesTest
             assertEquals("returned null; opened 1, closed 1", probe(loader, false));
             // The probe did run the tracker and the switch in there.
             assertTrue(loader.asked().contains("dev.connstate.jetty.ConnStateTracker"));
-            assertTrue(loader.asked().contains("dev.connstate.otel.OtelSwitch"));
+            assertTrue(loader.asked().contains("dev.connstate.config.OtelSwitch"));
             assertEquals(List.of(), loader.asked().stream().filter(name -> METRICS.stream().anyMatch(name::startsWith)).sorted().toList());
         }
     }

@@ -7,9 +7,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import dev.connstate.Wait;
 import dev.connstate.ConnState;
 import dev.connstate.Raw;
-import dev.connstate.jetty.ConnStateConfigurationException;
+import dev.connstate.config.ConnStateConfigurationException;
 import dev.connstate.jetty.ConnStateTracker;
-import dev.connstate.otel.OtelSwitch;
+import dev.connstate.config.OtelSwitch;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 

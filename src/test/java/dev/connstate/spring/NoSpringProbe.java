@@ -9,7 +9,7 @@ import dev.connstate.ConnState;
 import dev.connstate.Raw;
 import dev.connstate.TrackedServer;
 import dev.connstate.Wait;
-import dev.connstate.jetty.ConnStateModule;
+import dev.connstate.config.ConnStateModule;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 

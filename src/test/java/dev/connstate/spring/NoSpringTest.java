@@ -33,7 +33,7 @@ public class NoSpringTest
             @SuppressWarnings("unchecked")
             Callable<String> probe = (Callable<String>)loader.loadClass(NoSpringProbe.class.getName()).getConstructor().newInstance();
             assertEquals("new, active, closed", probe.call());
-            assertTrue(loader.asked.contains("dev.connstate.jetty.ConnStateModule"));
+            assertTrue(loader.asked.contains("dev.connstate.config.ConnStateModule"));
             assertEquals(List.of(), loader.asked.stream()
                 .filter(name -> name.startsWith("org.springframework.") || (name.startsWith("dev.connstate.spring.") && !name.startsWith(NoSpringProbe.class.getName())))
                 .sorted().toList());

@@ -19,7 +19,7 @@ import dev.connstate.Raw;
 import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
 import dev.connstate.Wait;
-import dev.connstate.jetty.ConnStateModule;
+import dev.connstate.config.ConnStateModule;
 import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.QueuedListener;
 import dev.connstate.sink.JsonLinesSink;

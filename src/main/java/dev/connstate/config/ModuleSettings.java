@@ -1,4 +1,4 @@
-package dev.connstate.jetty;
+package dev.connstate.config;
 
 import java.nio.file.Path;
 import java.util.Collections;
@@ -13,6 +13,10 @@ import dev.connstate.sink.BuiltInSinks;
 import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
 import dev.connstate.sink.SinkSettings;
+import dev.connstate.jetty.ConnStateTracker;
+import dev.connstate.jetty.ConnStateStatusHandler;
+import dev.connstate.jetty.QueuedListener;
+import dev.connstate.jetty.ConnectionDrain;
 
 /**
  * The {@code connstate} module's configuration: the {@code jetty.connstate.*} properties, checked

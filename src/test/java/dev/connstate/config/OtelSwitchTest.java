@@ -1,4 +1,4 @@
-package dev.connstate.otel;
+package dev.connstate.config;
 
 import java.net.Socket;
 
@@ -11,8 +11,8 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.LongPointData;
 import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
-import dev.connstate.jetty.ConnStateModule;
-import dev.connstate.jetty.ModuleSettings;
+import dev.connstate.config.ConnStateModule;
+import dev.connstate.config.ModuleSettings;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.Test;

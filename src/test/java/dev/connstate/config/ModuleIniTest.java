@@ -1,4 +1,4 @@
-package dev.connstate.jetty;
+package dev.connstate.config;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.connstate.sink.LogSink;
+import dev.connstate.jetty.QueuedListener;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,5 +1,7 @@
-package dev.connstate.jetty;
+package dev.connstate.config;
 
+import dev.connstate.jetty.ConnStateTracker;
+import dev.connstate.jetty.ConnStateStatusHandler;
 import org.eclipse.jetty.server.Server;
 
 /**

@@ -1,7 +1,8 @@
-package dev.connstate.otel;
+package dev.connstate.config;
 
-import dev.connstate.jetty.ConnStateConfigurationException;
+import dev.connstate.config.ConnStateConfigurationException;
 import dev.connstate.jetty.ConnStateTracker;
+import dev.connstate.otel.ConnStateOtelMetrics;
 
 /**
  * Turns the OpenTelemetry instruments on from the module's property {@value #PROPERTY}, on

@@ -1,4 +1,4 @@
-package dev.connstate.jetty;
+package dev.connstate.config;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -7,8 +7,10 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import dev.connstate.ConnStateListener;
-import dev.connstate.otel.OtelSwitch;
+import dev.connstate.config.OtelSwitch;
 import dev.connstate.sink.LogSink;
+import dev.connstate.jetty.ConnStateTracker;
+import dev.connstate.jetty.QueuedListener;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.annotation.ManagedAttribute;
 import org.eclipse.jetty.util.annotation.ManagedObject;

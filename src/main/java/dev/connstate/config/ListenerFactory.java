@@ -1,4 +1,4 @@
-package dev.connstate.jetty;
+package dev.connstate.config;
 
 import java.io.Closeable;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package dev.connstate.jetty;
+package dev.connstate.config;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,6 +18,10 @@ import dev.connstate.ConnStateListener;
 import dev.connstate.TrackedServer;
 import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
+import dev.connstate.jetty.ConnStateTracker;
+import dev.connstate.jetty.ConnStateStatusHandler;
+import dev.connstate.jetty.QueuedListener;
+import dev.connstate.jetty.ConnectionDrain;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
