@@ -67,7 +67,7 @@ public class BundleIT
         Base base = Distribution.newBase("bundle-jar");
         try (JarFile jar = new JarFile(base.resolve("lib/connstate/jetty-connstate-" + Distribution.VERSION + ".jar").toFile()))
         {
-            assertNotNull(jar.getEntry("dev/connstate/jetty/ConnStateModule.class"));
+            assertNotNull(jar.getEntry("dev/connstate/config/ConnStateModule.class"));
             assertNotNull(jar.getEntry("dev/connstate/ConnStateListener.class"));
         }
     }
