@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ConnectorWiring
 {
-    private static final Logger LOG = LoggerFactory.getLogger(ConnStateTracker.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ConnectorWiring.class);
 
     private final JettyEvents events;
     private final List<Connector> connectors = new ArrayList<>();

@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  */
 final class JettyEvents implements Connection.Listener, SelectorManager.AcceptListener, HttpConfiguration.Customizer, SslHandshakeListener
 {
-    private static final Logger LOG = LoggerFactory.getLogger(ConnStateTracker.class);
+    private static final Logger LOG = LoggerFactory.getLogger(JettyEvents.class);
 
     private final ConnectionRegistry registry;
     private final StateReporter reporter;

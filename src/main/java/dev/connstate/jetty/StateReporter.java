@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  */
 final class StateReporter
 {
-    private static final Logger LOG = LoggerFactory.getLogger(ConnStateTracker.class);
+    private static final Logger LOG = LoggerFactory.getLogger(StateReporter.class);
     private static final ConnStateListener[] NONE = new ConnStateListener[0];
 
     private volatile ConnStateListener[] inlineListeners = NONE;
