@@ -194,11 +194,13 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     /**
      * Whether the server, the tracked connector or the connector of {@code conn} is stopping, so
      * that it closes connections itself: Spring Boot's immediate shutdown, or a connector stopped
-     * through JMX, stops the connectors while the server runs.
+     * through JMX, stops the connectors while the server runs. The connector may have stopped
+     * already: Jetty reports the closes its stop caused on the executor, without waiting for them
+     * ({@code ManagedSelector.destroyEndPoint}).
      */
     private boolean closedByServer(TrackedConnection conn)
     {
-        return shuttingDown.getAsBoolean() || (conn.protocolConnection() instanceof ConnectionMetaData metaData && metaData.getConnector().isStopping());
+        return shuttingDown.getAsBoolean() || (conn.protocolConnection() instanceof ConnectionMetaData metaData && !metaData.getConnector().isRunning());
     }
 
     @Override

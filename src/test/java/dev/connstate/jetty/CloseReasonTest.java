@@ -1,12 +1,17 @@
 package dev.connstate.jetty;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import dev.connstate.CloseReason;
 import dev.connstate.ConnStateEvent;
+import dev.connstate.Raw;
 import dev.connstate.RawClient;
+import dev.connstate.Recorder;
 import dev.connstate.TrackedServer;
+import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.junit.jupiter.api.Test;
 
 import static dev.connstate.Recorder.seq;
@@ -146,6 +151,79 @@ public class CloseReasonTest
             c.assertSequence("new", "active", "idle", "closed");
             assertEquals(CloseReason.LOCAL_CLOSE, reasonOf(c));
             assertTrue(s.server.isRunning(), "the server runs on");
+        }
+    }
+
+    /**
+     * Jetty reports the closes its connector's stop caused on the executor, without waiting for
+     * them: the close may arrive after the connector stopped, and is the server's all the same.
+     * Here the server's pool holds them until the connector has stopped.
+     */
+    @Test
+    public void connectorStoppedBeforeItsClosesArrive() throws Exception
+    {
+        HeldCloses pool = new HeldCloses();
+        Server server = new Server(pool);
+        ServerConnector connector = new ServerConnector(server, 1, 1);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        server.setHandler(new TrackedServer.Hello());
+        Recorder recorder = new Recorder();
+        ConnStateTracker tracker = new ConnStateTracker(server);
+        tracker.addInlineListener(recorder);
+        server.addBean(tracker);
+        server.start();
+        try (RawClient c = new RawClient(recorder, Raw.connect(connector.getLocalPort())))
+        {
+            c.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            assertEquals("hello", c.read().text());
+            c.awaitSequence("new", "active", "idle");
+            pool.hold = true;
+            connector.stop();
+            assertTrue(connector.isStopped());
+            assertEquals(1, pool.release(), "the close held until the connector stopped");
+            c.assertSequence("new", "active", "idle", "closed");
+            assertEquals(CloseReason.LOCAL_CLOSE, reasonOf(c));
+            assertEquals(List.of(), recorder.violations());
+        }
+        finally
+        {
+            server.stop();
+        }
+    }
+
+    /** Jetty's pool, but it holds the end points' destruction (their close events), once asked, until released. */
+    private static final class HeldCloses extends QueuedThreadPool
+    {
+        private final List<Runnable> held = new ArrayList<>();
+        private volatile boolean hold;
+
+        @Override
+        public void execute(Runnable task)
+        {
+            synchronized (held)
+            {
+                if (hold && task.getClass().getSimpleName().equals("DestroyEndPoint"))
+                {
+                    held.add(task);
+                    return;
+                }
+            }
+            super.execute(task);
+        }
+
+        /** Runs the held tasks, and every later one. */
+        int release()
+        {
+            List<Runnable> released;
+            synchronized (held)
+            {
+                hold = false;
+                released = List.copyOf(held);
+                held.clear();
+            }
+            released.forEach(super::execute);
+            return released.size();
         }
     }
 }
