@@ -12,6 +12,7 @@ import java.util.Set;
 import dev.connstate.sink.BuiltInSinks;
 import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
+import dev.connstate.sink.SettingValues;
 import dev.connstate.sink.SinkSettings;
 import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.ConnStateStatusHandler;
@@ -186,28 +187,35 @@ public final class ModuleSettings
         return new ModuleSettings(values, sinks, listeners, queueCapacity, statusPath, statusAllow, baseDirectory, drain, drainNewGrace, otel);
     }
 
-    /** As Jetty's own boolean properties: {@code true} or {@code false}, nothing else (a typo must not turn a feature off). */
+    /** {@link SettingValues#bool(String)}, refused under the property's name. */
     private static boolean bool(String property, String value)
     {
-        String trimmed = value.trim();
-        if (trimmed.equalsIgnoreCase("true"))
-            return true;
-        if (trimmed.equalsIgnoreCase("false"))
-            return false;
-        throw new ConnStateConfigurationException(property, value, "must be true or false");
+        try
+        {
+            return SettingValues.bool(value);
+        }
+        catch (IllegalArgumentException x)
+        {
+            throw new ConnStateConfigurationException(property, value, x.getMessage());
+        }
+    }
+
+    /** {@link SettingValues#number(String, String)}, refused under the property's name, with the problem of its range. */
+    private static long number(String property, String value, String unit, String range)
+    {
+        try
+        {
+            return SettingValues.number(value, unit);
+        }
+        catch (IllegalArgumentException x)
+        {
+            throw new ConnStateConfigurationException(property, value, range == null ? x.getMessage() : x.getMessage() + ", " + range);
+        }
     }
 
     private static long millis(String property, String value)
     {
-        long millis;
-        try
-        {
-            millis = Long.parseLong(value.trim());
-        }
-        catch (NumberFormatException x)
-        {
-            throw new ConnStateConfigurationException(property, value, "not a number of milliseconds");
-        }
+        long millis = number(property, value, "milliseconds", null);
         if (millis < 0)
             throw new ConnStateConfigurationException(property, value, "must not be negative");
         return millis;
@@ -216,18 +224,10 @@ public final class ModuleSettings
     private static int queueCapacity(String value)
     {
         String problem = "must be between 1 and " + QueuedListener.MAX_CAPACITY;
-        int capacity;
-        try
-        {
-            capacity = Integer.parseInt(value.trim());
-        }
-        catch (NumberFormatException x)
-        {
-            throw new ConnStateConfigurationException(QUEUE_CAPACITY, value, "not a number, " + problem);
-        }
+        long capacity = number(QUEUE_CAPACITY, value, null, problem);
         if (capacity < 1 || capacity > QueuedListener.MAX_CAPACITY)
             throw new ConnStateConfigurationException(QUEUE_CAPACITY, value, problem);
-        return capacity;
+        return (int)capacity;
     }
 
     /** Splits a comma list, trimmed, without blanks; a name given twice is refused. */

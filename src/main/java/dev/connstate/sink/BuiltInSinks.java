@@ -93,21 +93,14 @@ public final class BuiltInSinks
             String problem = DailyFileOutputStream.dateFormatProblem(dateFormat);
             if (problem != null)
                 throw settings.invalid(FILENAME_DATE_FORMAT, problem);
-            int retainDays;
-            try
-            {
-                retainDays = Integer.parseInt(settings.get(RETAIN_DAYS, String.valueOf(JsonLinesSink.DEFAULT_RETAIN_DAYS)));
-            }
-            catch (NumberFormatException x)
-            {
-                throw settings.invalid(RETAIN_DAYS, "not a number of days");
-            }
+            long days = settings.getNumber(RETAIN_DAYS, JsonLinesSink.DEFAULT_RETAIN_DAYS, "days");
+            if (days > Integer.MAX_VALUE)
+                throw settings.invalid(RETAIN_DAYS, "must be at most " + Integer.MAX_VALUE + " days");
+            int retainDays = (int)days;
             problem = JsonLinesSink.retainDaysProblem(retainDays);
             if (problem != null)
                 throw settings.invalid(RETAIN_DAYS, problem);
-            String append = settings.get(APPEND, String.valueOf(JsonLinesSink.DEFAULT_APPEND));
-            if (!append.equalsIgnoreCase("true") && !append.equalsIgnoreCase("false"))
-                throw settings.invalid(APPEND, "must be true or false");
+            boolean append = settings.getBoolean(APPEND, JsonLinesSink.DEFAULT_APPEND);
             ZoneId zone;
             try
             {
@@ -137,7 +130,7 @@ public final class BuiltInSinks
                 return JsonLinesSink.builder(file)
                     .filenameDateFormat(dateFormat)
                     .retainDays(retainDays)
-                    .append(Boolean.parseBoolean(append))
+                    .append(append)
                     .timeZone(zone)
                     .build();
             }

@@ -33,4 +33,41 @@ public interface SinkSettings
      * its value and the problem
      */
     RuntimeException invalid(String key, String problem);
+
+    /**
+     * @param key the key after {@code jetty.connstate.NAME.}
+     * @param defaultValue what to use if it is not set
+     * @return the value as a boolean ({@link SettingValues#bool(String)})
+     * @throws RuntimeException from {@link #invalid(String, String)} if it is neither {@code true} nor {@code false}
+     */
+    default boolean getBoolean(String key, boolean defaultValue)
+    {
+        try
+        {
+            return SettingValues.bool(get(key, String.valueOf(defaultValue)));
+        }
+        catch (IllegalArgumentException x)
+        {
+            throw invalid(key, x.getMessage());
+        }
+    }
+
+    /**
+     * @param key the key after {@code jetty.connstate.NAME.}
+     * @param defaultValue what to use if it is not set
+     * @param unit what it counts, for the message ({@code days}), or {@code null}
+     * @return the value as a whole number ({@link SettingValues#number(String, String)}); its range is the caller's to check
+     * @throws RuntimeException from {@link #invalid(String, String)} if it is not a number
+     */
+    default long getNumber(String key, long defaultValue, String unit)
+    {
+        try
+        {
+            return SettingValues.number(get(key, String.valueOf(defaultValue)), unit);
+        }
+        catch (IllegalArgumentException x)
+        {
+            throw invalid(key, x.getMessage());
+        }
+    }
 }
