@@ -1,16 +1,15 @@
 package dev.connstate.config;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
 import dev.connstate.ConnStateListener;
-import dev.connstate.config.OtelSwitch;
 import dev.connstate.sink.LogSink;
 import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.QueuedListener;
+import dev.connstate.sink.SettingValues;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.annotation.ManagedAttribute;
 import org.eclipse.jetty.util.annotation.ManagedObject;
@@ -27,12 +26,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@code etc/jetty-connstate.xml} creates it, sets the properties given and adds it to the
  * {@link Server}; a property not set keeps its default ({@link ModuleSettings#defaults()}).
- * Nothing is checked when a property is set. When the server starts, every setting is checked
- * first ({@link ModuleSettings}), the connection table goes in front of the handler if it is on
- * ({@link StatusTableInstaller}); when this bean starts, the sinks and listeners are made
- * ({@link ListenerFactory}), added (queued, each on its own thread) and the tracker started. A
- * setting that cannot work throws a {@link ConnStateConfigurationException}, one line naming the
- * property and the value, logged at ERROR, and the server does not start.</p>
+ * Nothing is checked when a property is set. When the server starts, the settings are read and
+ * checked, once ({@link ModuleSettings}), and a {@link TrackerAssembly} sets the drain and puts
+ * the connection table in front of the handler; when this bean starts, the assembly adds the
+ * sinks and listeners (queued, each on its own thread) and the tracker starts. A setting that
+ * cannot work throws a {@link ConnStateConfigurationException}, one line naming the property and
+ * the value, logged at ERROR, and the server does not start.</p>
  *
  * <p>The tracker starts before the connectors (Jetty starts a server's beans first, its
  * connectors last) and attaches to all of them, whatever the order of the modules.</p>
@@ -44,13 +43,11 @@ public class ConnStateModule extends ContainerLifeCycle
 
     private final Server server;
     private final ConnStateTracker tracker;
-    private final StatusTableInstaller statusTable;
     /** The properties set, by their whole name ({@code jetty.connstate.NAME.KEY} for a sink's own); the others keep their defaults. */
     private final Map<String, String> properties = new LinkedHashMap<>();
-    private final List<ConnStateListener> added = new ArrayList<>();
     private String baseDirectory;
-    /** The OpenTelemetry instruments while the module runs with {@code jetty.connstate.otel=true}. */
-    private AutoCloseable otel;
+    /** This start's assembly: made when the server starts (or when this starts alone), dropped when this stops. */
+    private TrackerAssembly assembly;
 
     /**
      * @param server the server whose connectors to track; add this module to it as a bean
@@ -58,8 +55,9 @@ public class ConnStateModule extends ContainerLifeCycle
     public ConnStateModule(@Name("server") Server server)
     {
         this.server = server;
-        // Registered before the tracker's own listener, so that the drain's settings are in
-        // place when the tracker looks at the handler chain.
+        // Registered before the tracker makes its own listener, which takes Jetty's GracefulHandler
+        // out of the chain if the drain is on: the drain's setting must be in place by then
+        // (ConnStateModuleTest.theDrainSettingsReachTheTrackerBeforeTheHandlersAreLookedAt fails the other way round).
         server.addEventListener(new LifeCycle.Listener()
         {
             @Override
@@ -67,15 +65,11 @@ public class ConnStateModule extends ContainerLifeCycle
             {
                 // Before anything of the server starts: a bad setting stops it here, and the
                 // table goes in after all Jetty XML ran, before any handler starts.
-                ModuleSettings settings = refusalLogged(ConnStateModule.this::settings);
-                tracker.getDrain().setEnabled(settings.drain());
-                tracker.getDrain().setNewGraceMillis(settings.drainNewGraceMillis());
-                if (statusTable.install(settings))
-                    LOG.info("Serving the connection table at {} to loopback{}", settings.statusPath(), settings.statusAllow().isEmpty() ? "" : " and " + settings.statusAllow());
+                assembly = assemble();
+                assembly.installTable(server);
             }
         });
         this.tracker = new ConnStateTracker(server);
-        this.statusTable = new StatusTableInstaller(server, tracker);
         addBean(tracker, true);
     }
 
@@ -244,12 +238,11 @@ public class ConnStateModule extends ContainerLifeCycle
     @ManagedAttribute("The queue capacity of each sink and listener")
     public int getQueueCapacity()
     {
-        String value = value(ModuleSettings.QUEUE_CAPACITY);
         try
         {
-            return Integer.parseInt(value.trim());
+            return (int)SettingValues.number(value(ModuleSettings.QUEUE_CAPACITY), null);
         }
-        catch (NumberFormatException x)
+        catch (IllegalArgumentException x)
         {
             // Set as text (setProperty) and not a number: the start refuses it.
             return 0;
@@ -274,30 +267,25 @@ public class ConnStateModule extends ContainerLifeCycle
         return ModuleSettings.of(properties, baseDirectory);
     }
 
+    /** An assembly of the settings, read and checked now. */
+    private TrackerAssembly assemble()
+    {
+        return new TrackerAssembly(tracker, refusalLogged(this::settings));
+    }
+
     @Override
     protected void doStart() throws Exception
     {
-        // Check everything before touching the tracker: either all of it works, or nothing starts.
-        ModuleSettings settings = refusalLogged(this::settings);
-        boolean jmx = hasJmx();
-        // OpenTelemetry first: its absence is refused before any sink opens a file. OtelSwitch
-        // loads no OpenTelemetry class unless it is on.
-        otel = refusalLogged(() -> OtelSwitch.apply(tracker, settings.otel()));
-        Map<String, ConnStateListener> listeners;
-        try
+        // Made when the server started; made now if this starts alone (again through JMX).
+        TrackerAssembly started = assembly != null ? assembly : assemble();
+        assembly = null;
+        // The counts of a module without sinks can be read through JMX, besides what the settings name.
+        List<String> readers = hasJmx() ? List.of("JMX") : List.of();
+        refusalLogged(() ->
         {
-            listeners = refusalLogged(() -> ListenerFactory.make(settings, jmx));
-        }
-        catch (RuntimeException x)
-        {
-            closeOtel();
-            throw x;
-        }
-        for (Map.Entry<String, ConnStateListener> entry : listeners.entrySet())
-        {
-            tracker.addListener(entry.getKey(), entry.getValue(), settings.queueCapacity());
-            added.add(entry.getValue());
-        }
+            started.addListeners(List.of(), readers);
+            return started;
+        });
         try
         {
             // Starts the tracker, which starts the queues and attaches to every connector.
@@ -305,26 +293,11 @@ public class ConnStateModule extends ContainerLifeCycle
         }
         catch (Throwable x)
         {
-            // The queues may not have started, so they may not have closed their sinks.
-            removeAdded(true);
-            closeOtel();
+            started.close(true);
             throw x;
         }
-        if (otel != null)
-            LOG.info("Reporting connection metrics through OpenTelemetry (GlobalOpenTelemetry)");
-        if (listeners.isEmpty())
-        {
-            List<String> where = new ArrayList<>();
-            if (jmx)
-                where.add("JMX");
-            if (!settings.statusPath().isEmpty())
-                where.add(settings.statusPath());
-            if (otel != null)
-                where.add("OpenTelemetry");
-            LOG.info("Counting connection states of every connector, no sink: read them through {}", String.join(" and ", where));
-        }
-        else
-            LOG.info("Reporting connection states of every connector to {}", describe(settings, listeners));
+        assembly = started;
+        started.logReporting();
     }
 
     @Override
@@ -332,35 +305,9 @@ public class ConnStateModule extends ContainerLifeCycle
     {
         // The tracker reports what is still open as closed, the queues deliver and close their sinks.
         super.doStop();
-        removeAdded(false);
-        closeOtel();
-    }
-
-    private void closeOtel()
-    {
-        AutoCloseable registered = otel;
-        otel = null;
-        if (registered == null)
-            return;
-        try
-        {
-            registered.close();
-        }
-        catch (Exception x)
-        {
-            LOG.debug("Could not unregister the OpenTelemetry instruments", x);
-        }
-    }
-
-    private void removeAdded(boolean close)
-    {
-        for (ConnStateListener listener : added)
-        {
-            tracker.removeListener(listener);
-            if (close)
-                ListenerFactory.close(listener);
-        }
-        added.clear();
+        if (assembly != null)
+            assembly.close(false);
+        assembly = null;
     }
 
     /** Runs a step of the start; a setting it refuses is logged (the line to look for in the server's log) and thrown. */
@@ -397,14 +344,6 @@ public class ConnStateModule extends ContainerLifeCycle
             }
         }
         return false;
-    }
-
-    /** Sinks say what they write to; user listeners are named by their class. */
-    private static String describe(ModuleSettings settings, Map<String, ConnStateListener> listeners)
-    {
-        List<String> names = new ArrayList<>();
-        listeners.forEach((name, listener) -> names.add(settings.sinks().contains(name) ? listener.toString() : listener.getClass().getName()));
-        return String.join(", ", names);
     }
 
     @Override

@@ -69,6 +69,14 @@ public class ConnStateStatusHandler extends Handler.Wrapper
     }
 
     /**
+     * @return the tracker whose table this serves
+     */
+    public ConnStateTracker getTracker()
+    {
+        return tracker;
+    }
+
+    /**
      * @return the path the table is served at
      */
     public String getPath()

@@ -2,19 +2,16 @@ package dev.connstate.spring;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 
 import dev.connstate.ConnStateListener;
 import dev.connstate.config.ConnStateConfigurationException;
 import dev.connstate.jetty.ConnStateTracker;
-import dev.connstate.config.ListenerFactory;
 import dev.connstate.config.ModuleSettings;
+import dev.connstate.config.TrackerAssembly;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.component.Container;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.jetty.JettyServerCustomizer;
 
@@ -37,8 +34,6 @@ import org.springframework.boot.jetty.JettyServerCustomizer;
  */
 public class ConnStateServerCustomizer implements JettyServerCustomizer
 {
-    private static final Logger LOG = LoggerFactory.getLogger(ConnStateServerCustomizer.class);
-
     private final ModuleSettings settings;
     private final ObjectProvider<ConnStateListener> listenerBeans;
     private final List<Consumer<ConnStateTracker>> waiting = new ArrayList<>();
@@ -71,34 +66,20 @@ public class ConnStateServerCustomizer implements JettyServerCustomizer
             }
         }
         ConnStateTracker made = new ConnStateTracker(server);
-        made.getDrain().setEnabled(settings.drain());
-        made.getDrain().setNewGraceMillis(settings.drainNewGraceMillis());
-        Map<String, ConnStateListener> sinks;
+        TrackerAssembly assembly = new TrackerAssembly(made, settings);
+        List<ConnStateListener> beans = listenerBeans.orderedStream().toList();
         try
         {
-            // The counts can always be read (the endpoint, the metrics, JMX): counting only is allowed.
-            sinks = ListenerFactory.make(settings, true);
+            // The counts can always be read: counting only is allowed.
+            assembly.addListeners(beans, List.of("the connstate endpoint and the metrics"));
         }
         catch (ConnStateConfigurationException x)
         {
             throw ConnStateProperties.invalid(x);
         }
-        List<String> names = new ArrayList<>();
-        sinks.forEach((name, sink) ->
-        {
-            made.addListener(name, sink, settings.queueCapacity());
-            names.add(sink.toString());
-        });
-        listenerBeans.orderedStream().forEach(bean ->
-        {
-            // Queued like the sinks, through a wrapper: the bean is Spring's to close, not the queue's.
-            ConnStateListener delivery = bean::onStateChange;
-            made.addListener(bean.getClass().getSimpleName(), delivery, settings.queueCapacity());
-            names.add(bean.getClass().getName());
-        });
         server.addBean(made);
         server.addEventListener(new TrackEveryConnector(made));
-        LOG.info("Reporting connection states of every connector to {}", names.isEmpty() ? "no sink (counting only)" : String.join(", ", names));
+        assembly.logReporting();
         List<Consumer<ConnStateTracker>> ready;
         synchronized (this)
         {

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code src/main/config/modules/connstate.mod}: it names every property of
  * {@link ModuleSettings#defaults()} with the default the code has, and lists every placeholder of
  * {@link LogSink}; the committed {@code jetty-base/start.d/connstate.ini} is what {@code start.jar}
- * writes from it.
+ * writes from it; the module's XML passes every property of the table, one way.
  *
  * <p>To write the ini again after changing the template: {@code mvn package}, then in
  * {@code jetty-base/}, {@code rm start.d/connstate.ini; java -jar $JETTY_HOME/start.jar
@@ -37,6 +37,7 @@ public class ModuleIniTest
 {
     private static final Path MOD = Path.of("src/main/config/modules/connstate.mod");
     private static final Path INI = Path.of("jetty-base/start.d/connstate.ini");
+    private static final Path XML = Path.of("src/main/config/etc/jetty-connstate.xml");
     /** What jetty-base's ini sets: the quick start logs. */
     private static final Map<String, String> JETTY_BASE_SETS = Map.of(ModuleSettings.SINKS, "log");
     /** A property line of an ini file, commented out or not, as start.jar's {@code Module} matches it. */
@@ -143,6 +144,30 @@ public class ModuleIniTest
             assertTrue(template.contains("#" + property + "=" + ModuleSettings.defaultValue(property)), property);
             assertFalse(paragraphOf(template, property).isBlank(), "no documentation above " + property);
         }
+    }
+
+    /**
+     * The module's XML passes every property of the table the one way, as text to
+     * {@code setProperty}, in the table's order, and no other.
+     */
+    @Test
+    public void theXmlPassesEveryPropertyOneWay() throws IOException
+    {
+        String xml = Files.readString(XML, StandardCharsets.UTF_8).replaceAll("(?s)<!--.*?-->", "");
+        Matcher call = Pattern.compile("<Call name=\"setProperty\"><Arg>([^<]+)</Arg><Arg><Property name=\"([^\"]+)\"/></Arg></Call>").matcher(xml);
+        List<String> passed = new ArrayList<>();
+        while (call.find())
+        {
+            assertEquals(call.group(1), call.group(2), "a property passed under another name");
+            passed.add(call.group(1));
+        }
+        assertEquals(List.copyOf(ModuleSettings.defaults().keySet()), passed);
+        // Nothing set another way: only the base directory is a <Set>.
+        Matcher set = Pattern.compile("<Set name=\"([^\"]+)\"").matcher(xml);
+        List<String> setters = new ArrayList<>();
+        while (set.find())
+            setters.add(set.group(1));
+        assertEquals(List.of("baseDirectory"), setters);
     }
 
     @Test
