@@ -62,7 +62,7 @@ public class FailureIT
         String output = result.output();
         assertNotEquals(0, result.exit(), () -> "start.jar exit code, output:\n" + output);
         assertFalse(output.contains("Started oejs.Server@"), () -> "Jetty started:\n" + output);
-        assertTrue(output.contains(":ERROR:dcj.ConnStateModule:main: Not starting: " + line), () -> "no ERROR line '" + line + "' in:\n" + output);
+        assertTrue(output.contains(":ERROR:dcc.ConnStateModule:main: Not starting: " + line), () -> "no ERROR line '" + line + "' in:\n" + output);
         assertTrue(output.contains("Caused by: ConnStateConfigurationException: " + line), () -> "no cause line '" + line + "' in:\n" + output);
         assertFalse(output.contains("at dev.connstate."), () -> "stack frames of ours in:\n" + output);
         assertFalse(Files.exists(base.resolve("logs/connstate.jsonl")), "a jsonl file was left behind");
