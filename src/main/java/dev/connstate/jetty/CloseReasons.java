@@ -15,10 +15,11 @@ import org.eclipse.jetty.io.Connection;
  * <p>Jetty does not tell connection listeners why a connection closed, so the reason is gathered
  * on the way. The events that hint at it (a failed TLS handshake, a response after which the
  * connection does not persist, a failed request, the drain) note it here as they happen; when the
- * socket closes, {@link #atClose} weighs those notes against what the close itself shows: a failed
- * handshake first; then a drain past its deadline; then the drain's note; then a connection that
- * waited (new or idle) for the whole idle timeout; then the server stopping; then the last note;
- * otherwise the client closed.</p>
+ * socket closes, {@link #atClose} decides, once, weighing those notes against what the close
+ * itself shows: a failed handshake first; then a drain past its deadline; then the drain's note;
+ * then a connection that waited (new or idle) for the whole idle timeout; then the server
+ * stopping; then the last note, or a bad request Jetty answered itself; otherwise the client
+ * closed.</p>
  *
  * <p>Every method is called with the connection's lock held.</p>
  */
@@ -76,13 +77,6 @@ final class CloseReasons
         conn.closing(status == HttpStatus.BAD_REQUEST_400 || HttpStatus.isServerError(status) ? CloseReason.ERROR : CloseReason.LOCAL_CLOSE);
     }
 
-    /** Jetty answered a request that never reached a handler (400, 431...): unless something else is known, the request was bad. */
-    static void badRequestAnswered(TrackedConnection conn)
-    {
-        if (conn.closing() == null)
-            conn.closing(CloseReason.ERROR);
-    }
-
     /** The tracker closes the connection itself (an idle connection closed on demand). */
     static void closedLocally(TrackedConnection conn)
     {
@@ -104,15 +98,42 @@ final class CloseReasons
     }
 
     /**
+     * Decides why {@code conn} closed, once, as its socket closes: called before the connection
+     * moves again (a move restarts the time in its state).
+     *
+     * @param connection the connection that closed, {@code null} if none (the socket's own timeout is read then)
+     * @param badRequestAnswered whether Jetty answered a request that never reached a handler
+     * (400, 431...): unless something else is known, the request was bad
+     * @param drainDeadlinePassed whether a drain runs and its deadline has passed
+     * @param closedByServer whether the server (or the connection's connector) is stopping
+     * @return why the connection closed
+     */
+    static CloseReason atClose(TrackedConnection conn, Connection connection, boolean badRequestAnswered, boolean drainDeadlinePassed, boolean closedByServer)
+    {
+        CloseReason noted = conn.closing();
+        if (noted == null && badRequestAnswered)
+            noted = CloseReason.ERROR;
+        if (noted == CloseReason.TLS_HANDSHAKE_FAILED)
+            return noted;
+        if (drainDeadlinePassed)
+            return CloseReason.DRAIN_TIMEOUT;
+        if (noted == CloseReason.DRAIN)
+            return noted;
+        if (waitedOut(conn, connection))
+            return CloseReason.IDLE_TIMEOUT;
+        if (closedByServer)
+            return CloseReason.LOCAL_CLOSE;
+        return noted != null ? noted : CloseReason.REMOTE_CLOSE;
+    }
+
+    /**
      * Whether a waiting connection ({@code new} or {@code idle}) waited the whole idle timeout.
      * Jetty does not say so, and after an idle timeout it half-closes and resets the end point's
      * idle clock, so the time spent in the state is the witness: a client cannot stay silent that
      * long, the server closes first. The tolerance covers the moment between the last I/O and the
-     * transition. Ask before the connection moves: a move restarts the time in the state.
-     *
-     * @param connection the connection that closed, {@code null} if none (the socket's own timeout is read then)
+     * transition.
      */
-    static boolean waitedOut(TrackedConnection conn, Connection connection)
+    private static boolean waitedOut(TrackedConnection conn, Connection connection)
     {
         ConnState state = conn.state();
         if (state != ConnState.NEW && state != ConnState.IDLE)
@@ -124,28 +145,6 @@ final class CloseReasons
             return false;
         long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - conn.sinceNanos());
         return waitedMillis >= timeout - Math.min(50, timeout / 10);
-    }
-
-    /**
-     * @param timedOut what {@link #waitedOut} said before the connection last moved
-     * @param drainDeadlinePassed whether a drain runs and its deadline has passed
-     * @param shuttingDown whether the server (or the tracked connector) is stopping
-     * @return why the connection closed
-     */
-    static CloseReason atClose(TrackedConnection conn, boolean timedOut, boolean drainDeadlinePassed, boolean shuttingDown)
-    {
-        CloseReason noted = conn.closing();
-        if (noted == CloseReason.TLS_HANDSHAKE_FAILED)
-            return noted;
-        if (drainDeadlinePassed)
-            return CloseReason.DRAIN_TIMEOUT;
-        if (noted == CloseReason.DRAIN)
-            return noted;
-        if (timedOut)
-            return CloseReason.IDLE_TIMEOUT;
-        if (shuttingDown)
-            return CloseReason.LOCAL_CLOSE;
-        return noted != null ? noted : CloseReason.REMOTE_CLOSE;
     }
 
     private static CloseReason reasonOf(Throwable failure)

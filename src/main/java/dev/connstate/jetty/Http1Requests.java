@@ -239,23 +239,31 @@ final class Http1Requests
             registry.afterHijack(conn);
     }
 
+    /** What a closing connection's socket shows of a request that no handler saw. */
+    enum Unseen
+    {
+        /** No request began since the last boundary. */
+        NONE,
+        /** A request began (bytes were read) and was dropped: partial, or its head timed out. */
+        BEGUN,
+        /** A request began and Jetty answered it itself (400, 431...): the request was bad. */
+        ANSWERED
+    }
+
     /**
      * The socket is closing with the connection waiting ({@code new} or {@code idle}): Jetty
      * answered a malformed request (400), or dropped a partial or timed-out request head, without
      * calling customizers or handlers; bytes read since the last boundary tell that a request was
-     * begun, and Go reports {@code active} then too.
+     * begun, and Go reports {@code active} then too. Only reads.
      *
-     * @return whether the connection must turn {@code active} before it closes
+     * @return {@link Unseen#NONE} unless the connection must turn {@code active} before it closes
      */
-    boolean begunUnseen(TrackedConnection conn)
+    Unseen unseenRequest(TrackedConnection conn)
     {
         ConnState state = conn.state();
         Boundary boundary = conn.http1();
         if ((state != ConnState.NEW && state != ConnState.IDLE) || boundary == null || !boundary.requestBegunSince())
-            return false;
-        // Jetty answered it (400, 431...): the server closed because the request was bad.
-        if (boundary.answeredSince())
-            CloseReasons.badRequestAnswered(conn);
-        return true;
+            return Unseen.NONE;
+        return boundary.answeredSince() ? Unseen.ANSWERED : Unseen.BEGUN;
     }
 }

@@ -10,6 +10,7 @@ import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLSession;
 
+import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.TlsInfo;
 import org.eclipse.jetty.http.ComplianceViolation;
@@ -167,9 +168,11 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     }
 
     /**
-     * Ends {@code conn}: {@code active} first if an HTTP/1 request had begun unseen, then
-     * {@code closed} with its reason, counted by a running drain first; then the registry
-     * forgets it. Caller holds {@code conn}'s lock.
+     * Ends {@code conn}, in one pass: what the close depends on is read first, while the
+     * connection still waits in its state, and its reason decided once ({@link CloseReasons#atClose});
+     * then {@code active} if an HTTP/1 request had begun unseen, the drain told (it counts the close
+     * before listeners hear it), {@code closed} reported, and the registry forgets it. Caller holds
+     * {@code conn}'s lock.
      *
      * @param connection the connection that closed (or the socket's current one, when the
      * tracker stops), {@code null} if none
@@ -178,10 +181,11 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     {
         if (conn.state().isTerminal())
             return;
-        boolean timedOut = CloseReasons.waitedOut(conn, connection);
-        if (http1.begunUnseen(conn))
+        Http1Requests.Unseen unseen = http1.unseenRequest(conn);
+        CloseReason reason = CloseReasons.atClose(conn, connection, unseen == Http1Requests.Unseen.ANSWERED, drain.isPastDeadline(), closedByServer(conn));
+        if (unseen != Http1Requests.Unseen.NONE)
             reporter.transition(conn, ConnState.ACTIVE);
-        conn.reason(CloseReasons.atClose(conn, timedOut, drain.isPastDeadline(), closedByServer(conn)));
+        conn.reason(reason);
         // Counted before listeners hear closed: whoever sees closed sees the drain's counts too.
         drain.closing(conn);
         reporter.transition(conn, ConnState.CLOSED);
