@@ -66,7 +66,7 @@ public class ConnStateModule extends ContainerLifeCycle
                 // Before anything of the server starts: a bad setting stops it here, and the
                 // table goes in after all Jetty XML ran, before any handler starts.
                 assembly = assemble();
-                assembly.installTable(server);
+                assembly.beforeHandlersStart(server);
             }
         });
         this.tracker = new ConnStateTracker(server);

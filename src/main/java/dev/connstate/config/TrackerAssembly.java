@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>{@link #TrackerAssembly(ConnStateTracker, ModuleSettings)} sets the drain, before the
  *   server starts (the tracker decides then whether Jetty's {@code GracefulHandler} goes);</li>
- *   <li>{@link #installTable(Server)}, when the server starts, before its handlers do;</li>
+ *   <li>{@link #beforeHandlersStart(Server)}, when the server starts, before its handlers do: Jetty's
+ *   {@code GracefulHandler} out if the drain is on, the connection table in;</li>
  *   <li>{@link #addListeners(List, List)}: OpenTelemetry, then the sinks and listeners, all of
  *   them or none; a setting that cannot work throws a {@link ConnStateConfigurationException}
  *   naming the property and the value, with nothing left open;</li>
@@ -73,27 +74,28 @@ public final class TrackerAssembly
     }
 
     /**
-     * Puts the live connection table in front of the server's handler, if the settings name a path
-     * and the table of this tracker is not in place yet (a server started again keeps it). Jetty
-     * XML may set the handler after the module's XML ran: call it when the server starts, after
-     * all XML ran, before any handler starts. It logs the path it serves.
+     * Readies the server's handler chain: takes Jetty's {@code GracefulHandler} out if the drain is
+     * on ({@link dev.connstate.jetty.ConnectionDrain#replaceGracefulHandlers}), and puts the live
+     * connection table in front of the server's handler if the settings name a path and the table
+     * of this tracker is not in place yet (a server started again keeps it). Jetty XML may set the
+     * handler after the module's XML ran: call it when the server starts, after all XML ran, before
+     * any handler starts. It logs the path it serves.
      *
-     * @param server the server whose handler to wrap
-     * @return whether the table was inserted now
+     * @param server the server whose handler chain to ready
      */
-    public boolean installTable(Server server)
+    public void beforeHandlersStart(Server server)
     {
+        tracker.getDrain().replaceGracefulHandlers(server);
         if (settings.statusPath().isEmpty())
-            return false;
+            return;
         for (ConnStateStatusHandler table : server.getDescendants(ConnStateStatusHandler.class))
         {
             if (table.getTracker() == tracker)
-                return false;
+                return;
         }
         // The settings checked the path and the allow list: this cannot throw.
         server.insertHandler(new ConnStateStatusHandler(tracker, settings.statusPath(), settings.statusAllow()));
         LOG.info("Serving the connection table at {} to loopback{}", settings.statusPath(), settings.statusAllow().isEmpty() ? "" : " and " + settings.statusAllow());
-        return true;
     }
 
     /**

@@ -177,11 +177,14 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
      * handler chain, when the drain is on: during a graceful stop they answer 503 to every
      * request, even on the connections the drain lets finish, where the drain answers with
      * {@code Connection: close}; and the drain waits for the requests in flight itself. Call it
-     * before the handlers start (when the server starts, after all Jetty XML ran).
+     * before the handlers start (when the server starts, after all Jetty XML ran): the tracker
+     * does when it was made before the server started; whoever makes it while the server starts
+     * calls it then. Calling it again finds none.
      *
+     * @param top the server, or the handler whose chain to look through
      * @return how many were taken out
      */
-    int replaceGracefulHandlers(Handler.Singleton top)
+    public int replaceGracefulHandlers(Handler.Singleton top)
     {
         if (!enabled)
             return 0;

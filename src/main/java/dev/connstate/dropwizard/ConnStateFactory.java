@@ -1,0 +1,268 @@
+package dev.connstate.dropwizard;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.connstate.config.ConnStateConfigurationException;
+import dev.connstate.config.ModuleSettings;
+import dev.connstate.sink.SettingValues;
+import io.dropwizard.util.Duration;
+import jakarta.validation.Constraint;
+import jakarta.validation.ConstraintValidator;
+import jakarta.validation.ConstraintValidatorContext;
+import jakarta.validation.Payload;
+import jakarta.validation.constraints.NotNull;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * The {@code connstate:} block of a Dropwizard application's YAML: the {@code connstate} Jetty
+ * module's settings under the module's own names, nested where the module's names have dots
+ * ({@code jsonl.retainDays} is {@code retainDays} under {@code jsonl:}), with the module's
+ * defaults; the module's {@code drain} is {@code drain.enabled} here, beside {@code drain.newGrace}.
+ *
+ * <p>Dropwizard's validation checks it when it reads the YAML, with the module's rules
+ * ({@link ModuleSettings}): a value that cannot work fails the start with one line naming the
+ * field, e.g. {@code connstate.queue.capacity must be between 1 and 1073741824 (was 0)}. What
+ * needs the class path (a sink's name, a listener class, a log line's placeholders, the jsonl file)
+ * is checked when the server starts, named the same way.</p>
+ */
+@ConnStateFactory.Checked
+public class ConnStateFactory
+{
+    @NotNull
+    @JsonProperty
+    private List<String> sinks = names(ModuleSettings.SINKS);
+    @NotNull
+    @JsonProperty
+    private Log log = new Log();
+    @NotNull
+    @JsonProperty
+    private Jsonl jsonl = new Jsonl();
+    @NotNull
+    @JsonProperty
+    private List<String> listeners = names(ModuleSettings.LISTENERS);
+    @NotNull
+    @JsonProperty
+    private Queue queue = new Queue();
+    @NotNull
+    @JsonProperty
+    private Status status = new Status();
+    @NotNull
+    @JsonProperty
+    private Drain drain = new Drain();
+    @JsonProperty
+    private boolean otel = bool(ModuleSettings.OTEL);
+
+    /** The {@code log} sink. */
+    public static class Log
+    {
+        @JsonProperty
+        private String logger = text(ModuleSettings.LOG_LOGGER);
+        @JsonProperty
+        private String format = text(ModuleSettings.LOG_FORMAT);
+    }
+
+    /** The {@code jsonl} sink. */
+    public static class Jsonl
+    {
+        @JsonProperty
+        private String file = text(ModuleSettings.JSONL_FILE);
+        @JsonProperty
+        private String filenameDateFormat = text(ModuleSettings.JSONL_FILENAME_DATE_FORMAT);
+        @JsonProperty
+        private int retainDays = (int)number(ModuleSettings.JSONL_RETAIN_DAYS);
+        @JsonProperty
+        private boolean append = bool(ModuleSettings.JSONL_APPEND);
+        @NotNull
+        @JsonProperty
+        private Rollover rollover = new Rollover();
+    }
+
+    /** When the {@code jsonl} sink begins a new file. */
+    public static class Rollover
+    {
+        @JsonProperty
+        private String timezone = text(ModuleSettings.JSONL_ROLLOVER_TIMEZONE);
+    }
+
+    /** The queue of each sink and listener. */
+    public static class Queue
+    {
+        @JsonProperty
+        private int capacity = (int)number(ModuleSettings.QUEUE_CAPACITY);
+    }
+
+    /** The live connection table. */
+    public static class Status
+    {
+        @JsonProperty
+        private String path = text(ModuleSettings.STATUS_PATH);
+        @NotNull
+        @JsonProperty
+        private List<String> allow = names(ModuleSettings.STATUS_ALLOW);
+    }
+
+    /** The drain in a graceful stop ({@code server.shutdownGracePeriod} is its deadline). */
+    public static class Drain
+    {
+        @JsonProperty
+        private boolean enabled = bool(ModuleSettings.DRAIN);
+        @NotNull
+        @JsonProperty
+        private Duration newGrace = Duration.milliseconds(number(ModuleSettings.DRAIN_NEW_GRACE));
+    }
+
+    /**
+     * Each module property by its name here, below {@code connstate}: the module's name without its
+     * prefix, but the module's {@code drain}, which is {@code drain.enabled}.
+     */
+    static final Map<String, String> NAMES = names();
+
+    private static Map<String, String> names()
+    {
+        Map<String, String> names = new LinkedHashMap<>();
+        for (String property : ModuleSettings.defaults().keySet())
+            names.put(property, property.equals(ModuleSettings.DRAIN) ? "drain.enabled" : property.substring(ModuleSettings.PREFIX.length()));
+        return Map.copyOf(names);
+    }
+
+    /**
+     * @return the module's properties these settings make, by their module names
+     */
+    public Map<String, String> properties()
+    {
+        Map<String, String> module = new LinkedHashMap<>();
+        module.put(ModuleSettings.SINKS, String.join(",", sinks));
+        module.put(ModuleSettings.LOG_LOGGER, log.logger);
+        module.put(ModuleSettings.LOG_FORMAT, log.format);
+        module.put(ModuleSettings.JSONL_FILE, jsonl.file);
+        module.put(ModuleSettings.JSONL_FILENAME_DATE_FORMAT, jsonl.filenameDateFormat);
+        module.put(ModuleSettings.JSONL_RETAIN_DAYS, String.valueOf(jsonl.retainDays));
+        module.put(ModuleSettings.JSONL_APPEND, String.valueOf(jsonl.append));
+        module.put(ModuleSettings.JSONL_ROLLOVER_TIMEZONE, jsonl.rollover == null ? null : jsonl.rollover.timezone);
+        module.put(ModuleSettings.LISTENERS, String.join(",", listeners));
+        module.put(ModuleSettings.QUEUE_CAPACITY, String.valueOf(queue.capacity));
+        module.put(ModuleSettings.STATUS_PATH, status.path);
+        module.put(ModuleSettings.STATUS_ALLOW, status.allow == null ? null : String.join(",", status.allow));
+        module.put(ModuleSettings.DRAIN, String.valueOf(drain.enabled));
+        module.put(ModuleSettings.DRAIN_NEW_GRACE, drain.newGrace == null ? null : String.valueOf(drain.newGrace.toMilliseconds()));
+        module.put(ModuleSettings.OTEL, String.valueOf(otel));
+        return module;
+    }
+
+    /**
+     * Checks the settings with the module's rules; relative files are the working directory's,
+     * as everywhere in Dropwizard.
+     *
+     * @return the module's configuration they make
+     * @throws ConnStateConfigurationException naming the first module property whose value cannot
+     * work ({@link #field(ConnStateConfigurationException)} names its field)
+     */
+    public ModuleSettings settings()
+    {
+        return ModuleSettings.of(properties(), null);
+    }
+
+    /**
+     * @param refused what the module's checks refused
+     * @return the YAML field, below {@code connstate}, of the property refused ({@code queue.capacity})
+     */
+    static String field(ConnStateConfigurationException refused)
+    {
+        String property = refused.getProperty();
+        return NAMES.getOrDefault(property, property.startsWith(ModuleSettings.PREFIX) ? property.substring(ModuleSettings.PREFIX.length()) : property);
+    }
+
+    /**
+     * @param refused what the module's checks refused
+     * @return the problem, then the value refused: the line Dropwizard shows after the field's path
+     */
+    static String problem(ConnStateConfigurationException refused)
+    {
+        String message = refused.getMessage();
+        String problem = message.substring(message.indexOf(": ", refused.getProperty().length()) + 2);
+        return problem + " (was '" + refused.getValue() + "')";
+    }
+
+    private static String text(String property)
+    {
+        return ModuleSettings.defaultValue(property);
+    }
+
+    private static boolean bool(String property)
+    {
+        return SettingValues.bool(text(property));
+    }
+
+    private static long number(String property)
+    {
+        return SettingValues.number(text(property), null);
+    }
+
+    private static List<String> names(String property)
+    {
+        List<String> names = new ArrayList<>();
+        for (String name : text(property).split(","))
+        {
+            if (!name.isBlank())
+                names.add(name.trim());
+        }
+        return names;
+    }
+
+    /** Dropwizard's validation of the settings: the module's rules, the refusal under the field's path. */
+    @Target(ElementType.TYPE)
+    @Retention(RetentionPolicy.RUNTIME)
+    @Constraint(validatedBy = ModuleRules.class)
+    public @interface Checked
+    {
+        /** @return unused: each refusal says its own problem */
+        String message() default "connstate settings that cannot work";
+
+        /** @return the validation groups */
+        Class<?>[] groups() default {};
+
+        /** @return the payload */
+        Class<? extends Payload>[] payload() default {};
+    }
+
+    /** Runs {@link ModuleSettings}'s checks and reports a refusal at the refused field. */
+    public static class ModuleRules implements ConstraintValidator<Checked, ConnStateFactory>
+    {
+        @Override
+        public boolean isValid(ConnStateFactory factory, ConstraintValidatorContext context)
+        {
+            if (factory == null)
+                return true;
+            try
+            {
+                factory.settings();
+                return true;
+            }
+            catch (ConnStateConfigurationException refused)
+            {
+                context.disableDefaultConstraintViolation();
+                ConstraintValidatorContext.ConstraintViolationBuilder violation = context.buildConstraintViolationWithTemplate(literal(problem(refused)));
+                String[] path = field(refused).split("\\.");
+                ConstraintValidatorContext.ConstraintViolationBuilder.NodeBuilderCustomizableContext node = violation.addPropertyNode(path[0]);
+                for (int i = 1; i < path.length; i++)
+                    node = node.addPropertyNode(path[i]);
+                node.addConstraintViolation();
+                return false;
+            }
+        }
+
+        /** The message as it is: a validator's template reads {, }, $ and \ as its own. */
+        private static String literal(String message)
+        {
+            return message.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}").replace("$", "\\$");
+        }
+    }
+}

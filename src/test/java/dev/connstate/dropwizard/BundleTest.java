@@ -1,0 +1,233 @@
+package dev.connstate.dropwizard;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.MetricRegistry;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.connstate.CloseReason;
+import dev.connstate.Raw;
+import dev.connstate.RawClient;
+import dev.connstate.Recorder;
+import dev.connstate.Wait;
+import io.dropwizard.configuration.ConfigurationValidationException;
+import io.dropwizard.configuration.YamlConfigurationFactory;
+import io.dropwizard.core.Application;
+import io.dropwizard.core.Configuration;
+import io.dropwizard.core.setup.Bootstrap;
+import io.dropwizard.core.setup.Environment;
+import io.dropwizard.jackson.Jackson;
+import io.dropwizard.jersey.validation.Validators;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotNull;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import org.eclipse.jetty.server.NetworkConnector;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.util.ajax.JSON;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * A real Dropwizard 5 application with the bundle, configured by its own YAML: one connection's
+ * exact sequence, in the jsonl file the YAML names and in the metrics; a bad value refused by
+ * Dropwizard's validation, naming the field.
+ */
+public class BundleTest
+{
+    /** The application's configuration: Dropwizard's, and the {@code connstate:} block. */
+    public static class HelloConfiguration extends Configuration
+    {
+        @Valid
+        @NotNull
+        @JsonProperty
+        private ConnStateFactory connstate = new ConnStateFactory();
+
+        public ConnStateFactory getConnstate()
+        {
+            return connstate;
+        }
+    }
+
+    /** The application: one Jersey resource, and the bundle. */
+    public static class HelloApplication extends Application<HelloConfiguration>
+    {
+        final ConnStateBundle<HelloConfiguration> bundle = new ConnStateBundle<>(HelloConfiguration::getConnstate);
+        volatile Server server;
+        volatile MetricRegistry metrics;
+
+        @Override
+        public void initialize(Bootstrap<HelloConfiguration> bootstrap)
+        {
+            bootstrap.addBundle(bundle);
+        }
+
+        @Override
+        public void run(HelloConfiguration configuration, Environment environment)
+        {
+            environment.jersey().register(new Hello());
+            metrics = environment.metrics();
+            environment.lifecycle().addServerLifecycleListener(started -> server = started);
+        }
+
+        @Override
+        protected void bootstrapLogging()
+        {
+            // The tests log through Jetty's SLF4J provider.
+        }
+
+        @Override
+        protected void onFatalError(Throwable failure)
+        {
+            throw new IllegalStateException("Dropwizard could not start", failure);
+        }
+    }
+
+    @Path("/hello")
+    public static class Hello
+    {
+        @GET
+        public String hello()
+        {
+            return "hello";
+        }
+    }
+
+    private static final String SERVER = """
+        server:
+          type: simple
+          applicationContextPath: /
+          connector:
+            type: http
+            bindHost: 127.0.0.1
+            port: 0
+          requestLog:
+            appenders: []
+        logging:
+          type: external
+        """;
+
+    @TempDir
+    java.nio.file.Path dir;
+
+    @Test
+    public void oneConnectionsSequenceInTheYamlsSinkAndTheMetrics() throws Exception
+    {
+        java.nio.file.Path jsonl = dir.resolve("logs/connstate.jsonl");
+        java.nio.file.Path config = dir.resolve("config.yml");
+        Files.writeString(config, SERVER + """
+            connstate:
+              sinks: [jsonl]
+              jsonl:
+                file: %s
+              queue:
+                capacity: 64
+              drain:
+                newGrace: 2s
+            """.formatted(jsonl));
+        HelloApplication application = new HelloApplication();
+        application.run("server", config.toString());
+        try
+        {
+            Wait.until("Dropwizard's server to start", () -> application.server != null);
+            Recorder recorder = new Recorder();
+            application.bundle.getTracker().addInlineListener(recorder);
+            assertEquals(2000, application.bundle.getTracker().getDrain().getNewGraceMillis());
+            assertEquals(List.of("jsonl"), application.bundle.getTracker().getQueuedListeners().stream().map(q -> q.getName().replaceFirst("-[0-9]+$", "")).toList());
+            int port = ((NetworkConnector)application.server.getConnectors()[0]).getLocalPort();
+            try (RawClient c = new RawClient(recorder, Raw.connect(port)))
+            {
+                assertEquals("hello", c.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n").expect(200).text());
+                // The servlet container completes the request after the client has the response.
+                c.awaitSequence("new", "active", "idle");
+                assertEquals(Map.of("new", 0L, "active", 0L, "idle", 1L, "opened", 1L, "closed", 0L, "hijacked", 0L, "requests", 1L), gauges(application.metrics));
+                c.close();
+                c.assertSequence("new", "active", "idle", "closed");
+                assertEquals(CloseReason.REMOTE_CLOSE, c.reason());
+            }
+            Wait.until("the closed line in the file", () -> states(jsonl).size() == 4);
+            assertEquals(List.of("new", "active", "idle", "closed"), states(jsonl));
+            assertEquals(Map.of("new", 0L, "active", 0L, "idle", 0L, "opened", 1L, "closed", 1L, "hijacked", 0L, "requests", 1L), gauges(application.metrics));
+            assertEquals(List.of(), recorder.violations());
+        }
+        finally
+        {
+            if (application.server != null)
+                application.server.stop();
+        }
+    }
+
+    @Test
+    public void aBadValueIsRefusedByDropwizardsValidationNamingTheField() throws Exception
+    {
+        assertEquals("dw.yml has an error:\n  * connstate.queue.capacity must be between 1 and 1073741824 (was '0')\n",
+            refused("connstate:\n  queue:\n    capacity: 0\n"));
+        assertEquals("dw.yml has an error:\n  * connstate.status.path must start with '/', e.g. /connstate (was 'connstate')\n",
+            refused("connstate:\n  status:\n    path: connstate\n"));
+        // The module's messages may hold braces and dollars: shown as they are.
+        assertEquals("dw.yml has an error:\n  * connstate.sinks 'log' is listed twice (was 'log,log')\n",
+            refused("connstate:\n  sinks: [log, log]\n"));
+    }
+
+    /** What only the class path can check (a sink's own setting) is refused when the server starts, under the field's name. */
+    @Test
+    public void aSinksBadSettingStopsTheStartNamingTheField() throws Exception
+    {
+        java.nio.file.Path config = dir.resolve("config.yml");
+        Files.writeString(config, SERVER + """
+            connstate:
+              log:
+                format: "Client {remote} {nope}"
+            """);
+        HelloApplication application = new HelloApplication();
+        IllegalStateException x = assertThrows(IllegalStateException.class, () -> application.run("server", config.toString()));
+        Throwable cause = x;
+        while (cause.getCause() != null && !cause.getMessage().startsWith("connstate."))
+            cause = cause.getCause();
+        assertEquals("connstate.log.format Unknown placeholder {nope} in line format 'Client {remote} {nope}' " +
+            "(known: [id, remote, local, state, prev, protocol, secure, requests, prevMs, ageMs, reason, tls, cipher, sni]) (was 'Client {remote} {nope}')", cause.getMessage());
+        assertEquals(null, application.server, "the server did not start");
+    }
+
+    /** The message of Dropwizard's refusal of this YAML. */
+    private String refused(String yaml) throws Exception
+    {
+        java.nio.file.Path config = dir.resolve("dw.yml");
+        Files.writeString(config, yaml);
+        YamlConfigurationFactory<HelloConfiguration> factory = new YamlConfigurationFactory<>(HelloConfiguration.class, Validators.newValidator(), Jackson.newObjectMapper(), "dw");
+        return assertThrows(ConfigurationValidationException.class, () -> factory.build(config.toFile())).getMessage().replace(config.toString(), "dw.yml");
+    }
+
+    private static Map<String, Long> gauges(MetricRegistry metrics)
+    {
+        Map<String, Long> values = new java.util.TreeMap<>();
+        metrics.getGauges((name, metric) -> name.startsWith(ConnStateBundle.METRICS_PREFIX + ".")).forEach((name, gauge) ->
+            values.put(name.substring(name.lastIndexOf('.') + 1), (Long)((Gauge<?>)gauge).getValue()));
+        return values;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> states(java.nio.file.Path jsonl)
+    {
+        if (!Files.exists(jsonl))
+            return List.of();
+        List<String> lines;
+        try
+        {
+            lines = Files.readAllLines(jsonl, StandardCharsets.UTF_8);
+        }
+        catch (java.io.IOException x)
+        {
+            throw new java.io.UncheckedIOException(x);
+        }
+        return lines.stream()
+            .map(line -> (String)((Map<String, Object>)new JSON().fromJSON(line)).get("state"))
+            .toList();
+    }
+}
