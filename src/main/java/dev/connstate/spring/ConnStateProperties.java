@@ -315,13 +315,22 @@ public class ConnStateProperties
     }
 
     /**
+     * @param property a {@code jetty.connstate.*} property
+     * @return its Boot name, {@code connstate.*}
+     */
+    public static String name(String property)
+    {
+        return RENAMED.getOrDefault(property, PREFIX + "." + property.substring(ModuleSettings.PREFIX.length()));
+    }
+
+    /**
      * @param refused what the module's checks refused, naming a {@code jetty.connstate.*} property
      * @return the same refusal under the Boot property's name, for Boot's failure report
      */
     public static InvalidConfigurationPropertyValueException invalid(ConnStateConfigurationException refused)
     {
         String property = refused.getProperty();
-        String name = RENAMED.getOrDefault(property, PREFIX + "." + property.substring(ModuleSettings.PREFIX.length()));
+        String name = name(property);
         // The module's message is "property=value: problem"; the report gives the name and the value itself.
         String message = refused.getMessage();
         String reason = message.substring(Math.min(message.length(), property.length() + 1 + OneLine.of(refused.getValue()).length() + 2));
