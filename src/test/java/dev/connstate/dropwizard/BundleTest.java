@@ -27,6 +27,7 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import org.eclipse.jetty.server.NetworkConnector;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.ajax.JSON;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -173,6 +174,42 @@ public class BundleTest
         // The module's messages may hold braces and dollars: shown as they are.
         assertEquals("dw.yml has an error:\n  * connstate.sinks 'log' is listed twice (was 'log,log')\n",
             refused("connstate:\n  sinks: [log, log]\n"));
+    }
+
+    /**
+     * Stopping the application drains: Dropwizard's GracefulHandler (which would answer 503) is
+     * out of the chain, and an idle connection is closed at once, as a drain.
+     */
+    @Test
+    public void theStopDrainsWithinTheShutdownGracePeriod() throws Exception
+    {
+        java.nio.file.Path config = dir.resolve("config.yml");
+        Files.writeString(config, SERVER.replace("  type: simple\n", "  type: simple\n  shutdownGracePeriod: 10s\n") + "connstate:\n  sinks: []\n");
+        HelloApplication application = new HelloApplication();
+        application.run("server", config.toString());
+        Server server = Wait.until("Dropwizard's server to start", Wait.TIMEOUT, () -> application.server, java.util.Objects::nonNull);
+        try
+        {
+            assertEquals(10_000, server.getStopTimeout());
+            assertEquals(List.of(), server.getDescendants(GracefulHandler.class), "Dropwizard's GracefulHandler is out");
+            Recorder recorder = new Recorder();
+            application.bundle.getTracker().addInlineListener(recorder);
+            int port = ((NetworkConnector)server.getConnectors()[0]).getLocalPort();
+            try (RawClient c = new RawClient(recorder, Raw.connect(port)))
+            {
+                assertEquals("hello", c.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n").expect(200).text());
+                c.awaitSequence("new", "active", "idle");
+                server.stop();
+                assertEquals("", c.readToEnd());
+                c.assertSequence("new", "active", "idle", "closed");
+                assertEquals(CloseReason.DRAIN, c.reason());
+            }
+            assertEquals(List.of(), recorder.violations());
+        }
+        finally
+        {
+            server.stop();
+        }
     }
 
     /** What only the class path can check (a sink's own setting) is refused when the server starts, under the field's name. */
