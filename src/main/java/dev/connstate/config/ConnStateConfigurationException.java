@@ -3,8 +3,9 @@ package dev.connstate.config;
 import dev.connstate.sink.OneLine;
 
 /**
- * A {@code jetty.connstate.*} setting that cannot work: thrown when the {@link ConnStateModule}
- * starts, so the server does not start.
+ * A {@code jetty.connstate.*} setting that cannot work: thrown when the settings are checked or a
+ * tracker is assembled ({@link ModuleSettings}, {@link TrackerAssembly}), so nothing starts; Spring
+ * Boot and Dropwizard show it under their own names for the property.
  *
  * <p>The message is the whole story, one line, {@code property=value: what is wrong}; the
  * exception has no stack trace and no cause, so that what Jetty prints when it fails to start

@@ -15,6 +15,7 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import org.eclipse.jetty.server.NetworkConnector;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.component.LifeCycle;
 import org.junit.jupiter.api.Test;
 
@@ -42,7 +43,8 @@ public class DropwizardTest
                 @Override
                 public void lifeCycleStarting(LifeCycle server)
                 {
-                    ConnStateTracker.attach((Server)server, recorder);
+                    ConnStateTracker tracker = ConnStateTracker.attach((Server)server, recorder);
+                    tracker.getDrain().replaceGracefulHandlers((Server)server);
                 }
             });
             environment.lifecycle().addServerLifecycleListener(started -> server = started);
@@ -95,6 +97,7 @@ public class DropwizardTest
         try
         {
             Wait.until("Dropwizard's server to start", () -> application.server != null);
+            assertEquals(java.util.List.of(), application.server.getDescendants(GracefulHandler.class), "Dropwizard's GracefulHandler is out");
             int port = ((NetworkConnector)application.server.getConnectors()[0]).getLocalPort();
             RawClient c = new RawClient(application.recorder, Raw.connect(port));
             assertEquals("hello", c.send("GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n").expect(200).text());
