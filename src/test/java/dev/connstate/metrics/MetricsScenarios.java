@@ -265,11 +265,21 @@ public abstract class MetricsScenarios
             int lives = 200_000;
             for (int round = 0; round < 5; round++)
                 replay(listener, life, lives);
-            long before = threads.getCurrentThreadAllocatedBytes();
-            replay(listener, life, lives);
-            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            // Measured over up to 5 rounds, the best kept: a JVM that has run the whole suite was
+            // once seen allocating 32 B per life in one round while the JIT compiled the path
+            // again; a path that allocates does so in every round.
+            List<Long> rounds = new ArrayList<>();
+            long least = Long.MAX_VALUE;
+            for (int round = 0; round < 5 && least >= 1024; round++)
+            {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                replay(listener, life, lives);
+                long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+                rounds.add(allocated);
+                least = Math.min(least, allocated);
+            }
             // The reading itself may cost a few bytes once; per transition it is 0.
-            assertTrue(allocated < 1024, allocated + " bytes allocated by " + (lives * life.size()) + " transitions");
+            assertTrue(least < 1024, "bytes allocated by rounds of " + (lives * life.size()) + " transitions: " + rounds);
         }
     }
 
