@@ -295,6 +295,10 @@ public class DrainTest
                 Raw.Response response = Raw.read(socket.getInputStream());
                 assertEquals(200, response.status());
                 assertNull(response.header("Connection"), "the connector was not shut down yet: the response persists");
+                // The response ends before the connector shuts down: Jetty before 12.1.6 ends the
+                // request (its stream observer) after the client may already have the response.
+                long id = s.recorder.idOfClientPort(clientPort);
+                Wait.until("the response to end, the connection idle", () -> s.recorder.sequence(id).equals(seq("new", "active", "idle")));
                 letShutDown.countDown();
 
                 // The client says nothing more.
@@ -623,24 +627,32 @@ public class DrainTest
     @Test
     public void withTheDrainOffTheGracefulModulesHandlerAnswers503() throws Exception
     {
-        TrackedServer s = new TrackedServer().handler(new GracefulHandler(new TrackedServer.Hello()));
+        Http2Test.Gate gate = new Http2Test.Gate(1);
+        TrackedServer s = new TrackedServer().handler(new GracefulHandler(gate));
         s.tracker.getDrain().setEnabled(false);
         try (s)
         {
             s.start();
             assertTrue(s.server.getHandler() instanceof GracefulHandler, "left alone");
             s.server.setStopTimeout(STOP_TIMEOUT);
-            try (Socket socket = Raw.connect(s.port()))
+            try (Socket socket = Raw.connect(s.port()); Socket held = Raw.connect(s.port()))
             {
                 int clientPort = socket.getLocalPort();
                 Raw.write(socket, GET);
                 assertEquals(200, Raw.read(socket.getInputStream()).status());
+                // A request in flight holds Jetty's graceful phase open while the next request
+                // arrives; without it the stop could close the kept-alive connection first.
+                Raw.write(held, "GET /wait HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertTrue(gate.arrived.await(10, TimeUnit.SECONDS));
                 CompletableFuture<Void> stopped = stopAsync(s);
+                Wait.until("Jetty's graceful stop to begin", ((GracefulHandler)s.server.getHandler())::isShutdown);
                 // Jetty's own graceful stop (jetty/jetty.project#2749): the next request on a
                 // kept-alive connection is refused.
                 Raw.write(socket, GET);
                 assertEquals(503, Raw.read(socket.getInputStream()).status());
                 socket.close();
+                gate.release.countDown();
+                assertEquals(200, Raw.read(held.getInputStream()).status(), "the request in flight finishes");
                 stopped.get(10, TimeUnit.SECONDS);
                 assertEquals(seq("new", "active", "idle", "active", "closed"), s.recorder.awaitEnd(clientPort));
             }
