@@ -15,7 +15,6 @@ import dev.connstate.Recorder;
 import dev.connstate.Wait;
 import io.dropwizard.configuration.ConfigurationValidationException;
 import io.dropwizard.configuration.YamlConfigurationFactory;
-import io.dropwizard.core.Application;
 import io.dropwizard.core.Configuration;
 import io.dropwizard.core.setup.Bootstrap;
 import io.dropwizard.core.setup.Environment;
@@ -23,8 +22,6 @@ import io.dropwizard.jackson.Jackson;
 import io.dropwizard.jersey.validation.Validators;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
-import jakarta.ws.rs.GET;
-import jakarta.ws.rs.Path;
 import org.eclipse.jetty.server.NetworkConnector;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.handler.GracefulHandler;
@@ -56,11 +53,10 @@ public class BundleTest
         }
     }
 
-    /** The application: one Jersey resource, and the bundle. */
-    public static class HelloApplication extends Application<HelloConfiguration>
+    /** The application, with the bundle. */
+    public static class HelloApplication extends TestApplication<HelloConfiguration>
     {
         final ConnStateBundle<HelloConfiguration> bundle = new ConnStateBundle<>(HelloConfiguration::getConnstate);
-        volatile Server server;
         volatile MetricRegistry metrics;
 
         @Override
@@ -70,49 +66,13 @@ public class BundleTest
         }
 
         @Override
-        public void run(HelloConfiguration configuration, Environment environment)
+        protected void configure(HelloConfiguration configuration, Environment environment)
         {
-            environment.jersey().register(new Hello());
             metrics = environment.metrics();
-            environment.lifecycle().addServerLifecycleListener(started -> server = started);
-        }
-
-        @Override
-        protected void bootstrapLogging()
-        {
-            // The tests log through Jetty's SLF4J provider.
-        }
-
-        @Override
-        protected void onFatalError(Throwable failure)
-        {
-            throw new IllegalStateException("Dropwizard could not start", failure);
         }
     }
 
-    @Path("/hello")
-    public static class Hello
-    {
-        @GET
-        public String hello()
-        {
-            return "hello";
-        }
-    }
-
-    private static final String SERVER = """
-        server:
-          type: simple
-          applicationContextPath: /
-          connector:
-            type: http
-            bindHost: 127.0.0.1
-            port: 0
-          requestLog:
-            appenders: []
-        logging:
-          type: external
-        """;
+    private static final String SERVER = TestApplication.SERVER;
 
     @TempDir
     java.nio.file.Path dir;

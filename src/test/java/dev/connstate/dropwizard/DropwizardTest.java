@@ -8,11 +8,8 @@ import dev.connstate.RawClient;
 import dev.connstate.Recorder;
 import dev.connstate.Wait;
 import dev.connstate.jetty.ConnStateTracker;
-import io.dropwizard.core.Application;
 import io.dropwizard.core.Configuration;
 import io.dropwizard.core.setup.Environment;
-import jakarta.ws.rs.GET;
-import jakarta.ws.rs.Path;
 import org.eclipse.jetty.server.NetworkConnector;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.handler.GracefulHandler;
@@ -27,16 +24,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 public class DropwizardTest
 {
-    /** The application: one Jersey resource, and the README's lines. */
-    public static class HelloApplication extends Application<Configuration>
+    /** The application, with the README's lines. */
+    public static class HelloApplication extends TestApplication<Configuration>
     {
         final Recorder recorder = new Recorder();
-        volatile Server server;
 
         @Override
-        public void run(Configuration configuration, Environment environment)
+        protected void configure(Configuration configuration, Environment environment)
         {
-            environment.jersey().register(new Hello());
             // The README's recipe: attach a tracker to Dropwizard's server as it starts.
             environment.lifecycle().addEventListener(new LifeCycle.Listener()
             {
@@ -47,31 +42,6 @@ public class DropwizardTest
                     tracker.getDrain().replaceGracefulHandlers((Server)server);
                 }
             });
-            environment.lifecycle().addServerLifecycleListener(started -> server = started);
-        }
-
-        @Override
-        protected void bootstrapLogging()
-        {
-            // The tests log through Jetty's SLF4J provider: Dropwizard leaves logging alone
-            // (and its configuration says logging type external).
-        }
-
-        @Override
-        protected void onFatalError(Throwable failure)
-        {
-            // Never System.exit() in a test JVM.
-            throw new IllegalStateException("Dropwizard could not start", failure);
-        }
-    }
-
-    @Path("/hello")
-    public static class Hello
-    {
-        @GET
-        public String hello()
-        {
-            return "hello";
         }
     }
 
@@ -79,19 +49,7 @@ public class DropwizardTest
     public void oneConnectionsSequence() throws Exception
     {
         java.nio.file.Path config = Files.createTempFile("dropwizard", ".yml");
-        Files.writeString(config, """
-            server:
-              type: simple
-              applicationContextPath: /
-              connector:
-                type: http
-                bindHost: 127.0.0.1
-                port: 0
-              requestLog:
-                appenders: []
-            logging:
-              type: external
-            """);
+        Files.writeString(config, TestApplication.SERVER);
         HelloApplication application = new HelloApplication();
         application.run("server", config.toString());
         try
