@@ -109,7 +109,8 @@ public final class BenchServer
         LongAdder transitions = new LongAdder();
         switch (variant)
         {
-            case "plain" -> { }
+            // "aa": plain Jetty again, in a JVM of its own: the A/A control, whose ratio to plain is the run's own spread.
+            case "plain", "aa" -> { }
             case "count" -> tracker = new ConnStateTracker(server);
             case "inline" ->
             {
@@ -141,7 +142,7 @@ public final class BenchServer
                 tracker = new ConnStateTracker(server);
                 new ConnStateMeterBinder(tracker).bindTo(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
             }
-            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, count, inline, queued, log, jsonl, jsonl-null, metrics)");
+            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, aa, count, inline, queued, log, jsonl, jsonl-null, metrics)");
         }
         if (tracker != null)
             server.addBean(tracker);
