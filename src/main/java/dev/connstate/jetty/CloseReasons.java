@@ -21,6 +21,15 @@ import org.eclipse.jetty.io.Connection;
  * stopping; then the last note, or a bad request Jetty answered itself; otherwise the client
  * closed.</p>
  *
+ * <p>The walk of a close, one pass from Jetty's callback to the listeners: Jetty's
+ * {@code Connection.Listener.onClosed} reaches {@link JettyEvents#onClosed} (a socket still open is
+ * an upgrade, not a close); {@link JettyEvents#end} reads what the close depends on while the
+ * connection still waits in its state ({@link Http1Requests#unseenRequest}, the drain's deadline,
+ * the server or connector stopping) and asks {@link #atClose} for the reason, once; then the
+ * connection turns {@code active} if a request began unseen, the drain is told
+ * ({@link ConnectionDrain#closing}), {@link StateReporter} reports {@code closed}, and the
+ * {@link ConnectionRegistry} forgets it.</p>
+ *
  * <p>Every method is called with the connection's lock held.</p>
  */
 final class CloseReasons
