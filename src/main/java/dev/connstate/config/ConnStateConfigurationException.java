@@ -17,6 +17,7 @@ public class ConnStateConfigurationException extends IllegalStateException
 
     private final String property;
     private final String value;
+    private final String problem;
 
     /**
      * @param property the property's name, e.g. {@code jetty.connstate.sinks}
@@ -30,6 +31,7 @@ public class ConnStateConfigurationException extends IllegalStateException
         super(property + "=" + OneLine.of(value) + ": " + OneLine.of(problem));
         this.property = property;
         this.value = value;
+        this.problem = OneLine.of(problem);
     }
 
     /**
@@ -46,6 +48,16 @@ public class ConnStateConfigurationException extends IllegalStateException
     public String getValue()
     {
         return value;
+    }
+
+    /**
+     * @return what is wrong with the value, one line: the message without the property and the
+     * value, for a framework that names them its own way (Spring Boot's failure report, Dropwizard's
+     * validation)
+     */
+    public String getProblem()
+    {
+        return problem;
     }
 
     @Override

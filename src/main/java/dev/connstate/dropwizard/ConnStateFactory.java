@@ -186,9 +186,7 @@ public class ConnStateFactory
      */
     static String problem(ConnStateConfigurationException refused)
     {
-        String message = refused.getMessage();
-        String problem = message.substring(message.indexOf(": ", refused.getProperty().length()) + 2);
-        return problem + " (was '" + refused.getValue() + "')";
+        return refused.getProblem() + " (was '" + refused.getValue() + "')";
     }
 
     private static String text(String property)

@@ -14,7 +14,6 @@ import dev.connstate.config.ModuleSettings;
 import dev.connstate.sink.BuiltInSinks;
 import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
-import dev.connstate.sink.OneLine;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.boot.convert.DurationUnit;
@@ -329,11 +328,7 @@ public class ConnStateProperties
      */
     public static InvalidConfigurationPropertyValueException invalid(ConnStateConfigurationException refused)
     {
-        String property = refused.getProperty();
-        String name = name(property);
-        // The module's message is "property=value: problem"; the report gives the name and the value itself.
-        String message = refused.getMessage();
-        String reason = message.substring(Math.min(message.length(), property.length() + 1 + OneLine.of(refused.getValue()).length() + 2));
-        return new InvalidConfigurationPropertyValueException(name, refused.getValue(), reason);
+        // The report gives the name and the value itself.
+        return new InvalidConfigurationPropertyValueException(name(refused.getProperty()), refused.getValue(), refused.getProblem());
     }
 }
