@@ -83,7 +83,7 @@ public final class Bench
     {
         Files.createDirectories(dir);
         Files.deleteIfExists(dir.resolve("jsonl.jsonl"));
-        for (String v : List.of("plain", "aa", "count", "inline", "queued", "log", "jsonl", "jsonl-null", "metrics"))
+        for (String v : List.of("plain", "aa", "count", "inline", "queued", "log", "jsonl", "jsonl-null", "metrics", "micrometer-jetty"))
             Files.deleteIfExists(dir.resolve(v + ".log"));
         if (parts.contains("load") || parts.contains("alloc"))
         {
@@ -139,7 +139,7 @@ public final class Bench
         report.append("- server JVMs: `").append(String.join(" ", jvmArgs)).append("`, one per variant, hello handler, 1 connector (HTTP/1.1 + h2c) on 127.0.0.1\n");
         report.append(String.format("- CPUs (taskset): servers %s, load generators %s, sink threads %s%n", cpus("bench.serverCpus", "any"),
             cpus("bench.clientCpus", "any"), cpus("bench.sinkCpus", "with their server")));
-        report.append("- variants (JMX on in every server): plain = Jetty alone; aa = Jetty alone again, in a JVM of its own (the A/A control: its ratios are the run's own spread); count = counting only (tracker without listeners, counts read through JMX: the module with blank sinks); inline = count + an inline listener that counts; queued = tracker + a queued listener that does nothing (the hand-off to a sink's thread alone); log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flushed whenever its queue is idle); jsonl-null = the same to /dev/null; metrics = tracker + ConnStateMeterBinder on a Micrometer Prometheus registry\n");
+        report.append("- variants (JMX on in every server): plain = Jetty alone; aa = Jetty alone again, in a JVM of its own (the A/A control: its ratios are the run's own spread); count = counting only (tracker without listeners, counts read through JMX: the module with blank sinks); inline = count + an inline listener that counts; queued = tracker + a queued listener that does nothing (the hand-off to a sink's thread alone); log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flushed whenever its queue is idle); jsonl-null = the same to /dev/null; metrics = tracker + ConnStateMeterBinder on a Micrometer Prometheus registry; micrometer-jetty = no tracker, Micrometer's own JettyConnectionMetrics on a Prometheus registry, as Spring Boot binds it (the peer)\n");
         report.append("- ratios are variant / plain of the same round; table: median [min-max] over the rounds\n\n");
     }
 
@@ -237,8 +237,8 @@ public final class Bench
     {
         if (variant.equals("metrics"))
             return new double[]{0.97, 1.05, Double.NaN};
-        // The parts of the sink's cost: no target of their own.
-        if (variant.equals("queued") || variant.equals("jsonl-null"))
+        // The parts of the sink's cost, the A/A control, the peer and other code: no target of their own.
+        if (variant.equals("queued") || variant.equals("jsonl-null") || variant.equals("aa") || variant.equals("micrometer-jetty") || variant.contains("@"))
             return new double[]{Double.NaN, Double.NaN, Double.NaN};
         if (variant.equals("inline") && workload == Workload.h1)
             return new double[]{0.99, 1.05, 1.01};

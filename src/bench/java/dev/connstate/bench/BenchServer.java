@@ -18,6 +18,7 @@ import dev.connstate.jetty.QueuedListener;
 import dev.connstate.micrometer.ConnStateMeterBinder;
 import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
+import io.micrometer.core.instrument.binder.jetty.JettyConnectionMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.eclipse.jetty.http.HttpHeader;
@@ -142,7 +143,10 @@ public final class BenchServer
                 tracker = new ConnStateTracker(server);
                 new ConnStateMeterBinder(tracker).bindTo(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
             }
-            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, aa, count, inline, queued, log, jsonl, jsonl-null, metrics)");
+            // The peer a Spring Boot user has already: Micrometer's own Jetty connection metrics, bound
+            // as Boot binds them (JettyConnectionMetrics.addToAllConnectors), on the same registry, no tracker.
+            case "micrometer-jetty" -> JettyConnectionMetrics.addToAllConnectors(server, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, aa, count, inline, queued, log, jsonl, jsonl-null, metrics, micrometer-jetty)");
         }
         if (tracker != null)
             server.addBean(tracker);

@@ -1,6 +1,7 @@
 package dev.connstate.bench;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -35,10 +36,13 @@ final class ServerProcess implements AutoCloseable
         // {variant} in an argument names a file per server, e.g. -XX:StartFlightRecording=...,filename=/tmp/{variant}.jfr
         for (String arg : jvmArgs)
             command.add(arg.replace("{variant}", variant));
+        // variant@TAG runs the variant on other code: the classes that -Dbench.code=TAG=DIR names
+        // come first on the class path (an older commit's target/classes, for one).
+        int at = variant.indexOf('@');
         command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        command.add(at < 0 ? System.getProperty("java.class.path") : code(variant.substring(at + 1)) + File.pathSeparator + System.getProperty("java.class.path"));
         command.add(BenchServer.class.getName());
-        command.add(variant);
+        command.add(at < 0 ? variant : variant.substring(0, at));
         command.add(dir.toString());
         ProcessBuilder builder = new ProcessBuilder(command);
         // Standard error is the log: jetty-slf4j-impl writes there, so the log sink goes to this file.
@@ -66,6 +70,18 @@ final class ServerProcess implements AutoCloseable
     static String cpus(String property)
     {
         return System.getProperty(property, "").trim();
+    }
+
+    /** The directory or jar that {@code -Dbench.code=TAG=DIR,...} gives for {@code tag}. */
+    private static String code(String tag)
+    {
+        for (String entry : System.getProperty("bench.code", "").split(","))
+        {
+            int eq = entry.indexOf('=');
+            if (eq > 0 && entry.substring(0, eq).trim().equals(tag))
+                return entry.substring(eq + 1).trim();
+        }
+        throw new IllegalArgumentException("No code for @" + tag + ": give -Dbench.code=" + tag + "=DIR");
     }
 
     /**
