@@ -12,6 +12,10 @@ import dev.connstate.ConnState;
 import dev.connstate.ConnStateListener;
 import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.QueuedListener;
+import dev.connstate.micrometer.ConnStateMeterBinder;
+import io.micrometer.core.instrument.binder.jetty.JettyConnectionMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.Handler;
@@ -43,12 +47,14 @@ import org.eclipse.jetty.util.Callback;
  * <p>The variants: {@code plain} (no tracker), {@code count} (a tracker without listeners: the
  * counting path), {@code inline} (one inline listener that counts), {@code queued} (one queued
  * listener, by default one that does nothing: the snapshot and the hand-off to its
- * {@link QueuedListener}).</p>
+ * {@link QueuedListener}), {@code metrics} (the tracker and {@link ConnStateMeterBinder} on a
+ * Prometheus registry) and {@code micrometer-jetty} (no tracker: Micrometer's own
+ * {@code JettyConnectionMetrics}, the peer).</p>
  */
 public final class LocalServer implements AutoCloseable
 {
     /** The variants, for messages (the benchmarks list them in their {@code @Param}). */
-    public static final String VARIANTS = "plain,count,inline,queued";
+    public static final String VARIANTS = "plain,count,inline,queued,metrics,micrometer-jetty";
 
     private static final ByteBuffer REQUEST = BufferUtil.toBuffer("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", StandardCharsets.US_ASCII).asReadOnlyBuffer();
 
@@ -106,6 +112,18 @@ public final class LocalServer implements AutoCloseable
                 ConnStateTracker t = new ConnStateTracker(server);
                 t.addListener("queued", queued, ConnStateTracker.DEFAULT_QUEUE_CAPACITY);
                 yield t;
+            }
+            case "metrics" ->
+            {
+                ConnStateTracker t = new ConnStateTracker(server);
+                new ConnStateMeterBinder(t).bindTo(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+                yield t;
+            }
+            case "micrometer-jetty" ->
+            {
+                // The peer: Micrometer's own connection metrics, as Spring Boot binds them, no tracker.
+                JettyConnectionMetrics.addToAllConnectors(server, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+                yield null;
             }
             default -> throw new IllegalArgumentException("Unknown variant '" + variant + "' (" + VARIANTS + ")");
         };

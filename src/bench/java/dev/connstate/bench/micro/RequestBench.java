@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgs = {"-Xms512m", "-Xmx512m", "-XX:+UseG1GC"})
 public class RequestBench
 {
-    @Param({"plain", "count", "inline", "queued"})
+    @Param({"plain", "count", "inline", "queued", "metrics", "micrometer-jetty"})
     public String variant;
 
     private LocalServer server;
