@@ -43,9 +43,9 @@ public final class TrackerAssembly
     /** What was added to the tracker (own listeners through their wrapper). */
     private final List<ConnStateListener> added = new ArrayList<>();
     /** What was made from the settings: closed here if the tracker never started. */
+    private final List<ConnStateListener> made = new ArrayList<>();
     /** What the log line names: sinks by what they write to, listeners by their class. */
     private final List<String> described = new ArrayList<>();
-    private final List<ConnStateListener> made = new ArrayList<>();
     /** Where the counts are read besides the listeners, for the log line of counting only. */
     private final List<String> readers = new ArrayList<>();
     /** The OpenTelemetry instruments, while registered. */
@@ -63,14 +63,6 @@ public final class TrackerAssembly
         this.settings = settings;
         tracker.getDrain().setEnabled(settings.drain());
         tracker.getDrain().setNewGraceMillis(settings.drainNewGraceMillis());
-    }
-
-    /**
-     * @return the settings this assembles
-     */
-    public ModuleSettings settings()
-    {
-        return settings;
     }
 
     /**
