@@ -198,7 +198,7 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
                 graceful.setHandler((Handler)null);
                 parent.setHandler(inner);
                 replaced++;
-                LOG.info("Took {} out of the handler chain: during a graceful stop, the connstate drain serves requests with Connection: close instead of 503, and waits for those in flight (jetty.connstate.drain=false keeps Jetty's)", graceful);
+                LOG.info("Took {} out of the handler chain: during a graceful stop, the connstate drain serves requests with Connection: close instead of 503, and waits for those in flight (to keep Jetty's, turn the drain off: jetty.connstate.drain=false, or connstate.drain.enabled=false in Spring Boot and Dropwizard)", graceful);
             }
             else
                 parent = child;
