@@ -9,15 +9,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import dev.connstate.jetty.ConnStateStatusHandler;
+import dev.connstate.jetty.ConnStateTracker;
+import dev.connstate.jetty.ConnectionDrain;
+import dev.connstate.jetty.QueuedListener;
 import dev.connstate.sink.BuiltInSinks;
 import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
 import dev.connstate.sink.SettingValues;
 import dev.connstate.sink.SinkSettings;
-import dev.connstate.jetty.ConnStateTracker;
-import dev.connstate.jetty.ConnStateStatusHandler;
-import dev.connstate.jetty.QueuedListener;
-import dev.connstate.jetty.ConnectionDrain;
 
 /**
  * The {@code connstate} module's configuration: the {@code jetty.connstate.*} properties, checked

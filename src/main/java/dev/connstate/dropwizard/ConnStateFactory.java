@@ -8,7 +8,7 @@ import java.util.Map;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.connstate.config.ConnStateConfigurationException;
 import dev.connstate.config.ModuleSettings;
-import dev.connstate.sink.SettingValues;
+import dev.connstate.sink.JsonLinesSink;
 import io.dropwizard.util.Duration;
 import jakarta.validation.Constraint;
 import jakarta.validation.ConstraintValidator;
@@ -36,9 +36,12 @@ import java.lang.annotation.Target;
 @ConnStateFactory.Checked
 public class ConnStateFactory
 {
+    /** The module's defaults, read by its own checks: the fields start from them. */
+    private static final ModuleSettings DEFAULTS = ModuleSettings.of(Map.of(), null);
+
     @NotNull
     @JsonProperty
-    private List<String> sinks = names(ModuleSettings.SINKS);
+    private List<String> sinks = new ArrayList<>(DEFAULTS.sinks());
     @NotNull
     @JsonProperty
     private Log log = new Log();
@@ -47,7 +50,7 @@ public class ConnStateFactory
     private Jsonl jsonl = new Jsonl();
     @NotNull
     @JsonProperty
-    private List<String> listeners = names(ModuleSettings.LISTENERS);
+    private List<String> listeners = new ArrayList<>(DEFAULTS.listeners());
     @NotNull
     @JsonProperty
     private Queue queue = new Queue();
@@ -58,28 +61,28 @@ public class ConnStateFactory
     @JsonProperty
     private Drain drain = new Drain();
     @JsonProperty
-    private boolean otel = bool(ModuleSettings.OTEL);
+    private boolean otel = DEFAULTS.otel();
 
     /** The {@code log} sink. */
     public static class Log
     {
         @JsonProperty
-        private String logger = text(ModuleSettings.LOG_LOGGER);
+        private String logger = DEFAULTS.value(ModuleSettings.LOG_LOGGER);
         @JsonProperty
-        private String format = text(ModuleSettings.LOG_FORMAT);
+        private String format = DEFAULTS.value(ModuleSettings.LOG_FORMAT);
     }
 
     /** The {@code jsonl} sink. */
     public static class Jsonl
     {
         @JsonProperty
-        private String file = text(ModuleSettings.JSONL_FILE);
+        private String file = DEFAULTS.value(ModuleSettings.JSONL_FILE);
         @JsonProperty
-        private String filenameDateFormat = text(ModuleSettings.JSONL_FILENAME_DATE_FORMAT);
+        private String filenameDateFormat = DEFAULTS.value(ModuleSettings.JSONL_FILENAME_DATE_FORMAT);
         @JsonProperty
-        private int retainDays = (int)number(ModuleSettings.JSONL_RETAIN_DAYS);
+        private int retainDays = JsonLinesSink.DEFAULT_RETAIN_DAYS;
         @JsonProperty
-        private boolean append = bool(ModuleSettings.JSONL_APPEND);
+        private boolean append = JsonLinesSink.DEFAULT_APPEND;
         @NotNull
         @JsonProperty
         private Rollover rollover = new Rollover();
@@ -89,34 +92,34 @@ public class ConnStateFactory
     public static class Rollover
     {
         @JsonProperty
-        private String timezone = text(ModuleSettings.JSONL_ROLLOVER_TIMEZONE);
+        private String timezone = DEFAULTS.value(ModuleSettings.JSONL_ROLLOVER_TIMEZONE);
     }
 
     /** The queue of each sink and listener. */
     public static class Queue
     {
         @JsonProperty
-        private int capacity = (int)number(ModuleSettings.QUEUE_CAPACITY);
+        private int capacity = DEFAULTS.queueCapacity();
     }
 
     /** The live connection table. */
     public static class Status
     {
         @JsonProperty
-        private String path = text(ModuleSettings.STATUS_PATH);
+        private String path = DEFAULTS.statusPath();
         @NotNull
         @JsonProperty
-        private List<String> allow = names(ModuleSettings.STATUS_ALLOW);
+        private List<String> allow = DEFAULTS.statusAllow().isEmpty() ? new ArrayList<>() : new ArrayList<>(List.of(DEFAULTS.statusAllow().split(",")));
     }
 
     /** The drain in a graceful stop ({@code server.shutdownGracePeriod} is its deadline). */
     public static class Drain
     {
         @JsonProperty
-        private boolean enabled = bool(ModuleSettings.DRAIN);
+        private boolean enabled = DEFAULTS.drain();
         @NotNull
         @JsonProperty
-        private Duration newGrace = Duration.milliseconds(number(ModuleSettings.DRAIN_NEW_GRACE));
+        private Duration newGrace = Duration.milliseconds(DEFAULTS.drainNewGraceMillis());
     }
 
     /**
@@ -187,32 +190,6 @@ public class ConnStateFactory
     static String problem(ConnStateConfigurationException refused)
     {
         return refused.getProblem() + " (was '" + refused.getValue() + "')";
-    }
-
-    private static String text(String property)
-    {
-        return ModuleSettings.defaultValue(property);
-    }
-
-    private static boolean bool(String property)
-    {
-        return SettingValues.bool(text(property));
-    }
-
-    private static long number(String property)
-    {
-        return SettingValues.number(text(property), null);
-    }
-
-    private static List<String> names(String property)
-    {
-        List<String> names = new ArrayList<>();
-        for (String name : text(property).split(","))
-        {
-            if (!name.isBlank())
-                names.add(name.trim());
-        }
-        return names;
     }
 
     /** Dropwizard's validation of the settings: the module's rules, the refusal under the field's path. */

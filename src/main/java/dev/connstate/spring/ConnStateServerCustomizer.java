@@ -6,9 +6,9 @@ import java.util.function.Consumer;
 
 import dev.connstate.ConnStateListener;
 import dev.connstate.config.ConnStateConfigurationException;
-import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.config.ModuleSettings;
 import dev.connstate.config.TrackerAssembly;
+import dev.connstate.jetty.ConnStateTracker;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.component.Container;

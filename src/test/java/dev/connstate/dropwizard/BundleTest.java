@@ -72,8 +72,6 @@ public class BundleTest
         }
     }
 
-    private static final String SERVER = TestApplication.SERVER;
-
     @TempDir
     java.nio.file.Path dir;
 
@@ -82,7 +80,7 @@ public class BundleTest
     {
         java.nio.file.Path jsonl = dir.resolve("logs/connstate.jsonl");
         java.nio.file.Path config = dir.resolve("config.yml");
-        Files.writeString(config, SERVER + """
+        Files.writeString(config, TestApplication.SERVER + """
             connstate:
               sinks: [jsonl]
               jsonl:
@@ -144,7 +142,7 @@ public class BundleTest
     public void theStopDrainsWithinTheShutdownGracePeriod() throws Exception
     {
         java.nio.file.Path config = dir.resolve("config.yml");
-        Files.writeString(config, SERVER.replace("  type: simple\n", "  type: simple\n  shutdownGracePeriod: 10s\n") + "connstate:\n  sinks: []\n");
+        Files.writeString(config, TestApplication.SERVER.replace("  type: simple\n", "  type: simple\n  shutdownGracePeriod: 10s\n") + "connstate:\n  sinks: []\n");
         HelloApplication application = new HelloApplication();
         application.run("server", config.toString());
         Server server = Wait.until("Dropwizard's server to start", Wait.TIMEOUT, () -> application.server, java.util.Objects::nonNull);
@@ -177,7 +175,7 @@ public class BundleTest
     public void aSinksBadSettingStopsTheStartNamingTheField() throws Exception
     {
         java.nio.file.Path config = dir.resolve("config.yml");
-        Files.writeString(config, SERVER + """
+        Files.writeString(config, TestApplication.SERVER + """
             connstate:
               log:
                 format: "Client {remote} {nope}"
