@@ -82,6 +82,13 @@ public interface ConnInfo
     long previousNanos();
 
     /**
+     * @return the longest the connection sat {@link ConnState#IDLE} before a request came, in
+     * nanoseconds (on HTTP/2, with no stream open); -1 while no request came after an idle wait.
+     * How close its client came to the keep-alive timeout before reusing it.
+     */
+    long longestIdleNanos();
+
+    /**
      * @return how old the connection is (at the transition, for an event), in nanoseconds
      */
     long ageNanos();

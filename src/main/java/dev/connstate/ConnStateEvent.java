@@ -20,6 +20,8 @@ import java.time.Instant;
  * @param requests requests begun so far on the connection
  * @param openedAtMillis when the connection was accepted, in milliseconds since the epoch
  * @param ageNanos how old the connection was at the transition, in nanoseconds
+ * @param longestIdleNanos the longest the connection sat idle before a request came, in
+ * nanoseconds; -1 if no request came after an idle wait yet
  * @param reason why it closed, on {@link ConnState#CLOSED}; {@code null} otherwise
  * @param tls what the TLS handshake settled, {@code null} before it completed or without TLS
  */
@@ -36,6 +38,7 @@ public record ConnStateEvent(
     long requests,
     long openedAtMillis,
     long ageNanos,
+    long longestIdleNanos,
     CloseReason reason,
     TlsInfo tls) implements ConnInfo
 {
@@ -49,7 +52,7 @@ public record ConnStateEvent(
             return event;
         return new ConnStateEvent(Instant.now(), conn.id(), conn.remote(), conn.local(), conn.protocol(), conn.secure(),
             conn.state(), conn.previous(), conn.previousNanos(), conn.requests(), conn.openedAtMillis(), conn.ageNanos(),
-            conn.reason(), conn.tls());
+            conn.longestIdleNanos(), conn.reason(), conn.tls());
     }
 
     @Override

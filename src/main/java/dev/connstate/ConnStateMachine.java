@@ -37,6 +37,7 @@ public class ConnStateMachine
     private ConnState previous;
     private long sinceNanos;
     private long previousNanos;
+    private long longestIdleNanos = -1;
 
     /**
      * Starts in {@link ConnState#NEW}.
@@ -62,6 +63,9 @@ public class ConnStateMachine
             return false;
         previous = current;
         previousNanos = nowNanos - sinceNanos;
+        // Kept per connection so that metrics can record it once, at the end, not per request.
+        if (current == ConnState.IDLE && next == ConnState.ACTIVE && previousNanos > longestIdleNanos)
+            longestIdleNanos = previousNanos;
         SINCE_NANOS.setRelease(this, nowNanos);
         STATE.setRelease(this, next);
         return true;
@@ -89,6 +93,15 @@ public class ConnStateMachine
     public long previousNanos()
     {
         return previousNanos;
+    }
+
+    /**
+     * @return the longest time spent in {@link ConnState#IDLE} before a request came, in
+     * nanoseconds; -1 while the connection has not gone from idle to active
+     */
+    public long longestIdleNanos()
+    {
+        return longestIdleNanos;
     }
 
     /**

@@ -80,6 +80,25 @@ public class ConnStateMachineTest
             assertFalse(s.canTransitionTo(s), s.toString());
     }
 
+    /** Only waits in idle that a request ended count; the one a close ends does not. */
+    @Test
+    public void keepsTheLongestIdleWaitBeforeARequest()
+    {
+        ConnStateMachine machine = new ConnStateMachine(0);
+        machine.moveTo(ConnState.ACTIVE, 500);
+        machine.moveTo(ConnState.IDLE, 600);
+        assertEquals(-1, machine.longestIdleNanos(), "no request came after an idle wait yet");
+        machine.moveTo(ConnState.ACTIVE, 900);
+        machine.moveTo(ConnState.IDLE, 1000);
+        machine.moveTo(ConnState.ACTIVE, 1100);
+        assertEquals(300, machine.longestIdleNanos());
+        machine.moveTo(ConnState.IDLE, 1200);
+        machine.moveTo(ConnState.ACTIVE, 1600);
+        machine.moveTo(ConnState.IDLE, 1700);
+        machine.moveTo(ConnState.CLOSED, 9000);
+        assertEquals(400, machine.longestIdleNanos());
+    }
+
     @Test
     public void startsNewWithoutPrevious()
     {
@@ -87,6 +106,7 @@ public class ConnStateMachineTest
         assertEquals(ConnState.NEW, machine.state());
         assertNull(machine.previous());
         assertEquals(42, machine.sinceNanos());
+        assertEquals(-1, machine.longestIdleNanos());
     }
 
     @Test

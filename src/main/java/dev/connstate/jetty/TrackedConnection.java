@@ -286,7 +286,7 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     {
         long since = sinceNanos();
         return new ConnStateEvent(WallClock.at(since), id, remote, local, protocol, secure, state(), previous(), previousNanos(),
-            requests(), openedAtMillis, since - openedNanos, reason, tls);
+            requests(), openedAtMillis, since - openedNanos, longestIdleNanos(), reason, tls);
     }
 
     @Override

@@ -11,6 +11,11 @@ import dev.connstate.ConnStateListener;
  *
  * <p>Register it with {@code tracker.addInlineListener}: it runs on the Jetty thread that caused
  * the transition, once per transition, with the connection's transitions serialized.</p>
+ *
+ * <p>A kept-alive request costs it next to nothing: going idle records nothing, and coming back
+ * from idle only makes sure the connection's kind has its gauges (the request may have changed the
+ * HTTP version). What a connection's idle waits say is recorded once, when it ends: its longest
+ * wait before a request ({@link ConnInfo#longestIdleNanos()}), and the wait its close ended.</p>
  */
 public final class MetricsListener implements ConnStateListener
 {
@@ -30,29 +35,45 @@ public final class MetricsListener implements ConnStateListener
     @Override
     public void onStateChange(ConnInfo conn, ConnState state)
     {
-        int kind = kinds.of(conn);
-        sink.seen(kind);
         switch (state)
         {
-            case ACTIVE -> waitEnded(conn, kind, Instruments.REQUEST_CAME);
+            case NEW -> sink.seen(kinds.of(conn));
+            case ACTIVE ->
+            {
+                int kind = kinds.of(conn);
+                sink.seen(kind);
+                if (conn.previous() == ConnState.NEW)
+                    sink.timeToFirstRequest(kind, Instruments.REQUEST_CAME, conn.previousNanos());
+            }
+            // Nothing to record: the wait it begins is recorded when it ends the connection's life, or in its longest.
+            case IDLE -> { }
             case CLOSED ->
             {
+                int kind = kinds.of(conn);
+                sink.seen(kind);
                 int outcome = Instruments.outcome(conn.reason());
-                waitEnded(conn, kind, outcome);
+                ConnState previous = conn.previous();
+                if (previous == ConnState.NEW)
+                    sink.timeToFirstRequest(kind, outcome, conn.previousNanos());
+                else if (previous == ConnState.IDLE)
+                    sink.idleTime(kind, outcome, conn.previousNanos());
+                longestIdle(conn, kind);
                 sink.closed(kind, outcome, conn.ageNanos(), conn.requests());
             }
-            case HIJACKED -> sink.hijacked(kind);
-            // new and idle begin a wait, recorded when it ends.
-            case NEW, IDLE -> { }
+            case HIJACKED ->
+            {
+                int kind = kinds.of(conn);
+                sink.seen(kind);
+                longestIdle(conn, kind);
+                sink.hijacked(kind);
+            }
         }
     }
 
-    private void waitEnded(ConnInfo conn, int kind, int outcome)
+    private void longestIdle(ConnInfo conn, int kind)
     {
-        ConnState previous = conn.previous();
-        if (previous == ConnState.NEW)
-            sink.timeToFirstRequest(kind, outcome, conn.previousNanos());
-        else if (previous == ConnState.IDLE)
-            sink.idleTime(kind, outcome, conn.previousNanos());
+        long longest = conn.longestIdleNanos();
+        if (longest >= 0)
+            sink.idleTime(kind, Instruments.REQUEST_CAME, longest);
     }
 }

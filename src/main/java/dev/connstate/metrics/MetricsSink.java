@@ -11,8 +11,8 @@ package dev.connstate.metrics;
 public interface MetricsSink
 {
     /**
-     * A connection of this kind made a transition; called on every transition, before the other
-     * calls for it. A backend that needs an instrument per kind to count open connections makes
+     * A connection of this kind was opened, began a request, closed or was hijacked; called before
+     * the other calls for that transition (not when a connection goes idle, which changes no kind). A backend that needs an instrument per kind to count open connections makes
      * it the first time.
      *
      * @param kind the connection's kind index
@@ -29,7 +29,9 @@ public interface MetricsSink
     void timeToFirstRequest(int kind, int outcome, long nanos);
 
     /**
-     * A connection left {@code idle}: its next request began, or it closed.
+     * An idle wait, recorded when the connection ends: with {@link Instruments#REQUEST_CAME}, the
+     * longest wait that a request ended (once per connection that had one); with a close's
+     * outcome, the wait that the close ended. For one close, the wait the close ended comes first.
      *
      * @param kind the connection's kind index
      * @param outcome {@link Instruments#REQUEST_CAME}, or the close's outcome

@@ -122,6 +122,44 @@ public abstract class MetricsScenarios
         }
     }
 
+    /**
+     * Three requests on one connection, the second after a pause: its idle waits are recorded
+     * once, at the close: the longest one a request ended (the pause), and the one the close ended.
+     */
+    @Test
+    public void aKeptAliveConnectionRecordsItsLongestIdleWaitOnce() throws Exception
+    {
+        long pauseNanos = TimeUnit.MILLISECONDS.toNanos(200);
+        long pausedNanos;
+        try (TrackedServer s = server(TrackedServer::addConnector))
+        {
+            Map<String, String> reused = kind(s.port(), "http", "1.1");
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                // The pause is the scenario: the client keeps the connection and sends nothing.
+                long pauseStart = System.nanoTime();
+                Wait.until("a pause of 200 ms", () -> System.nanoTime() - pauseStart >= pauseNanos);
+                pausedNanos = System.nanoTime() - pauseStart;
+                for (int i = 0; i < 2; i++)
+                {
+                    Raw.write(socket, GET);
+                    assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                }
+                // Nothing recorded while the connection lives but its first request's wait.
+                assertEquals(Map.of(), histogram(Instruments.IDLE_TIME));
+            }
+            Map<String, String> closed = with(reused, Instruments.ERROR_TYPE, "remote_close");
+            awaitEquals(Map.of(closed, new Histogram(1, 3.0)), () -> histogram(Instruments.REQUESTS));
+            Map<Map<String, String>, Histogram> idle = histogram(Instruments.IDLE_TIME);
+            assertEquals(Map.of(reused, 1L, closed, 1L), counts(idle));
+            // The server was idle from before the client read the answer to after it wrote the next request.
+            double longest = idle.get(reused).sum();
+            assertTrue(longest >= pausedNanos / 1e9 && longest < 10, "longest idle wait " + longest + " s, the client paused " + pausedNanos / 1e9 + " s");
+        }
+    }
+
     @Test
     public void anIdleTimeoutAddsOneDurationSample() throws Exception
     {
@@ -292,7 +330,7 @@ public abstract class MetricsScenarios
         }
     }
 
-    /** new, active, idle, active, idle, active (an upgrade), hijacked; and new, active, idle, closed by an idle timeout. */
+    /** new, active, idle, active, idle, closed by an idle timeout; and a connection hijacked after two requests. */
     private static List<ConnStateEvent> life(InetSocketAddress local)
     {
         InetSocketAddress remote = new InetSocketAddress("127.0.0.1", 40000);
@@ -300,15 +338,18 @@ public abstract class MetricsScenarios
         ConnState[] states = {ConnState.NEW, ConnState.ACTIVE, ConnState.IDLE, ConnState.ACTIVE, ConnState.IDLE, ConnState.CLOSED};
         ConnState previous = null;
         long age = 0;
+        long longestIdle = -1;
         for (ConnState state : states)
         {
             long inPrevious = previous == null ? 0 : TimeUnit.MILLISECONDS.toNanos(3);
             age += inPrevious;
+            if (previous == ConnState.IDLE && state == ConnState.ACTIVE)
+                longestIdle = inPrevious;
             life.add(new ConnStateEvent(Instant.EPOCH, 1, remote, local, state == ConnState.NEW ? "unknown" : "http/1.1", false, state, previous, inPrevious,
-                state == ConnState.NEW ? 0 : 2, 0, age, state == ConnState.CLOSED ? CloseReason.IDLE_TIMEOUT : null, null));
+                state == ConnState.NEW ? 0 : 2, 0, age, longestIdle, state == ConnState.CLOSED ? CloseReason.IDLE_TIMEOUT : null, null));
             previous = state;
         }
-        life.add(new ConnStateEvent(Instant.EPOCH, 2, remote, local, "http/1.1", false, ConnState.HIJACKED, ConnState.ACTIVE, 1000, 1, 0, 2000, null, null));
+        life.add(new ConnStateEvent(Instant.EPOCH, 2, remote, local, "http/1.1", false, ConnState.HIJACKED, ConnState.ACTIVE, 1000, 2, 0, 2000, 500, null, null));
         return life;
     }
 
