@@ -5,7 +5,10 @@ variant with the plain fork that ran right next to it.
 Why: on a shared host, slow spells of 10-60 s change a pinned core's speed by up to half
 (FINDINGS.md, 2026-12-07). JMH runs all forks of one variant before the next, so a spell can
 land on one variant's forks only. Here every round runs every variant once, each right after
-(every other round, right before) a plain fork, and the ratio of the two is the figure.
+(every other round, right before) a plain fork, and the ratio of the two is the figure. Every
+fork is a fresh JVM, so plain's forks are no warmer than the variants' (the socket bench's
+servers, kept for the whole run, would be: a plain server driven next to every variant
+stays warmer than each of them).
 
 Usage, from the project root, after `mvn -Pbench test-compile`:
 
@@ -13,7 +16,8 @@ Usage, from the project root, after `mvn -Pbench test-compile`:
 
 A VARIANT may name other code: `metrics@/tmp/old/target/classes` runs `metrics` with those
 classes ahead of the project's (an older commit built in a worktree). `plain` is always run
-and need not be named. Default JMH arguments: -wi 4 -w 1 -i 8 -r 1 -prof gc.
+and need not be named. Default JMH arguments: -wi 5 -w 2 -i 5 -r 1 -prof gc (on one pinned
+core the JIT's threads share the core: a fork needs about 10 s to warm).
 """
 import argparse
 import json
@@ -55,7 +59,7 @@ def summary(values):
 
 def main():
     argv = sys.argv[1:]
-    jmh_args = ['-wi', '4', '-w', '1', '-i', '8', '-r', '1', '-prof', 'gc']
+    jmh_args = ['-wi', '5', '-w', '2', '-i', '5', '-r', '1', '-prof', 'gc']
     if '--' in argv:
         jmh_args = argv[argv.index('--') + 1:]
         argv = argv[:argv.index('--')]

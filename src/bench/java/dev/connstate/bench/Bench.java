@@ -27,11 +27,10 @@ import dev.connstate.bench.LoadGen.Workload;
  *
  * <p>Every variant runs in a {@link BenchServer} JVM of its own, started once and kept for the
  * whole run (each keeps its own JIT profile: no type pollution between plain and tracked). For
- * each workload, every server is warmed up, then each round drives every variant, each right
- * after a plain run of its own (P C P L P J; the next round reverses it: J P L P C P), and each
- * variant's figures are divided by that plain run's. The table reports the median of those
- * per-round ratios and their range. {@code -Dbench.pairing=round} gives the older scheme: one
- * plain run per round (P C L J, J L C P), every variant divided by it.</p>
+ * each workload, every server is warmed up, then each round drives plain and every variant one
+ * after the other (the order reverses every round: P C L J, J L C P, ...), and each variant's
+ * figures are divided by plain's of the same round. The table reports the median of those
+ * per-round ratios and their range.</p>
  */
 public final class Bench
 {
@@ -41,13 +40,6 @@ public final class Bench
     private final int seconds = Integer.getInteger("bench.seconds", 3);
     private final int warmup = Integer.getInteger("bench.warmup", 5);
     private final int rounds = Integer.getInteger("bench.rounds", 10);
-    /**
-     * {@code adjacent} (default): each variant is measured right after (or, every other round,
-     * right before) a plain run of its own, and divided by it; {@code round}: one plain run per
-     * round for every variant. The host's slow spells last seconds: a ratio of two runs that
-     * follow each other is the least disturbed by them.
-     */
-    private final boolean adjacent = !"round".equals(System.getProperty("bench.pairing", "adjacent"));
     private final int idleConnections = Integer.getInteger("bench.idleConnections", 5000);
     private final List<Workload> workloads = list("bench.workloads", "h1,churn,h2c").stream().map(Workload::valueOf).toList();
     private final List<String> variants = list("bench.variants", "count,log,jsonl,metrics");
@@ -57,7 +49,7 @@ public final class Bench
     private final StringBuilder report = new StringBuilder();
 
     /** One measured run of one variant in one round. */
-    record Run(Workload workload, int round, String variant, String partner, LoadGen.Result load, double cpuMicrosPerRequest,
+    record Run(Workload workload, int round, String variant, LoadGen.Result load, double cpuMicrosPerRequest,
                double allocBytesPerRequest, long dropped, long serverRequests, double sinkBytesPerRequest, double sinkCpuMicrosPerRequest)
     {
         /** The server's CPU per request outside the sink threads: what Jetty's own threads (and JIT, GC) spent. */
@@ -142,15 +134,13 @@ public final class Bench
         report.append("# jetty-connstate: tracker vs plain Jetty, side by side\n\n");
         report.append(String.format("- run: %s, host: %d cores, %s %s, load average at start: %s%n", Instant.now(),
             Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name"), System.getProperty("java.version"), loadAverage()));
-        report.append(String.format("- %d rounds of %d s per variant per workload (after %d s warm-up per server and workload); order %s, reversed every round%n",
-            rounds, seconds, warmup, adjacent ? "P,V1,P,V2,..." : "P,V1,V2,..."));
+        report.append(String.format("- %d rounds of %d s per variant per workload (after %d s warm-up per server and workload); order P,variants then reversed every round%n",
+            rounds, seconds, warmup));
         report.append("- server JVMs: `").append(String.join(" ", jvmArgs)).append("`, one per variant, hello handler, 1 connector (HTTP/1.1 + h2c) on 127.0.0.1\n");
         report.append(String.format("- CPUs (taskset): servers %s, load generators %s, sink threads %s%n", cpus("bench.serverCpus", "any"),
             cpus("bench.clientCpus", "any"), cpus("bench.sinkCpus", "with their server")));
         report.append("- variants (JMX on in every server): plain = Jetty alone; aa = Jetty alone again, in a JVM of its own (the A/A control: its ratios are the run's own spread); count = counting only (tracker without listeners, counts read through JMX: the module with blank sinks); inline = count + an inline listener that counts; queued = tracker + a queued listener that does nothing (the hand-off to a sink's thread alone); log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flushed whenever its queue is idle); jsonl-null = the same to /dev/null; metrics = tracker + ConnStateMeterBinder on a Micrometer Prometheus registry; micrometer-jetty = no tracker, Micrometer's own JettyConnectionMetrics on a Prometheus registry, as Spring Boot binds it (the peer)\n");
-        report.append(adjacent
-            ? "- ratios are variant / the plain run measured right before it (right after it every other round); table: median [min-max] over the rounds\n\n"
-            : "- ratios are variant / plain of the same round; table: median [min-max] over the rounds\n\n");
+        report.append("- ratios are variant / plain of the same round; table: median [min-max] over the rounds\n\n");
     }
 
     /** @return the CPUs {@code property} names, or {@code unset} if it names none */
@@ -184,46 +174,30 @@ public final class Bench
             {
                 if (variant.equals("plain") || variants.contains(variant))
                 {
-                    Run r = measure(gen, workload, -1, variant, "", warmup);
+                    Run r = measure(gen, workload, -1, variant, warmup);
                     log("warm-up %-5s %9.0f req/s", variant, r.load().requestsPerSecond());
                 }
             }
             for (int round = 0; round < rounds; round++)
             {
-                List<String> order = new ArrayList<>(variants);
+                List<String> order = new ArrayList<>();
+                order.add("plain");
+                order.addAll(variants);
                 if (round % 2 == 1)
                     Collections.reverse(order);
                 Map<String, Run> byVariant = new HashMap<>();
-                Map<String, Run> plainOf = new HashMap<>();
-                if (adjacent)
+                for (String variant : order)
                 {
-                    for (String variant : order)
-                    {
-                        if (round % 2 == 0)
-                            plainOf.put(variant, measure(gen, workload, round, "plain", variant, seconds));
-                        byVariant.put(variant, measure(gen, workload, round, variant, "", seconds));
-                        if (round % 2 == 1)
-                            plainOf.put(variant, measure(gen, workload, round, "plain", variant, seconds));
-                    }
+                    Run run = measure(gen, workload, round, variant, seconds);
+                    runs.add(run);
+                    byVariant.put(variant, run);
                 }
-                else
-                {
-                    order.add(round % 2 == 0 ? 0 : order.size(), "plain");
-                    for (String variant : order)
-                        byVariant.put(variant, measure(gen, workload, round, variant, "", seconds));
-                    Run plain = byVariant.remove("plain");
-                    for (String variant : variants)
-                        plainOf.put(variant, plain);
-                }
-                runs.addAll(plainOf.values().stream().distinct().toList());
-                runs.addAll(byVariant.values());
-                StringBuilder line = new StringBuilder(String.format("round %2d plain %8.0f req/s cpu %6.1f us/req |", round,
-                    median(plainOf.values().stream().distinct().toList(), r -> r.load().requestsPerSecond()),
-                    median(plainOf.values().stream().distinct().toList(), Run::cpuMicrosPerRequest)));
+                Run plain = byVariant.get("plain");
+                StringBuilder line = new StringBuilder(String.format("round %2d plain %8.0f req/s p99 %7.0f us cpu %6.1f us/req |", round,
+                    plain.load().requestsPerSecond(), plain.load().p99Micros(), plain.cpuMicrosPerRequest()));
                 for (String variant : variants)
                 {
                     Run v = byVariant.get(variant);
-                    Run plain = plainOf.get(variant);
                     line.append(String.format(" %s thr %.3f p99 %.3f cpu %.3f%s |", variant,
                         v.load().requestsPerSecond() / plain.load().requestsPerSecond(),
                         v.load().p99Micros() / plain.load().p99Micros(),
@@ -236,8 +210,7 @@ public final class Bench
         loadTable();
     }
 
-    /** @param partner for a plain run paired with one variant's ({@code bench.pairing=adjacent}), that variant; otherwise empty */
-    private Run measure(LoadGen gen, Workload workload, int round, String variant, String partner, int seconds) throws Exception
+    private Run measure(LoadGen gen, Workload workload, int round, String variant, int seconds) throws Exception
     {
         ServerProcess server = servers.get(variant);
         server.truncateSinkFiles(dir);
@@ -248,7 +221,7 @@ public final class Bench
         long requests = Math.max(1, after.requests() - before.requests());
         if (result.errors() > 0)
             log("WARNING: %s %s round %d: %d client errors", workload, variant, round, result.errors());
-        return new Run(workload, round, variant, partner, result,
+        return new Run(workload, round, variant, result,
             (after.cpuNanos() - before.cpuNanos()) / 1e3 / requests,
             (double)(after.allocatedBytes() - before.allocatedBytes()) / requests,
             after.dropped() - before.dropped(), requests, (double)sinkBytes / requests,
@@ -339,14 +312,14 @@ public final class Bench
         return ratios(plain, variant, metric, metric);
     }
 
-    /** Per round: {@code metric} of the variant over {@code plainMetric} of its plain run (the round's, or its adjacent one). */
+    /** Per round: {@code metric} of the variant over {@code plainMetric} of plain. */
     private static double[] ratios(List<Run> plain, List<Run> variant, ToDoubleFunction<Run> metric, ToDoubleFunction<Run> plainMetric)
     {
         double[] ratios = new double[variant.size()];
         for (int i = 0; i < ratios.length; i++)
         {
             Run v = variant.get(i);
-            Run p = plain.stream().filter(r -> r.round() == v.round() && (r.partner().isEmpty() || r.partner().equals(v.variant()))).findFirst().orElseThrow();
+            Run p = plain.stream().filter(r -> r.round() == v.round()).findFirst().orElseThrow();
             ratios[i] = metric.applyAsDouble(v) / plainMetric.applyAsDouble(p);
         }
         return ratios;
@@ -383,10 +356,10 @@ public final class Bench
     {
         if (runs.isEmpty())
             return;
-        StringBuilder csv = new StringBuilder("workload,round,variant,partner,requests,seconds,req_per_s,p99_us,client_errors,server_requests,cpu_us_per_req,alloc_bytes_per_req,dropped,sink_bytes_per_req,sink_cpu_us_per_req\n");
+        StringBuilder csv = new StringBuilder("workload,round,variant,requests,seconds,req_per_s,p99_us,client_errors,server_requests,cpu_us_per_req,alloc_bytes_per_req,dropped,sink_bytes_per_req,sink_cpu_us_per_req\n");
         for (Run r : runs)
         {
-            csv.append(String.format(Locale.ROOT, "%s,%d,%s,%s,%d,%.3f,%.1f,%.1f,%d,%d,%.3f,%.1f,%d,%.1f,%.3f%n", r.workload(), r.round(), r.variant(), r.partner(),
+            csv.append(String.format(Locale.ROOT, "%s,%d,%s,%d,%.3f,%.1f,%.1f,%d,%d,%.3f,%.1f,%d,%.1f,%.3f%n", r.workload(), r.round(), r.variant(),
                 r.load().requests(), r.load().seconds(), r.load().requestsPerSecond(), r.load().p99Micros(), r.load().errors(),
                 r.serverRequests(), r.cpuMicrosPerRequest(), r.allocBytesPerRequest(), r.dropped(), r.sinkBytesPerRequest(), r.sinkCpuMicrosPerRequest()));
         }
@@ -409,15 +382,15 @@ public final class Bench
             // Warm the path even when the load part did not run.
             if (!parts.contains("load"))
             {
-                measure(gen, workload, -1, "plain", "", warmup);
-                measure(gen, workload, -1, "count", "", warmup);
+                measure(gen, workload, -1, "plain", warmup);
+                measure(gen, workload, -1, "count", warmup);
             }
             double[] plain = new double[allocRounds];
             double[] count = new double[allocRounds];
             for (int i = 0; i < allocRounds; i++)
             {
-                plain[i] = measure(gen, workload, -1, "plain", "", allocSeconds).allocBytesPerRequest();
-                count[i] = measure(gen, workload, -1, "count", "", allocSeconds).allocBytesPerRequest();
+                plain[i] = measure(gen, workload, -1, "plain", allocSeconds).allocBytesPerRequest();
+                count[i] = measure(gen, workload, -1, "count", allocSeconds).allocBytesPerRequest();
             }
             double p = median(plain);
             double c = median(count);
