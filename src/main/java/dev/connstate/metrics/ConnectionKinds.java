@@ -108,7 +108,8 @@ public final class ConnectionKinds
             return 0;
         int port = address.getPort();
         int slot = find(port);
-        if (slot == 0 && (!read || System.nanoTime() - readNanos > REREAD_NANOS))
+        // Port 0 is no listening port (a LocalConnector's end points have it): no need to look again.
+        if (slot == 0 && port != 0 && (!read || System.nanoTime() - readNanos > REREAD_NANOS))
         {
             readConnectors();
             slot = find(port);
