@@ -154,9 +154,10 @@ public abstract class MetricsScenarios
             awaitEquals(Map.of(closed, new Histogram(1, 3.0)), () -> histogram(Instruments.REQUESTS));
             Map<Map<String, String>, Histogram> idle = histogram(Instruments.IDLE_TIME);
             assertEquals(Map.of(reused, 1L, closed, 1L), counts(idle));
-            // The server was idle from before the client read the answer to after it wrote the next request.
+            // The pause, not a back-to-back wait of a millisecond. The server goes idle once its
+            // response is out, which the client may read a little before: allow 50 ms.
             double longest = idle.get(reused).sum();
-            assertTrue(longest >= pausedNanos / 1e9 && longest < 10, "longest idle wait " + longest + " s, the client paused " + pausedNanos / 1e9 + " s");
+            assertTrue(longest >= pausedNanos / 1e9 - 0.05 && longest < 10, "longest idle wait " + longest + " s, the client paused " + pausedNanos / 1e9 + " s");
         }
     }
 
