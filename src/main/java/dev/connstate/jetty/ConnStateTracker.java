@@ -240,6 +240,8 @@ public class ConnStateTracker extends ContainerLifeCycle
 
     private void attach(Connector c)
     {
+        if (Protocols.speaksHttp3(c))
+            return;
         wiring.attach(c);
         drain.attach(c);
     }
@@ -255,6 +257,11 @@ public class ConnStateTracker extends ContainerLifeCycle
         {
             for (Connector c : getTrackedConnectors())
                 attach(c);
+        }
+        for (Connector c : server != null ? server.getConnectors() : new Connector[]{connector})
+        {
+            if (Protocols.speaksHttp3(c))
+                LOG.info("Not tracking {}: its HTTP/3 clients' QUIC connections are not reported (their TCP connections to the other connectors are)", c);
         }
     }
 
@@ -337,19 +344,17 @@ public class ConnStateTracker extends ContainerLifeCycle
     /**
      * @return the connectors this tracks: the server's connectors now, or the one connector it
      * was made for, and those given to {@link #track(Connector)} (what metrics read to name a
-     * connection's connector)
+     * connection's connector); never an HTTP/3 connector, whose QUIC connections are not tracked
      */
     public List<Connector> getTrackedConnectors()
     {
-        List<Connector> own = server != null ? List.of(server.getConnectors()) : List.of(connector);
-        if (extraConnectors.isEmpty())
-            return own;
-        List<Connector> all = new ArrayList<>(own);
+        List<Connector> all = new ArrayList<>(server != null ? List.of(server.getConnectors()) : List.of(connector));
         for (Connector c : extraConnectors)
         {
             if (!all.contains(c))
                 all.add(c);
         }
+        all.removeIf(Protocols::speaksHttp3);
         return List.copyOf(all);
     }
 

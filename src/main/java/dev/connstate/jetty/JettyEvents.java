@@ -105,7 +105,8 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         {
             EndPoint endPoint = connection.getEndPoint();
             EndPoint root = RootEndPoint.of(endPoint);
-            if (root == null || !root.isOpen())
+            // A QUIC connector's UDP socket and its streams are no client's connection (HTTP/3 is not tracked).
+            if (root == null || !root.isOpen() || JettyInternals.isQuic(root))
                 return;
             // Only the thread that accepted the socket opens its first connection: no race here.
             TrackedConnection conn = registry.lookup(root);

@@ -8,7 +8,9 @@ import org.eclipse.jetty.http.ComplianceViolation;
 import org.eclipse.jetty.io.AbstractConnection;
 import org.eclipse.jetty.io.AbstractEndPoint;
 import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.DatagramChannelEndPoint;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.server.HttpChannel;
 import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
@@ -30,6 +32,23 @@ final class JettyInternals
 {
     private JettyInternals()
     {
+    }
+
+    /**
+     * Relies on: Jetty's QUIC connector (HTTP/3) opens one connection on its UDP socket's
+     * {@link DatagramChannelEndPoint}, and one per QUIC stream on an end point of a class in
+     * {@code org.eclipse.jetty.quic}; the QUIC connections themselves are sessions, not
+     * {@link Connection}s, and no connection listener hears them.
+     *
+     * @param root a connection's root end point
+     * @return whether it is QUIC's: a UDP socket, or a stream inside a QUIC connection; never a
+     * client's connection of its own
+     */
+    static boolean isQuic(EndPoint root)
+    {
+        if (root.getClass() == SocketChannelEndPoint.class)
+            return false;
+        return root instanceof DatagramChannelEndPoint || root.getClass().getName().startsWith("org.eclipse.jetty.quic.");
     }
 
     /**

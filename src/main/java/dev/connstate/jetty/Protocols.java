@@ -1,6 +1,7 @@
 package dev.connstate.jetty;
 
 import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.server.Connector;
 
 /**
  * Names a connection's application protocol as the contract writes it, from the HTTP version
@@ -22,6 +23,20 @@ final class Protocols
     static boolean isMultiplexed(HttpVersion version)
     {
         return version == HttpVersion.HTTP_2 || version == HttpVersion.HTTP_3;
+    }
+
+    /**
+     * @return whether {@code connector} serves HTTP/3: over QUIC, whose connections are sessions
+     * that Jetty's connection listeners never hear, so it is not tracked
+     */
+    static boolean speaksHttp3(Connector connector)
+    {
+        for (String protocol : connector.getProtocols())
+        {
+            if (protocol.startsWith("h3"))
+                return true;
+        }
+        return false;
     }
 
     /**
