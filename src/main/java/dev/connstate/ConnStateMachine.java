@@ -63,7 +63,7 @@ public class ConnStateMachine
             return false;
         previous = current;
         previousNanos = nowNanos - sinceNanos;
-        // Kept per connection so that metrics can record it once, at the end, not per request.
+        // Kept here, one comparison, so that a listener can read it at the end instead of timing every wait.
         if (current == ConnState.IDLE && next == ConnState.ACTIVE && previousNanos > longestIdleNanos)
             longestIdleNanos = previousNanos;
         SINCE_NANOS.setRelease(this, nowNanos);

@@ -45,7 +45,7 @@ public final class MetricsListener implements ConnStateListener
                 if (conn.previous() == ConnState.NEW)
                     sink.timeToFirstRequest(kind, Instruments.REQUEST_CAME, conn.previousNanos());
             }
-            // Nothing to record: the wait it begins is recorded when it ends the connection's life, or in its longest.
+            // The wait it begins is recorded at the connection's end: as its longest, or as the wait its close ended.
             case IDLE -> { }
             case CLOSED ->
             {

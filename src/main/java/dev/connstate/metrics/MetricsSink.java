@@ -12,8 +12,9 @@ public interface MetricsSink
 {
     /**
      * A connection of this kind was opened, began a request, closed or was hijacked; called before
-     * the other calls for that transition (not when a connection goes idle, which changes no kind). A backend that needs an instrument per kind to count open connections makes
-     * it the first time.
+     * the other calls for that transition (not when a connection goes idle, which changes no
+     * kind). A backend that needs an instrument per kind to count open connections makes it the
+     * first time.
      *
      * @param kind the connection's kind index
      */
