@@ -241,7 +241,10 @@ public class ConnStateTracker extends ContainerLifeCycle
     private void attach(Connector c)
     {
         if (Protocols.speaksHttp3(c))
+        {
+            LOG.info("Not tracking {}: its HTTP/3 clients' QUIC connections are not reported (their TCP connections to the other connectors are)", c);
             return;
+        }
         wiring.attach(c);
         drain.attach(c);
     }
@@ -255,13 +258,8 @@ public class ConnStateTracker extends ContainerLifeCycle
         super.doStart();
         synchronized (extraConnectors)
         {
-            for (Connector c : getTrackedConnectors())
+            for (Connector c : connectors())
                 attach(c);
-        }
-        for (Connector c : server != null ? server.getConnectors() : new Connector[]{connector})
-        {
-            if (Protocols.speaksHttp3(c))
-                LOG.info("Not tracking {}: its HTTP/3 clients' QUIC connections are not reported (their TCP connections to the other connectors are)", c);
         }
     }
 
@@ -348,14 +346,21 @@ public class ConnStateTracker extends ContainerLifeCycle
      */
     public List<Connector> getTrackedConnectors()
     {
+        List<Connector> all = connectors();
+        all.removeIf(Protocols::speaksHttp3);
+        return List.copyOf(all);
+    }
+
+    /** @return the server's connectors now (or the one this was made for), then those given to {@link #track(Connector)} */
+    private List<Connector> connectors()
+    {
         List<Connector> all = new ArrayList<>(server != null ? List.of(server.getConnectors()) : List.of(connector));
         for (Connector c : extraConnectors)
         {
             if (!all.contains(c))
                 all.add(c);
         }
-        all.removeIf(Protocols::speaksHttp3);
-        return List.copyOf(all);
+        return all;
     }
 
     @ManagedAttribute("Connections tracked now, including hijacked ones whose socket is still open")
