@@ -37,11 +37,10 @@ public final class MetricsListener implements ConnStateListener
     {
         switch (state)
         {
-            case NEW -> sink.seen(kinds.of(conn));
+            case NEW -> seen(conn);
             case ACTIVE ->
             {
-                int kind = kinds.of(conn);
-                sink.seen(kind);
+                int kind = seen(conn);
                 if (conn.previous() == ConnState.NEW)
                     sink.timeToFirstRequest(kind, Instruments.REQUEST_CAME, conn.previousNanos());
             }
@@ -49,8 +48,7 @@ public final class MetricsListener implements ConnStateListener
             case IDLE -> { }
             case CLOSED ->
             {
-                int kind = kinds.of(conn);
-                sink.seen(kind);
+                int kind = seen(conn);
                 int outcome = Instruments.outcome(conn.reason());
                 ConnState previous = conn.previous();
                 if (previous == ConnState.NEW)
@@ -62,12 +60,19 @@ public final class MetricsListener implements ConnStateListener
             }
             case HIJACKED ->
             {
-                int kind = kinds.of(conn);
-                sink.seen(kind);
+                int kind = seen(conn);
                 longestIdle(conn, kind);
                 sink.hijacked(kind);
             }
         }
+    }
+
+    /** @return the connection's kind now, whose instruments the sink has made sure of */
+    private int seen(ConnInfo conn)
+    {
+        int kind = kinds.of(conn);
+        sink.seen(kind);
+        return kind;
     }
 
     private void longestIdle(ConnInfo conn, int kind)
