@@ -231,8 +231,10 @@ public class ConnStateTracker extends ContainerLifeCycle
     {
         synchronized (extraConnectors)
         {
-            if (!extraConnectors.contains(connector))
-                extraConnectors.add(connector);
+            // Once: what is on the list is hooked when this starts, or was when it was added.
+            if (extraConnectors.contains(connector))
+                return;
+            extraConnectors.add(connector);
             if (isStarting() || isStarted())
                 attach(connector);
         }
