@@ -94,6 +94,15 @@ public final class JsonLines
         return next(1).get(0);
     }
 
+    /** The lines written since the last call (of this or of {@link #next}), which it consumes. */
+    public List<String> since()
+    {
+        List<Event> events = all();
+        List<String> lines = events.subList(Math.min(consumed, events.size()), events.size()).stream().map(Event::line).toList();
+        consumed = events.size();
+        return lines;
+    }
+
     static Map<Long, List<Event>> group(List<Event> events)
     {
         Map<Long, List<Event>> byId = new LinkedHashMap<>();
