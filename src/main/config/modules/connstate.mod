@@ -108,6 +108,19 @@ logs/
 ## (10.0.0.0/8) or ranges (10.0.0.1-10.0.0.9), comma-separated. Others get 403.
 #jetty.connstate.status.allow=
 
+## How long (ms) a connection may stay idle before the server closes it, with
+## close reason keep_alive_timeout (Kestrel's name): HTTP/1 between requests,
+## HTTP/2 with no stream open (closed with a GOAWAY). The connector's idle
+## timeout keeps applying in every other state; this may be shorter or longer.
+## Set it above your load balancer's idle timeout (AWS ALB 60 s, nginx upstream
+## keepalive_timeout 60 s, GCP 600 s), e.g. 75000 behind an ALB. Before closing,
+## the server looks for a request's bytes; a request that arrives after the
+## close began is refused, never handled, and counted as a keep-alive race
+## (JMX keepAliveRaces, metric http.server.connection.keep_alive_races,
+## "race":true in the jsonl record). Blank: the connector's idle timeout closes
+## idle connections, as in plain Jetty.
+#jetty.connstate.keepAliveTimeout=
+
 ## Drain the connections when Jetty stops gracefully (jetty.server.stopTimeout > 0),
 ## as Go's Server.Shutdown does: stop accepting, close idle connections at once,
 ## serve requests in flight with Connection: close, send HTTP/2 a GOAWAY, close

@@ -60,6 +60,8 @@ public final class ModuleSettings
     public static final String STATUS_PATH = PREFIX + "status.path";
     /** Property: addresses and ranges besides loopback that may read the connection table. */
     public static final String STATUS_ALLOW = PREFIX + "status.allow";
+    /** Property: how long, in milliseconds, a connection may stay {@code idle} before it is closed; blank: the connector's idle timeout decides. */
+    public static final String KEEP_ALIVE_TIMEOUT = PREFIX + "keepAliveTimeout";
     /** Property: whether a graceful stop drains the connections ({@code true} or {@code false}). */
     public static final String DRAIN = PREFIX + "drain";
     /** Property: how old, in milliseconds, a {@code new} connection without a request may grow during a drain. */
@@ -85,6 +87,7 @@ public final class ModuleSettings
         QUEUE_CAPACITY, String.valueOf(ConnStateTracker.DEFAULT_QUEUE_CAPACITY),
         STATUS_PATH, "",
         STATUS_ALLOW, "",
+        KEEP_ALIVE_TIMEOUT, "",
         DRAIN, "true",
         DRAIN_NEW_GRACE, String.valueOf(ConnectionDrain.DEFAULT_NEW_GRACE_MILLIS),
         OTEL, "false");
@@ -97,14 +100,17 @@ public final class ModuleSettings
     private final String statusPath;
     private final String statusAllow;
     private final String baseDirectory;
+    private final long keepAliveTimeoutMillis;
     private final boolean drain;
     private final long drainNewGraceMillis;
     private final boolean otel;
 
     private ModuleSettings(Map<String, String> values, List<String> sinks, List<String> listeners, int queueCapacity,
-                           String statusPath, String statusAllow, String baseDirectory, boolean drain, long drainNewGraceMillis, boolean otel)
+                           String statusPath, String statusAllow, String baseDirectory, long keepAliveTimeoutMillis, boolean drain,
+                           long drainNewGraceMillis, boolean otel)
     {
         this.otel = otel;
+        this.keepAliveTimeoutMillis = keepAliveTimeoutMillis;
         this.drain = drain;
         this.drainNewGraceMillis = drainNewGraceMillis;
         this.values = values;
@@ -181,10 +187,11 @@ public final class ModuleSettings
         int queueCapacity = queueCapacity(values.get(QUEUE_CAPACITY));
         List<String> sinks = names(SINKS, values.get(SINKS));
         List<String> listeners = names(LISTENERS, values.get(LISTENERS));
+        long keepAliveTimeout = keepAliveTimeout(values.get(KEEP_ALIVE_TIMEOUT));
         boolean drain = bool(DRAIN, values.get(DRAIN));
         long drainNewGrace = millis(DRAIN_NEW_GRACE, values.get(DRAIN_NEW_GRACE));
         boolean otel = bool(OTEL, values.get(OTEL));
-        return new ModuleSettings(values, sinks, listeners, queueCapacity, statusPath, statusAllow, baseDirectory, drain, drainNewGrace, otel);
+        return new ModuleSettings(values, sinks, listeners, queueCapacity, statusPath, statusAllow, baseDirectory, keepAliveTimeout, drain, drainNewGrace, otel);
     }
 
     /** {@link SettingValues#bool(String)}, refused under the property's name. */
@@ -218,6 +225,20 @@ public final class ModuleSettings
         long millis = number(property, value, "milliseconds", null);
         if (millis < 0)
             throw new ConnStateConfigurationException(property, value, "must not be negative");
+        return millis;
+    }
+
+    /**
+     * Blank is off (0). Zero is refused rather than read as off: servers disagree on what it means
+     * (nginx: no keep-alive at all; Go: the read timeout, or none).
+     */
+    private static long keepAliveTimeout(String value)
+    {
+        if (value.isBlank())
+            return 0;
+        long millis = number(KEEP_ALIVE_TIMEOUT, value, "milliseconds", null);
+        if (millis < 1)
+            throw new ConnStateConfigurationException(KEEP_ALIVE_TIMEOUT, value, "must be more than 0 (leave it blank for the connector's idle timeout)");
         return millis;
     }
 
@@ -284,6 +305,15 @@ public final class ModuleSettings
     public String statusAllow()
     {
         return statusAllow;
+    }
+
+    /**
+     * @return how long a connection may stay {@code idle} before it is closed, in milliseconds;
+     * 0 when the connector's idle timeout decides (the property is blank)
+     */
+    public long keepAliveTimeoutMillis()
+    {
+        return keepAliveTimeoutMillis;
     }
 
     /**

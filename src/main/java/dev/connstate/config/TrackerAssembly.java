@@ -12,15 +12,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns checked settings into a tracker ready to run: the drain's settings, the connection table,
- * OpenTelemetry, the sinks and listeners (each queued with the settings' capacity), and the one
- * log line that says where the connection states go. The {@code connstate} module, the Spring
- * Boot auto-configuration and the Dropwizard bundle all build their tracker here.
+ * Turns checked settings into a tracker ready to run: the drain's settings, the keep-alive
+ * timeout, the connection table, OpenTelemetry, the sinks and listeners (each queued with the
+ * settings' capacity), and the one log line that says where the connection states go. The
+ * {@code connstate} module, the Spring Boot auto-configuration and the Dropwizard bundle all build
+ * their tracker here.
  *
  * <p>One assembly per start of its owner, on the thread that starts it, in this order:</p>
  * <ol>
- *   <li>{@link #TrackerAssembly(ConnStateTracker, ModuleSettings)} sets the drain, before the
- *   server starts (the tracker decides then whether Jetty's {@code GracefulHandler} goes);</li>
+ *   <li>{@link #TrackerAssembly(ConnStateTracker, ModuleSettings)} sets the drain and the
+ *   keep-alive timeout, before the server starts (the tracker decides then whether Jetty's
+ *   {@code GracefulHandler} goes);</li>
  *   <li>{@link #beforeHandlersStart(Server)}, when the server starts, before its handlers do: Jetty's
  *   {@code GracefulHandler} out if the drain is on, the connection table in;</li>
  *   <li>{@link #addListeners(List, List)}: OpenTelemetry, then the sinks and listeners, all of
@@ -52,7 +54,8 @@ public final class TrackerAssembly
     private AutoCloseable otel;
 
     /**
-     * Sets the tracker's drain from the settings: call it before the server starts.
+     * Sets the tracker's drain and keep-alive timeout from the settings: call it before the server
+     * starts.
      *
      * @param tracker the tracker to assemble, not started
      * @param settings the checked settings
@@ -63,6 +66,8 @@ public final class TrackerAssembly
         this.settings = settings;
         tracker.getDrain().setEnabled(settings.drain());
         tracker.getDrain().setNewGraceMillis(settings.drainNewGraceMillis());
+        // Set every time: 0 (blank) also turns off a timeout a previous start of the owner set.
+        tracker.getKeepAlive().setTimeoutMillis(settings.keepAliveTimeoutMillis());
     }
 
     /**

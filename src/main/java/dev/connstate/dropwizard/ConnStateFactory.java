@@ -57,6 +57,9 @@ public class ConnStateFactory
     @NotNull
     @JsonProperty
     private Status status = new Status();
+    /** Absent (null): the connector's idle timeout closes idle connections, as the module's blank. */
+    @JsonProperty
+    private Duration keepAliveTimeout;
     @NotNull
     @JsonProperty
     private Drain drain = new Drain();
@@ -154,6 +157,7 @@ public class ConnStateFactory
         module.put(ModuleSettings.QUEUE_CAPACITY, String.valueOf(queue.capacity));
         module.put(ModuleSettings.STATUS_PATH, status.path);
         module.put(ModuleSettings.STATUS_ALLOW, status.allow == null ? null : String.join(",", status.allow));
+        module.put(ModuleSettings.KEEP_ALIVE_TIMEOUT, keepAliveTimeout == null ? "" : String.valueOf(keepAliveTimeout.toMilliseconds()));
         module.put(ModuleSettings.DRAIN, String.valueOf(drain.enabled));
         module.put(ModuleSettings.DRAIN_NEW_GRACE, drain.newGrace == null ? null : String.valueOf(drain.newGrace.toMilliseconds()));
         module.put(ModuleSettings.OTEL, String.valueOf(otel));

@@ -37,6 +37,7 @@ public class ConnStateProperties
     private static final Map<String, String> RENAMED = Map.of(
         ModuleSettings.JSONL_FILENAME_DATE_FORMAT, PREFIX + ".jsonl.filename-date-format",
         ModuleSettings.JSONL_RETAIN_DAYS, PREFIX + ".jsonl.retain-days",
+        ModuleSettings.KEEP_ALIVE_TIMEOUT, PREFIX + ".keep-alive-timeout",
         ModuleSettings.DRAIN, PREFIX + ".drain.enabled",
         ModuleSettings.DRAIN_NEW_GRACE, PREFIX + ".drain.new-grace");
 
@@ -58,6 +59,17 @@ public class ConnStateProperties
     private final Jsonl jsonl = new Jsonl();
 
     private final Queue queue = new Queue();
+
+    /**
+     * How long a connection may stay idle (HTTP/1 between requests, HTTP/2 with no stream open)
+     * before the server closes it, reason keep_alive_timeout. Set it above the load balancer's
+     * idle timeout (AWS ALB 60s, nginx upstream keepalive_timeout 60s, GCP 600s), e.g. 75s behind
+     * an ALB. Unset: the connector's idle timeout (server.jetty.connection-idle-timeout) closes
+     * idle connections, as in plain Jetty; it keeps applying in every other state. A number alone
+     * is milliseconds.
+     */
+    @DurationUnit(ChronoUnit.MILLIS)
+    private Duration keepAliveTimeout;
 
     private final Drain drain = new Drain();
 
@@ -94,6 +106,16 @@ public class ConnStateProperties
     public Queue getQueue()
     {
         return queue;
+    }
+
+    public Duration getKeepAliveTimeout()
+    {
+        return keepAliveTimeout;
+    }
+
+    public void setKeepAliveTimeout(Duration keepAliveTimeout)
+    {
+        this.keepAliveTimeout = keepAliveTimeout;
     }
 
     public Drain getDrain()
@@ -300,6 +322,8 @@ public class ConnStateProperties
         module.put(ModuleSettings.JSONL_APPEND, String.valueOf(jsonl.isAppend()));
         module.put(ModuleSettings.JSONL_ROLLOVER_TIMEZONE, jsonl.getRollover().getTimezone());
         module.put(ModuleSettings.QUEUE_CAPACITY, String.valueOf(queue.getCapacity()));
+        // Unset stays null: the module's blank, off. Zero or negative reach the module's check.
+        module.put(ModuleSettings.KEEP_ALIVE_TIMEOUT, keepAliveTimeout == null ? null : String.valueOf(keepAliveTimeout.toMillis()));
         module.put(ModuleSettings.DRAIN, String.valueOf(drain.isEnabled()));
         module.put(ModuleSettings.DRAIN_NEW_GRACE, drain.getNewGrace() == null ? null : String.valueOf(drain.getNewGrace().toMillis()));
         try

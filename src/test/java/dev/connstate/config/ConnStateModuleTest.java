@@ -96,6 +96,7 @@ public class ConnStateModuleTest
         expected.put("jetty.connstate.queue.capacity", "8192");
         expected.put("jetty.connstate.status.path", "");
         expected.put("jetty.connstate.status.allow", "");
+        expected.put("jetty.connstate.keepAliveTimeout", "");
         expected.put("jetty.connstate.drain", "true");
         expected.put("jetty.connstate.drain.newGrace", "5000");
         expected.put("jetty.connstate.otel", "false");
@@ -114,6 +115,7 @@ public class ConnStateModuleTest
         assertEquals(8192, settings.queueCapacity());
         assertEquals("", settings.statusPath());
         assertEquals("", settings.statusAllow());
+        assertEquals(0, settings.keepAliveTimeoutMillis());
         assertTrue(settings.drain());
         assertEquals(5000, settings.drainNewGraceMillis());
         assertNull(settings.baseDirectory());
@@ -155,6 +157,8 @@ public class ConnStateModuleTest
         assertEquals(16, settings.queueCapacity());
         assertFalse(settings(ModuleSettings.DRAIN, " FALSE ").drain());
         assertEquals(250, settings(ModuleSettings.DRAIN_NEW_GRACE, " 250 ").drainNewGraceMillis());
+        assertEquals(75000, settings(ModuleSettings.KEEP_ALIVE_TIMEOUT, " 75000 ").keepAliveTimeoutMillis());
+        assertEquals(0, settings(ModuleSettings.KEEP_ALIVE_TIMEOUT, " ").keepAliveTimeoutMillis());
         assertEquals("/connstate", settings.statusPath());
         assertEquals("10.0.0.0/8", settings.statusAllow());
         // As given, for the messages; trimmed for the sink.
@@ -183,6 +187,12 @@ public class ConnStateModuleTest
             assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.DRAIN_NEW_GRACE, "5s")).getMessage());
         assertEquals("jetty.connstate.drain.newGrace=-1: must not be negative",
             assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.DRAIN_NEW_GRACE, "-1")).getMessage());
+        assertEquals("jetty.connstate.keepAliveTimeout=5s: not a number of milliseconds",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.KEEP_ALIVE_TIMEOUT, "5s")).getMessage());
+        assertEquals("jetty.connstate.keepAliveTimeout=0: must be more than 0 (leave it blank for the connector's idle timeout)",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.KEEP_ALIVE_TIMEOUT, "0")).getMessage());
+        assertEquals("jetty.connstate.keepAliveTimeout=-1: must be more than 0 (leave it blank for the connector's idle timeout)",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.KEEP_ALIVE_TIMEOUT, "-1")).getMessage());
         assertEquals("jetty.connstate.sinks=log,log: 'log' is listed twice",
             assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.SINKS, "log,log")).getMessage());
         assertEquals("jetty.connstate.listeners=a.B, a.B: 'a.B' is listed twice",
@@ -433,6 +443,8 @@ public class ConnStateModuleTest
             module.setStatusPath("/connstate");
             module.setProperty(ModuleSettings.DRAIN, drain);
             module.setProperty(ModuleSettings.DRAIN_NEW_GRACE, "750");
+            // Set by the same assembly as the drain.
+            module.setProperty(ModuleSettings.KEEP_ALIVE_TIMEOUT, "75000");
             server.addBean(module);
             server.start();
             try
@@ -440,6 +452,7 @@ public class ConnStateModuleTest
                 ConnectionDrain connectionDrain = module.getTracker().getDrain();
                 assertEquals(drain == null, connectionDrain.isEnabled(), "drain=" + drain);
                 assertEquals(750, connectionDrain.getNewGraceMillis());
+                assertEquals(75000, module.getTracker().getKeepAlive().getTimeoutMillis());
                 // On: Jetty's 503-answering GracefulHandler is taken out; off: left where it was.
                 assertEquals(drain == null ? 0 : 1, server.getDescendants(GracefulHandler.class).size(), "drain=" + drain);
             }

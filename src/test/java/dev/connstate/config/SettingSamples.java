@@ -30,6 +30,7 @@ public final class SettingSamples
         SAMPLES.put(ModuleSettings.QUEUE_CAPACITY, "16");
         SAMPLES.put(ModuleSettings.STATUS_PATH, "/table");
         SAMPLES.put(ModuleSettings.STATUS_ALLOW, "10.0.0.1");
+        SAMPLES.put(ModuleSettings.KEEP_ALIVE_TIMEOUT, "75000");
         SAMPLES.put(ModuleSettings.DRAIN, "false");
         SAMPLES.put(ModuleSettings.DRAIN_NEW_GRACE, "750");
         SAMPLES.put(ModuleSettings.OTEL, "true");

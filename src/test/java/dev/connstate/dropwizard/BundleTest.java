@@ -87,6 +87,7 @@ public class BundleTest
                 file: %s
               queue:
                 capacity: 64
+              keepAliveTimeout: 75s
               drain:
                 newGrace: 2s
             """.formatted(jsonl));
@@ -98,6 +99,7 @@ public class BundleTest
             Recorder recorder = new Recorder();
             application.bundle.getTracker().addInlineListener(recorder);
             assertEquals(2000, application.bundle.getTracker().getDrain().getNewGraceMillis());
+            assertEquals(75000, application.bundle.getTracker().getKeepAlive().getTimeoutMillis());
             assertEquals(List.of("jsonl"), application.bundle.getTracker().getQueuedListeners().stream().map(q -> q.getName().replaceFirst("-[0-9]+$", "")).toList());
             int port = ((NetworkConnector)application.server.getConnectors()[0]).getLocalPort();
             try (RawClient c = new RawClient(recorder, Raw.connect(port)))
@@ -129,6 +131,8 @@ public class BundleTest
             refused("connstate:\n  queue:\n    capacity: 0\n"));
         assertEquals("dw.yml has an error:\n  * connstate.status.path must start with '/', e.g. /connstate (was 'connstate')\n",
             refused("connstate:\n  status:\n    path: connstate\n"));
+        assertEquals("dw.yml has an error:\n  * connstate.keepAliveTimeout must be more than 0 (leave it blank for the connector's idle timeout) (was '0')\n",
+            refused("connstate:\n  keepAliveTimeout: 0s\n"));
         // The module's messages may hold braces and dollars: shown as they are.
         assertEquals("dw.yml has an error:\n  * connstate.sinks 'log' is listed twice (was 'log,log')\n",
             refused("connstate:\n  sinks: [log, log]\n"));

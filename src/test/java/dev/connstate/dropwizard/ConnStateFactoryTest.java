@@ -21,8 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 public class ConnStateFactoryTest
 {
-    /** The YAML fields that hold lists, and the one that holds a duration. */
+    /** The YAML fields that hold lists. */
     private static final Set<String> LISTS = Set.of(ModuleSettings.SINKS, ModuleSettings.LISTENERS, ModuleSettings.STATUS_ALLOW);
+    /** The YAML fields that hold a Dropwizard duration. */
+    private static final Set<String> DURATIONS = Set.of(ModuleSettings.KEEP_ALIVE_TIMEOUT, ModuleSettings.DRAIN_NEW_GRACE);
 
     @TempDir
     Path dir;
@@ -52,6 +54,7 @@ public class ConnStateFactoryTest
         assertEquals("jsonl.rollover.timezone", ConnStateFactory.NAMES.get(ModuleSettings.JSONL_ROLLOVER_TIMEZONE));
         assertEquals("drain.enabled", ConnStateFactory.NAMES.get(ModuleSettings.DRAIN));
         assertEquals("drain.newGrace", ConnStateFactory.NAMES.get(ModuleSettings.DRAIN_NEW_GRACE));
+        assertEquals("keepAliveTimeout", ConnStateFactory.NAMES.get(ModuleSettings.KEEP_ALIVE_TIMEOUT));
         assertEquals(ModuleSettings.defaults().keySet(), ConnStateFactory.NAMES.keySet());
     }
 
@@ -60,7 +63,7 @@ public class ConnStateFactoryTest
     {
         if (LISTS.contains(property))
             return "['" + text + "']";
-        if (property.equals(ModuleSettings.DRAIN_NEW_GRACE))
+        if (DURATIONS.contains(property))
             return text + "ms";
         return "'" + text + "'";
     }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.connstate.stress.JsonLinesCheck;
+import org.eclipse.jetty.server.Server;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jetty.servlet.JettyServletWebServerFactory;
@@ -68,6 +69,29 @@ public class AutoConfigurationTest
             made(runner.withBean(JettyServletWebServerFactory.class).withPropertyValues("connstate.drain.enabled=false")));
     }
 
+    /** {@code connstate.keep-alive-timeout} reaches the tracker made when Boot builds its server; unset, it is off. */
+    @Test
+    public void theKeepAliveTimeoutReachesTheTracker()
+    {
+        Map<String, Long> timeouts = new LinkedHashMap<>();
+        for (String value : new String[]{"75s", null})
+        {
+            WebApplicationContextRunner jetty = runner.withBean(JettyServletWebServerFactory.class);
+            if (value != null)
+                jetty = jetty.withPropertyValues("connstate.keep-alive-timeout=" + value);
+            jetty.run(context ->
+            {
+                if (context.getStartupFailure() != null)
+                    throw new AssertionError(context.getStartupFailure());
+                ConnStateServerCustomizer customizer = context.getBean(ConnStateServerCustomizer.class);
+                // What Boot does when it builds its Jetty server (not started here).
+                customizer.customize(new Server());
+                timeouts.put(String.valueOf(value), customizer.tracker().getKeepAlive().getTimeoutMillis());
+            });
+        }
+        assertEquals(Map.of("75s", 75000L, "null", 0L), timeouts);
+    }
+
     /** Every property is described, with the default the code has. */
     @Test
     public void theMetadataGivesEveryPropertyAndItsDefault() throws Exception
@@ -101,6 +125,7 @@ public class AutoConfigurationTest
         expected.put("connstate.jsonl.filename-date-format", code.getJsonl().getFilenameDateFormat());
         expected.put("connstate.jsonl.retain-days", (long)code.getJsonl().getRetainDays());
         expected.put("connstate.jsonl.rollover.timezone", code.getJsonl().getRollover().getTimezone());
+        expected.put("connstate.keep-alive-timeout", code.getKeepAliveTimeout()); // none: off
         expected.put("connstate.log.format", code.getLog().getFormat());
         expected.put("connstate.log.logger", code.getLog().getLogger());
         expected.put("connstate.queue.capacity", (long)code.getQueue().getCapacity());

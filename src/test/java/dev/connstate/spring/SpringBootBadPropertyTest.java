@@ -52,6 +52,14 @@ public class SpringBootBadPropertyTest
             failedStart("--connstate.queue.capacity=0").getDescription());
     }
 
+    /** A duration the module refuses: named by its Boot name, with the module's milliseconds. */
+    @Test
+    public void aKeepAliveTimeoutOfZero()
+    {
+        assertEquals(invalid("connstate.keep-alive-timeout", "0", "must be more than 0 (leave it blank for the connector's idle timeout)"),
+            failedStart("--connstate.keep-alive-timeout=0").getDescription());
+    }
+
     /** A property whose Boot name is not the module's name with another prefix, checked when its sink is made. */
     @Test
     public void aNegativeRetention() throws Exception
