@@ -8,8 +8,10 @@ import java.util.Locale;
  */
 public enum CloseReason
 {
-    /** The connection was idle for the server's idle timeout. */
+    /** The connection waited (new, or idle with the keep-alive timeout off) for the connector's idle timeout, or a read or write stalled that long. */
     IDLE_TIMEOUT,
+    /** The connection stayed idle for the keep-alive timeout ({@code jetty.connstate.keepAliveTimeout}, Kestrel's name). */
+    KEEP_ALIVE_TIMEOUT,
     /** The client closed (or reset) the connection. */
     REMOTE_CLOSE,
     /** The server closed it: a non-persistent response ({@code Connection: close}, HTTP/1.0), shutdown, or {@code closeIdleConnections()}. */

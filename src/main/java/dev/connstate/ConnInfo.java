@@ -99,6 +99,14 @@ public interface ConnInfo
     CloseReason reason();
 
     /**
+     * @return on {@link ConnState#CLOSED}, whether a request raced the close: its client sent it
+     * after the server began to close the connection idle (keep-alive timeout or drain), and got
+     * no response (a load balancer answers 502 then); the request never reached a handler.
+     * {@code false} in any other state
+     */
+    boolean race();
+
+    /**
      * @return what the TLS handshake settled, once it has completed; {@code null} before, and
      * for plain connections
      */

@@ -23,6 +23,8 @@ import java.time.Instant;
  * @param longestIdleNanos the longest the connection sat idle before a request came, in
  * nanoseconds; -1 if no request came after an idle wait yet
  * @param reason why it closed, on {@link ConnState#CLOSED}; {@code null} otherwise
+ * @param race on {@link ConnState#CLOSED}, whether a request raced the close: the client sent it
+ * after the server began to close the connection idle, and got no response; {@code false} otherwise
  * @param tls what the TLS handshake settled, {@code null} before it completed or without TLS
  */
 public record ConnStateEvent(
@@ -40,6 +42,7 @@ public record ConnStateEvent(
     long ageNanos,
     long longestIdleNanos,
     CloseReason reason,
+    boolean race,
     TlsInfo tls) implements ConnInfo
 {
     /**
@@ -52,7 +55,7 @@ public record ConnStateEvent(
             return event;
         return new ConnStateEvent(Instant.now(), conn.id(), conn.remote(), conn.local(), conn.protocol(), conn.secure(),
             conn.state(), conn.previous(), conn.previousNanos(), conn.requests(), conn.openedAtMillis(), conn.ageNanos(),
-            conn.longestIdleNanos(), conn.reason(), conn.tls());
+            conn.longestIdleNanos(), conn.reason(), conn.race(), conn.tls());
     }
 
     @Override

@@ -16,7 +16,7 @@ import org.eclipse.jetty.io.Connection;
  * on the way. The events that hint at it (a failed TLS handshake, a response after which the
  * connection does not persist, a failed request, the drain) note it here as they happen; when the
  * socket closes, {@link #atClose} decides, once, weighing those notes against what the close
- * itself shows: a failed handshake first; then a drain past its deadline; then the drain's note;
+ * itself shows: a failed handshake first; then a drain past its deadline; then the drain's or the keep-alive timeout's note;
  * then a connection that waited (new or idle) for the whole idle timeout; then the server
  * stopping; then the last note, or a bad request Jetty answered itself; otherwise the client
  * closed.</p>
@@ -99,6 +99,13 @@ final class CloseReasons
             conn.closing(CloseReason.DRAIN);
     }
 
+    /** The keep-alive timeout closes the idle connection. */
+    static void keepAliveTimedOut(TrackedConnection conn)
+    {
+        if (conn.closing() != CloseReason.TLS_HANDSHAKE_FAILED)
+            conn.closing(CloseReason.KEEP_ALIVE_TIMEOUT);
+    }
+
     /** The tracker stops while the connection is open: a local close, unless something else is known. */
     static void trackerStopped(TrackedConnection conn)
     {
@@ -126,7 +133,7 @@ final class CloseReasons
             return noted;
         if (drainDeadlinePassed)
             return CloseReason.DRAIN_TIMEOUT;
-        if (noted == CloseReason.DRAIN)
+        if (noted == CloseReason.DRAIN || noted == CloseReason.KEEP_ALIVE_TIMEOUT)
             return noted;
         if (waitedOut(conn, connection))
             return CloseReason.IDLE_TIMEOUT;

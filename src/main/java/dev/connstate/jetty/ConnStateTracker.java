@@ -65,8 +65,10 @@ public class ConnStateTracker extends ContainerLifeCycle
     private final Connector connector;
     private final ConnectionRegistry registry = new ConnectionRegistry();
     private final StateReporter reporter = new StateReporter();
-    private final ConnectionDrain drain = new ConnectionDrain(registry, this::stopTimeoutMillis);
-    private final JettyEvents events = new JettyEvents(registry, reporter, drain, this::isShuttingDown);
+    private final IdleClose idleClose = new IdleClose(this::keepAliveTimeoutMillis);
+    private final KeepAliveTimeout keepAlive = new KeepAliveTimeout(registry, idleClose);
+    private final ConnectionDrain drain = new ConnectionDrain(registry, idleClose, this::stopTimeoutMillis);
+    private final JettyEvents events = new JettyEvents(registry, reporter, drain, keepAlive, idleClose, this::isShuttingDown);
     private final ConnectorWiring wiring = new ConnectorWiring(events);
     /** Connectors given to {@link #track(Connector)}: hooked when this starts, or at once if it runs. */
     private final List<Connector> extraConnectors = new CopyOnWriteArrayList<>();
@@ -83,6 +85,7 @@ public class ConnStateTracker extends ContainerLifeCycle
         this.server = server;
         this.connector = null;
         addBean(drain, true);
+        addBean(keepAlive, true);
         // Jetty XML may set the handler after the tracker was made: the chain is looked at when
         // the server starts, after all XML ran, before any handler starts.
         server.addEventListener(new LifeCycle.Listener()
@@ -105,6 +108,7 @@ public class ConnStateTracker extends ContainerLifeCycle
         this.server = null;
         this.connector = connector;
         addBean(drain, true);
+        addBean(keepAlive, true);
     }
 
     /**
@@ -292,6 +296,31 @@ public class ConnStateTracker extends ContainerLifeCycle
         registry.clear();
         // Then the queued listeners deliver what they have and close.
         super.doStop();
+    }
+
+    private long keepAliveTimeoutMillis()
+    {
+        return keepAlive.getTimeoutMillis();
+    }
+
+    /**
+     * @return the keep-alive timeout: how long a connection may stay {@code idle} before the
+     * server closes it, apart from the connector's idle timeout (off by default)
+     */
+    @ManagedAttribute("The keep-alive timeout, apart from the connectors' idle timeout")
+    public KeepAliveTimeout getKeepAlive()
+    {
+        return keepAlive;
+    }
+
+    /**
+     * @return requests that raced an idle close since start: sent by their client after the server
+     * began to close the connection idle (keep-alive timeout or drain), refused, never handled
+     */
+    @ManagedAttribute("Requests that arrived on a connection the server was closing idle (keep-alive timeout or drain), and got no response")
+    public long getKeepAliveRaces()
+    {
+        return idleClose.races();
     }
 
     private long stopTimeoutMillis()

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * hand, before a stop. When it begins:</p>
  * <ul>
  *   <li>the connectors stop accepting and close their listening sockets;</li>
- *   <li>{@code idle} connections close at once (unless a request's bytes just arrived);</li>
+ *   <li>{@code idle} connections close at once (unless a request's bytes just arrived), through
+ *   {@link IdleClose}, which counts a request that races the close;</li>
  *   <li>{@code new} connections that have not sent a byte of a request close once they are
  *   {@linkplain #getNewGraceMillis() the grace period} old (Go: 5 s);</li>
  *   <li>HTTP/1 requests in flight, or arriving on an open connection, are served: the connector's
@@ -62,13 +63,9 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
     /** Go's grace for connections that have not sent a request: 5 s. */
     public static final long DEFAULT_NEW_GRACE_MILLIS = 5000;
     static final long SCAN_MILLIS = 50;
-    /**
-     * How long a connection whose output was shut after its last response may wait for its
-     * client to close: Jetty's own shutdown idle timeout, which the drain takes over.
-     */
-    static final long LINGER_MILLIS = 1000;
 
     private final ConnectionRegistry registry;
+    private final IdleClose idleClose;
     private final LongSupplier stopTimeoutMillis;
     private final List<Connector> connectors = new ArrayList<>();
     /** The connectors' own shutdown idle timeouts, put back when this stops. */
@@ -117,9 +114,10 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
         }
     }
 
-    ConnectionDrain(ConnectionRegistry registry, LongSupplier stopTimeoutMillis)
+    ConnectionDrain(ConnectionRegistry registry, IdleClose idleClose, LongSupplier stopTimeoutMillis)
     {
         this.registry = registry;
+        this.idleClose = idleClose;
         this.stopTimeoutMillis = stopTimeoutMillis;
     }
 
@@ -288,12 +286,14 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
                 open++;
                 if (closeAll)
                     conn.close();
+                else if (Http1Requests.closingIdle(conn))
+                    idleClose.close(conn, IdleClose.Cause.DRAIN);
                 else if (conn.root().isOutputShutdown())
                     linger(conn);
                 else if (JettyInternals.Http2.shutdown(conn.protocolConnection()))
                     CloseReasons.drained(conn);
-                else if (state == ConnState.IDLE && conn.activeStreams() == 0 && !Http1Requests.requestBytesWaiting(conn))
-                    close(conn);
+                else if (state == ConnState.IDLE && conn.activeStreams() == 0)
+                    idleClose.close(conn, IdleClose.Cause.DRAIN);
                 else if (state == ConnState.NEW && now - conn.openedNanos() >= graceNanos && !Http1Requests.requestBytesWaiting(conn))
                     close(conn);
             }
@@ -311,10 +311,11 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
     {
         EndPoint root = conn.root();
         long timeout = root.getIdleTimeout();
-        if (timeout <= 0 || timeout > LINGER_MILLIS)
-            root.setIdleTimeout(LINGER_MILLIS);
+        if (timeout <= 0 || timeout > IdleClose.LINGER_MILLIS)
+            root.setIdleTimeout(IdleClose.LINGER_MILLIS);
     }
 
+    /** A {@code new} connection past its grace, that sent no byte of a request. */
     private static void close(TrackedConnection conn)
     {
         CloseReasons.drained(conn);

@@ -39,6 +39,8 @@ final class Http1Requests
         private boolean buffered;
         /** Whether a request is under way whose end the request-end hook reports (it has no stream observer). */
         private boolean endPending;
+        /** Whether the tracker is closing the connection idle ({@link IdleClose}): what it reads now is a race, never a request. */
+        private boolean closingIdle;
 
         private Boundary(Connection connection)
         {
@@ -75,12 +77,14 @@ final class Http1Requests
     private final StateReporter reporter;
     private final ConnectionRegistry registry;
     private final ConnectionDrain drain;
+    private final KeepAliveTimeout keepAlive;
 
-    Http1Requests(StateReporter reporter, ConnectionRegistry registry, ConnectionDrain drain)
+    Http1Requests(StateReporter reporter, ConnectionRegistry registry, ConnectionDrain drain, KeepAliveTimeout keepAlive)
     {
         this.reporter = reporter;
         this.registry = registry;
         this.drain = drain;
+        this.keepAlive = keepAlive;
     }
 
     /**
@@ -100,6 +104,46 @@ final class Http1Requests
             return true;
         Boundary boundary = conn.http1();
         return boundary != null && (JettyInternals.holdsUnparsedBytes(boundary.connection) || boundary.requestBegunSince());
+    }
+
+    /**
+     * The tracker closes {@code conn} idle ({@link IdleClose}): its HTTP/1 connection is no longer
+     * the socket's, and the bytes it reads from now on are a race. Caller holds {@code conn}'s lock.
+     *
+     * @return the HTTP/1 connection, {@code null} if none is on the socket
+     */
+    static Connection handOver(TrackedConnection conn)
+    {
+        Boundary boundary = conn.http1();
+        if (boundary == null)
+            return null;
+        boundary.mark();
+        boundary.closingIdle = true;
+        return boundary.connection;
+    }
+
+    /**
+     * @return whether the HTTP/1 connection read bytes of a request since its last boundary (no
+     * look at the socket, unlike {@link #requestBytesWaiting}); caller holds {@code conn}'s lock
+     */
+    static boolean requestBegun(TrackedConnection conn)
+    {
+        Boundary boundary = conn.http1();
+        return boundary != null && !boundary.closingIdle && boundary.requestBegunSince();
+    }
+
+    /** @return whether the tracker is closing {@code conn} idle ({@link #handOver}); caller holds its lock */
+    static boolean closingIdle(TrackedConnection conn)
+    {
+        Boundary boundary = conn.http1();
+        return boundary != null && boundary.closingIdle;
+    }
+
+    /** @return whether bytes came since {@link #handOver}: a request that raced the close; caller holds {@code conn}'s lock */
+    static boolean raced(TrackedConnection conn)
+    {
+        Boundary boundary = conn.http1();
+        return boundary != null && boundary.closingIdle && boundary.connection.getBytesIn() > boundary.bytesIn;
     }
 
     /**
@@ -222,6 +266,7 @@ final class Http1Requests
             else
                 opened(conn, connection);
             reporter.transition(conn, ConnState.IDLE);
+            keepAlive.wentIdle(conn);
         }
         else
             CloseReasons.notPersistent(conn, status);
@@ -262,7 +307,8 @@ final class Http1Requests
     {
         ConnState state = conn.state();
         Boundary boundary = conn.http1();
-        if ((state != ConnState.NEW && state != ConnState.IDLE) || boundary == null || !boundary.requestBegunSince())
+        // A request that raced an idle close was never one the server took: the close reports the race.
+        if ((state != ConnState.NEW && state != ConnState.IDLE) || boundary == null || boundary.closingIdle || !boundary.requestBegunSince())
             return Unseen.NONE;
         return boundary.answeredSince() ? Unseen.ANSWERED : Unseen.BEGUN;
     }

@@ -23,11 +23,13 @@ final class Http2Streams
 {
     private final StateReporter reporter;
     private final ConnectionDrain drain;
+    private final KeepAliveTimeout keepAlive;
 
-    Http2Streams(StateReporter reporter, ConnectionDrain drain)
+    Http2Streams(StateReporter reporter, ConnectionDrain drain, KeepAliveTimeout keepAlive)
     {
         this.reporter = reporter;
         this.drain = drain;
+        this.keepAlive = keepAlive;
     }
 
     /** A stream's request head was read and the handler is about to run. */
@@ -45,7 +47,10 @@ final class Http2Streams
             if (state != ConnState.ACTIVE)
                 reporter.transition(conn, ConnState.ACTIVE, conn.notBeforeSince(request.getBeginNanoTime()));
             if (conn.activeStreams() == 0)
+            {
                 reporter.transition(conn, ConnState.IDLE);
+                keepAlive.wentIdle(conn);
+            }
         }
     }
 
@@ -64,7 +69,10 @@ final class Http2Streams
             // A stream that failed (reset) leaves the session open; one failed by the session's end does not.
             // During a drain the session had a GOAWAY: it closes after its last stream, never idle.
             if (conn.state() == ConnState.ACTIVE && conn.activeStreams() == 0 && (failure == null || conn.root().isOpen()) && !drain.isDraining())
+            {
                 reporter.transition(conn, ConnState.IDLE);
+                keepAlive.wentIdle(conn);
+            }
         }
     }
 }

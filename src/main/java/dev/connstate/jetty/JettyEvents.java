@@ -61,6 +61,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     private final Http1Requests http1;
     private final Http2Streams http2;
     private final ConnectionDrain drain;
+    private final IdleClose idleClose;
     private final BooleanSupplier shuttingDown;
     /**
      * Hears the end of HTTP/1 requests, added to each {@link HttpConfiguration}. A separate object:
@@ -74,13 +75,14 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
      * @param shuttingDown whether the server (or the tracked connector) is stopping, so that it
      * closes connections itself; a closing connection's own connector is looked at too
      */
-    JettyEvents(ConnectionRegistry registry, StateReporter reporter, ConnectionDrain drain, BooleanSupplier shuttingDown)
+    JettyEvents(ConnectionRegistry registry, StateReporter reporter, ConnectionDrain drain, KeepAliveTimeout keepAlive, IdleClose idleClose, BooleanSupplier shuttingDown)
     {
         this.registry = registry;
         this.reporter = reporter;
-        this.http1 = new Http1Requests(reporter, registry, drain);
-        this.http2 = new Http2Streams(reporter, drain);
+        this.http1 = new Http1Requests(reporter, registry, drain, keepAlive);
+        this.http2 = new Http2Streams(reporter, drain, keepAlive);
         this.drain = drain;
+        this.idleClose = idleClose;
         this.shuttingDown = shuttingDown;
     }
 
@@ -187,6 +189,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         if (unseen != Http1Requests.Unseen.NONE)
             reporter.transition(conn, ConnState.ACTIVE);
         conn.reason(reason);
+        conn.race(idleClose.raced(conn));
         // Counted before listeners hear closed: whoever sees closed sees the drain's counts too.
         drain.closing(conn);
         reporter.transition(conn, ConnState.CLOSED);

@@ -59,6 +59,9 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
      */
     private long requests;
     private volatile CloseReason reason;
+    private volatile boolean race;
+    /** The socket's idle timeout before {@link #raiseIdleTimeout} raised it, 0 if not raised; under this lock. */
+    private long raisedFrom;
     private volatile TlsInfo tls;
     /**
      * HTTP/2 streams between request begin and the last of their response (or their end).
@@ -163,6 +166,38 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     void reason(CloseReason reason)
     {
         this.reason = reason;
+    }
+
+    /** A request raced the idle close: reported on {@code closed}. Caller holds this lock. */
+    void race(boolean race)
+    {
+        this.race = race;
+    }
+
+    /**
+     * Raises the socket's idle timeout to {@code millis} while the connection is idle, unless it
+     * is that long already, or infinite. Raising costs Jetty one field write: its scheduled check
+     * finds the new timeout when it runs. Caller holds this lock.
+     */
+    void raiseIdleTimeout(long millis)
+    {
+        if (raisedFrom != 0)
+            return;
+        long current = root.getIdleTimeout();
+        if (current <= 0 || current >= millis)
+            return;
+        raisedFrom = current;
+        root.setIdleTimeout(millis);
+    }
+
+    /** Puts back the idle timeout {@link #raiseIdleTimeout} raised, if it did. Caller holds this lock. */
+    void lowerIdleTimeout()
+    {
+        long original = raisedFrom;
+        if (original == 0)
+            return;
+        raisedFrom = 0;
+        root.setIdleTimeout(original);
     }
 
     /** @return the close reason known so far, {@code null} if none; caller holds this lock */
@@ -275,6 +310,12 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     }
 
     @Override
+    public boolean race()
+    {
+        return race;
+    }
+
+    @Override
     public TlsInfo tls()
     {
         return tls;
@@ -286,7 +327,7 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     {
         long since = sinceNanos();
         return new ConnStateEvent(WallClock.at(since), id, remote, local, protocol, secure, state(), previous(), previousNanos(),
-            requests(), openedAtMillis, since - openedNanos, longestIdleNanos(), reason, tls);
+            requests(), openedAtMillis, since - openedNanos, longestIdleNanos(), reason, race, tls);
     }
 
     @Override

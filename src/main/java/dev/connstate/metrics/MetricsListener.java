@@ -57,6 +57,8 @@ public final class MetricsListener implements ConnStateListener
                     sink.idleTime(kind, outcome, conn.previousNanos());
                 longestIdle(conn, kind);
                 sink.closed(kind, outcome, conn.ageNanos(), conn.requests());
+                if (conn.race())
+                    sink.raced(kind, outcome);
             }
             case HIJACKED ->
             {

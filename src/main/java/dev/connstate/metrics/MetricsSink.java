@@ -51,6 +51,15 @@ public interface MetricsSink
     void closed(int kind, int outcome, long ageNanos, long requests);
 
     /**
+     * A request raced the connection's idle close: its client sent it after the server began to
+     * close, and got no response. Comes after {@link #closed} for the same close.
+     *
+     * @param kind the connection's kind index
+     * @param outcome the close's outcome: why the server was closing it
+     */
+    void raced(int kind, int outcome);
+
+    /**
      * The application took a connection over; nothing more comes for it.
      *
      * @param kind the connection's kind index

@@ -46,6 +46,7 @@ final class MicrometerInstruments implements MetricsSink
     private final AtomicReferenceArray<Timer> idleTime = new AtomicReferenceArray<>(SIZE);
     private final AtomicReferenceArray<Timer> duration = new AtomicReferenceArray<>(SIZE);
     private final AtomicReferenceArray<DistributionSummary> requests = new AtomicReferenceArray<>(SIZE);
+    private final AtomicReferenceArray<Counter> races = new AtomicReferenceArray<>(SIZE);
     private final AtomicReferenceArray<Counter> hijacks = new AtomicReferenceArray<>(ConnectionKinds.COUNT);
     private final List<Meter> made = new CopyOnWriteArrayList<>();
 
@@ -118,6 +119,23 @@ final class MicrometerInstruments implements MetricsSink
                 .tags(kindTags(kind))
                 .register(registry));
             hijacks.set(kind, counter);
+        }
+        counter.increment();
+    }
+
+    @Override
+    public void raced(int kind, int outcome)
+    {
+        int index = kind * Instruments.OUTCOMES + outcome;
+        Counter counter = races.get(index);
+        if (counter == null)
+        {
+            counter = made(Counter.builder(Instruments.KEEP_ALIVE_RACES)
+                .description(Instruments.KEEP_ALIVE_RACES_DESCRIPTION)
+                .tags(kindTags(kind))
+                .tag(Instruments.ERROR_TYPE, orEmpty(Instruments.errorType(outcome)))
+                .register(registry));
+            races.set(index, counter);
         }
         counter.increment();
     }

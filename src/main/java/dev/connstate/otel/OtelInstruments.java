@@ -43,6 +43,7 @@ final class OtelInstruments implements MetricsSink, AutoCloseable
     private final DoubleHistogram duration;
     private final LongHistogram requests;
     private final LongCounter hijacks;
+    private final LongCounter races;
     private final ObservableLongUpDownCounter openConnections;
     /** By kind * OUTCOMES + outcome: the kind's attributes, and error.type for a close. */
     private final AtomicReferenceArray<Attributes> outcomeAttributes = new AtomicReferenceArray<>(ConnectionKinds.COUNT * Instruments.OUTCOMES);
@@ -65,6 +66,10 @@ final class OtelInstruments implements MetricsSink, AutoCloseable
         hijacks = meter.counterBuilder(Instruments.HIJACKS)
             .setDescription(Instruments.HIJACKS_DESCRIPTION)
             .setUnit(Instruments.UNIT_CONNECTIONS)
+            .build();
+        races = meter.counterBuilder(Instruments.KEEP_ALIVE_RACES)
+            .setDescription(Instruments.KEEP_ALIVE_RACES_DESCRIPTION)
+            .setUnit(Instruments.UNIT_REQUESTS)
             .build();
         openConnections = meter.upDownCounterBuilder(Instruments.OPEN_CONNECTIONS)
             .setDescription(Instruments.OPEN_CONNECTIONS_DESCRIPTION)
@@ -133,6 +138,12 @@ final class OtelInstruments implements MetricsSink, AutoCloseable
     public void hijacked(int kind)
     {
         hijacks.add(1, attributes(kind, Instruments.REQUEST_CAME));
+    }
+
+    @Override
+    public void raced(int kind, int outcome)
+    {
+        races.add(1, attributes(kind, outcome));
     }
 
     /** Stops observing open connections; the synchronous instruments stay with the meter. */

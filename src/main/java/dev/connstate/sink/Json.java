@@ -87,6 +87,7 @@ public final class Json
     private static final byte[] REQUESTS = ascii(",\"requests\":");
     private static final byte[] AGE_MS = ascii(",\"ageMs\":");
     private static final byte[] REASON = ascii(",\"reason\":");
+    private static final byte[] RACE = ascii(",\"race\":true");
     private static final byte[] TLS = ascii(",\"tls\":{\"protocol\":");
     private static final byte[] CIPHER = ascii(",\"cipher\":");
     private static final byte[] SNI = ascii(",\"sni\":");
@@ -174,7 +175,8 @@ public final class Json
     /**
      * Appends the contract's record of {@code e}, without a line terminator:
      * {@code {"time":...,"id":...,"remote":...,"local":...,"state":...,"prev":...,"protocol":...,"secure":...,"prevMs":...,"requests":...,"ageMs":...}},
-     * with {@code "reason"} on a close and {@code "tls"} once the handshake completed.
+     * with {@code "reason"} on a close ({@code "race":true} after it when a request raced the
+     * close) and {@code "tls"} once the handshake completed.
      *
      * @param e the transition
      * @return this writer
@@ -221,6 +223,8 @@ public final class Json
         {
             put(REASON);
             put(REASONS[e.reason().ordinal()]);
+            if (e.race())
+                put(RACE);
         }
         if (tls != null)
         {

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The line is a template whose placeholders are {@code {id}}, {@code {remote}},
  * {@code {local}}, {@code {state}}, {@code {prev}}, {@code {protocol}}, {@code {secure}},
- * {@code {requests}}, {@code {prevMs}}, {@code {ageMs}}, {@code {reason}}, {@code {tls}}, {@code {cipher}}
+ * {@code {requests}}, {@code {prevMs}}, {@code {ageMs}}, {@code {reason}}, {@code {race}} ({@code true}
+ * on the {@code closed} of a connection whose close a request raced), {@code {tls}}, {@code {cipher}}
  * and {@code {sni}} ({@code -} where there is no value); an unknown placeholder is refused when the sink is
  * made. Values are made safe for a log line: control characters (CR, LF, ...) are escaped.</p>
  *
@@ -29,7 +30,7 @@ public final class LogSink implements ConnStateListener
     /** The default line. */
     public static final String DEFAULT_FORMAT = "Client: {remote} - new state: {state} (id {id})";
 
-    private static final List<String> PLACEHOLDERS = List.of("id", "remote", "local", "state", "prev", "protocol", "secure", "requests", "prevMs", "ageMs", "reason", "tls", "cipher", "sni");
+    private static final List<String> PLACEHOLDERS = List.of("id", "remote", "local", "state", "prev", "protocol", "secure", "requests", "prevMs", "ageMs", "reason", "race", "tls", "cipher", "sni");
 
     /** One piece of the line: a literal or a placeholder. */
     @FunctionalInterface
@@ -133,6 +134,7 @@ public final class LogSink implements ConnStateListener
             case "prevMs" -> (line, c) -> line.append(c.previousNanos() / 1_000_000L);
             case "ageMs" -> (line, c) -> line.append(c.ageNanos() / 1_000_000L);
             case "reason" -> (line, c) -> line.append(c.reason() == null ? "-" : c.reason().toString());
+            case "race" -> (line, c) -> line.append(c.race());
             case "tls" -> (line, c) ->
             {
                 TlsInfo tls = c.tls();

@@ -27,7 +27,7 @@ public class QueuedListenerTest
     private static ConnStateEvent event(long id, long requests)
     {
         return new ConnStateEvent(Instant.now(), id, new InetSocketAddress("127.0.0.1", 40000), new InetSocketAddress("127.0.0.1", 8080),
-            "http/1.1", false, ConnState.NEW, null, 0, requests, 0, 0, -1, null, null);
+            "http/1.1", false, ConnState.NEW, null, 0, requests, 0, 0, -1, null, false, null);
     }
 
     @Test

@@ -347,10 +347,10 @@ public abstract class MetricsScenarios
             if (previous == ConnState.IDLE && state == ConnState.ACTIVE)
                 longestIdle = inPrevious;
             life.add(new ConnStateEvent(Instant.EPOCH, 1, remote, local, state == ConnState.NEW ? "unknown" : "http/1.1", false, state, previous, inPrevious,
-                state == ConnState.NEW ? 0 : 2, 0, age, longestIdle, state == ConnState.CLOSED ? CloseReason.IDLE_TIMEOUT : null, null));
+                state == ConnState.NEW ? 0 : 2, 0, age, longestIdle, state == ConnState.CLOSED ? CloseReason.IDLE_TIMEOUT : null, false, null));
             previous = state;
         }
-        life.add(new ConnStateEvent(Instant.EPOCH, 2, remote, local, "http/1.1", false, ConnState.HIJACKED, ConnState.ACTIVE, 1000, 2, 0, 2000, 500, null, null));
+        life.add(new ConnStateEvent(Instant.EPOCH, 2, remote, local, "http/1.1", false, ConnState.HIJACKED, ConnState.ACTIVE, 1000, 2, 0, 2000, 500, null, false, null));
         return life;
     }
 

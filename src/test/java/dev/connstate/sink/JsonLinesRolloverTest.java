@@ -97,7 +97,7 @@ public class JsonLinesRolloverTest
 
     private static ConnStateEvent event(long id, Instant time)
     {
-        return new ConnStateEvent(time, id, REMOTE, LOCAL, "http/1.1", false, ConnState.ACTIVE, ConnState.IDLE, 2_500_000, 1, 0, 7_000_000, -1, null, null);
+        return new ConnStateEvent(time, id, REMOTE, LOCAL, "http/1.1", false, ConnState.ACTIVE, ConnState.IDLE, 2_500_000, 1, 0, 7_000_000, -1, null, false, null);
     }
 
     private JsonLinesSink.Builder builder(TestClock clock)

@@ -45,7 +45,7 @@ public class SinksTest
     {
         return new ConnStateEvent(Instant.parse("2026-11-24T10:15:30.123456Z"), 17,
             new InetSocketAddress("127.0.0.1", 54321), new InetSocketAddress("127.0.0.1", 8080),
-            protocol, false, state, previous, 2_500_000, 1, 0, 7_000_000, -1, null, null);
+            protocol, false, state, previous, 2_500_000, 1, 0, 7_000_000, -1, null, false, null);
     }
 
     @Test
@@ -60,7 +60,7 @@ public class SinksTest
     @Test
     public void jsonTimeAlwaysHasMicroseconds()
     {
-        ConnStateEvent e = new ConnStateEvent(Instant.parse("2026-11-24T10:15:30Z"), 1, null, null, "h2", true, ConnState.NEW, null, 0, 0, 0, 0, -1, null, null);
+        ConnStateEvent e = new ConnStateEvent(Instant.parse("2026-11-24T10:15:30Z"), 1, null, null, "h2", true, ConnState.NEW, null, 0, 0, 0, 0, -1, null, false, null);
         assertTrue(Json.record(e).startsWith("{\"time\":\"2026-11-24T10:15:30.000000Z\",\"id\":1,\"remote\":\"-\""), Json.record(e));
     }
 
@@ -74,7 +74,7 @@ public class SinksTest
             writer.clear();
             assertEquals("\"" + t + "\"", writer.time(Instant.parse(t)).toString());
             assertEquals("\"" + t + "\"", new Json().time(Instant.parse(t)).toString());
-            ConnStateEvent e = new ConnStateEvent(Instant.parse(t), 1, null, null, "h2", true, ConnState.NEW, null, 0, 0, 0, 0, -1, null, null);
+            ConnStateEvent e = new ConnStateEvent(Instant.parse(t), 1, null, null, "h2", true, ConnState.NEW, null, 0, 0, 0, 0, -1, null, false, null);
             assertTrue(Json.record(e).startsWith("{\"time\":\"" + t + "\",\"id\":1,"), Json.record(e));
         }
         assertEquals("\"2026-11-24T10:15:30.123456Z\"", new Json().time(Instant.parse("2026-11-24T10:15:30.123456789Z")).toString());
@@ -122,7 +122,7 @@ public class SinksTest
     public void closedRecordCarriesReasonAndTls()
     {
         ConnStateEvent e = new ConnStateEvent(Instant.parse("2026-11-24T10:15:30Z"), 1, null, null, "h2", true, ConnState.CLOSED, ConnState.IDLE,
-            0, 3, 0, 0, -1, CloseReason.IDLE_TIMEOUT, new TlsInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", "evil\"\r\nhost"));
+            0, 3, 0, 0, -1, CloseReason.IDLE_TIMEOUT, false, new TlsInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", "evil\"\r\nhost"));
         assertTrue(Json.record(e).endsWith(",\"reason\":\"idle_timeout\",\"tls\":{\"protocol\":\"TLSv1.3\",\"cipher\":\"TLS_AES_128_GCM_SHA256\",\"sni\":\"evil\\\"\\r\\nhost\"}}"), Json.record(e));
         assertEquals("closed idle_timeout sni=evil\"\\u000d\\u000ahost", new LogSink("x", "{state} {reason} sni={sni}").line(e));
     }
@@ -149,7 +149,7 @@ public class SinksTest
         String text = Addresses.format(address);
         assertEquals("10.1.2.3:4567", text);
         assertSame(text, Addresses.format(address), "the text made once, shared");
-        assertEquals("10.1.2.3:4567", new ConnStateEvent(Instant.EPOCH, 1, address, address, "h2", false, ConnState.NEW, null, 0, 0, 0, 0, -1, null, null).remoteAddress());
+        assertEquals("10.1.2.3:4567", new ConnStateEvent(Instant.EPOCH, 1, address, address, "h2", false, ConnState.NEW, null, 0, 0, 0, 0, -1, null, false, null).remoteAddress());
 
         // Ten times more addresses than the table keeps, equal ones among them, from four
         // threads in random orders: every text is its own address's.
@@ -373,7 +373,7 @@ public class SinksTest
             TlsInfo tls = random.nextInt(3) == 0 ? new TlsInfo(randomString(random), random.nextBoolean() ? null : "TLS_AES_128_GCM_SHA256", random.nextBoolean() ? null : randomString(random)) : null;
             events.add(new ConnStateEvent(time, id, remote, local, protocol, random.nextBoolean(), state, previous,
                 number(random, numbers) * (random.nextBoolean() ? 1 : 1_000_000), number(random, numbers),
-                0, number(random, numbers), -1, reason, tls));
+                0, number(random, numbers), -1, reason, false, tls));
         }
         return events;
     }

@@ -307,7 +307,7 @@ public class EdgeInputTest
     {
         ConnStateEvent event = new ConnStateEvent(Instant.now(), 7, InetSocketAddress.createUnresolved(HOSTILE, 1234),
             UnixDomainSocketAddress.of(UNIX_PATH), HOSTILE, true, ConnState.CLOSED, ConnState.IDLE, 0, 1,
-            System.currentTimeMillis(), 0, -1, null, new TlsInfo(HOSTILE, HOSTILE, HOSTILE));
+            System.currentTimeMillis(), 0, -1, null, false, new TlsInfo(HOSTILE, HOSTILE, HOSTILE));
         String line = Json.record(event);
         Map<String, Object> record = parseRecord(line);
         assertEquals(HOSTILE + ":1234", record.get("remote"));

@@ -75,7 +75,7 @@ public class SinkBench
             ConnState previous = active ? (request == 1 ? ConnState.NEW : ConnState.IDLE) : ConnState.ACTIVE;
             long ageNanos = 40_000L * i + 7_919;
             events[i] = new ConnStateEvent(start.plusNanos(ageNanos), connection + 1, remotes[connection], local,
-                "http/1.1", false, state, previous, active ? 35_117 : 12_345, request, openedAtMillis, ageNanos, -1, null, null);
+                "http/1.1", false, state, previous, active ? 35_117 : 12_345, request, openedAtMillis, ageNanos, -1, null, false, null);
         }
         // Written by the kernel's null device: the formatting and the buffer's writes, not the disk.
         jsonl = new JsonLinesSink(Path.of("/dev/null"));

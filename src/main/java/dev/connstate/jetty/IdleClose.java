@@ -1,0 +1,223 @@
+package dev.connstate.jetty;
+
+import java.util.EventListener;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Closes an idle connection so that a request racing the close is seen, refused and counted: a
+ * keep-alive race, the cause of a load balancer's 502s.
+ *
+ * <p>It first looks for a request's bytes ({@link Http1Requests#requestBytesWaiting}); if some
+ * came, the request is served and the connection stays. Otherwise:</p>
+ * <ul>
+ *   <li>HTTP/2: a GOAWAY, then Jetty closes it (a client knows from the GOAWAY which streams were
+ *   not served, and retries them: no race to count);</li>
+ *   <li>HTTP/1: the socket is taken from Jetty's HTTP connection, so that no byte read from now
+ *   on becomes a request, and its output is shut (FIN, after TLS's close_notify). The client's
+ *   FIN then closes it; a client that sends nothing is closed after {@value #LINGER_MILLIS} ms.
+ *   Bytes that arrive in between are a request the client sent after the server began to close:
+ *   a race. It never reaches a handler, and the connection closes at once.</li>
+ * </ul>
+ *
+ * <p>Races are counted ({@link #races()}), reported on the connection's {@code closed}
+ * ({@code race}), and logged: one WARN line at most every {@value #WARN_INTERVAL_MINUTES} minutes,
+ * with how many happened since the last one and what to do.</p>
+ *
+ * <p>Called with the connection's lock held, on the thread of the keep-alive scan or the drain,
+ * never on a Jetty thread; {@link #raced} on the Jetty thread that reports the close.</p>
+ */
+final class IdleClose
+{
+    private static final Logger LOG = LoggerFactory.getLogger(IdleClose.class);
+    /**
+     * How long a connection whose output was shut waits for its client's FIN: Jetty's own
+     * shutdown idle timeout.
+     */
+    static final long LINGER_MILLIS = 1000;
+    static final long WARN_INTERVAL_MINUTES = 5;
+
+    /** Why the tracker closes an idle connection. */
+    enum Cause
+    {
+        KEEP_ALIVE_TIMEOUT, DRAIN
+    }
+
+    private final LongAdder races = new LongAdder();
+    private final AtomicLong unlogged = new AtomicLong();
+    private final AtomicLong nextWarnNanos = new AtomicLong(System.nanoTime());
+    /** The keep-alive timeout in force (ms), 0 if the connector's idle timeout decides: for the WARN line. */
+    private final LongSupplier keepAliveTimeoutMillis;
+
+    IdleClose(LongSupplier keepAliveTimeoutMillis)
+    {
+        this.keepAliveTimeoutMillis = keepAliveTimeoutMillis;
+    }
+
+    /**
+     * Closes {@code conn}, idle, unless a request has arrived. Called again for a connection it
+     * is closing, it closes it at once if a request raced the close. Caller holds its lock.
+     *
+     * @return whether it is closing
+     */
+    boolean close(TrackedConnection conn, Cause cause)
+    {
+        if (Http1Requests.closingIdle(conn))
+        {
+            if (Http1Requests.raced(conn))
+                conn.close();
+            return true;
+        }
+        if (Http1Requests.requestBytesWaiting(conn))
+            return false;
+        if (cause == Cause.DRAIN)
+            CloseReasons.drained(conn);
+        else
+            CloseReasons.keepAliveTimedOut(conn);
+        if (JettyInternals.Http2.shutdown(conn.protocolConnection()))
+            return true;
+        Connection http1 = Http1Requests.handOver(conn);
+        if (http1 == null)
+        {
+            conn.close();
+            return true;
+        }
+        EndPoint endPoint = http1.getEndPoint();
+        endPoint.setConnection(new Refused(http1));
+        endPoint.shutdownOutput();
+        EndPoint root = conn.root();
+        long timeout = root.getIdleTimeout();
+        if (timeout <= 0 || timeout > LINGER_MILLIS)
+            root.setIdleTimeout(LINGER_MILLIS);
+        return true;
+    }
+
+    /**
+     * {@code conn} closes: whether a request raced its close, counted and logged if so. Caller
+     * holds its lock, on the Jetty thread that reports the close.
+     */
+    boolean raced(TrackedConnection conn)
+    {
+        if (!Http1Requests.closingIdle(conn) || !Http1Requests.raced(conn))
+            return false;
+        races.increment();
+        unlogged.incrementAndGet();
+        long now = System.nanoTime();
+        long next = nextWarnNanos.get();
+        if (now - next >= 0 && nextWarnNanos.compareAndSet(next, now + TimeUnit.MINUTES.toNanos(WARN_INTERVAL_MINUTES)))
+        {
+            long count = unlogged.getAndSet(0);
+            long keepAlive = keepAliveTimeoutMillis.getAsLong();
+            long inForce = keepAlive > 0 ? keepAlive : Math.max(0, conn.root().getIdleTimeout());
+            LOG.warn("{} keep-alive race(s) since the last report: a client sent a request on a connection the server was closing idle, and got no response. " +
+                "A load balancer's idle timeout must be shorter than the server's keep-alive timeout: set jetty.connstate.keepAliveTimeout (now {} ms) above it", count, inForce);
+        }
+        return true;
+    }
+
+    long races()
+    {
+        return races.sum();
+    }
+
+    /**
+     * Stands in for Jetty's HTTP/1 connection on a socket being closed idle: Jetty's connection
+     * still reads (its read interest is pending), but drops what it parsed, since it is no longer
+     * the socket's connection; this one closes the socket when its linger expires, and passes the
+     * close on to Jetty's connection, whose listeners (this tracker's, Jetty's statistics) hear it.
+     */
+    private static final class Refused implements Connection
+    {
+        private final Connection http1;
+
+        private Refused(Connection http1)
+        {
+            this.http1 = http1;
+        }
+
+        @Override
+        public void addEventListener(EventListener listener)
+        {
+            http1.addEventListener(listener);
+        }
+
+        @Override
+        public void removeEventListener(EventListener listener)
+        {
+            http1.removeEventListener(listener);
+        }
+
+        @Override
+        public void onOpen()
+        {
+        }
+
+        @Override
+        public void onClose(Throwable cause)
+        {
+            http1.onClose(cause);
+        }
+
+        @Override
+        public EndPoint getEndPoint()
+        {
+            return http1.getEndPoint();
+        }
+
+        @Override
+        public void close()
+        {
+            getEndPoint().close();
+        }
+
+        @Override
+        public boolean onIdleExpired(TimeoutException timeoutException)
+        {
+            return true;
+        }
+
+        @Override
+        public long getMessagesIn()
+        {
+            return http1.getMessagesIn();
+        }
+
+        @Override
+        public long getMessagesOut()
+        {
+            return http1.getMessagesOut();
+        }
+
+        @Override
+        public long getBytesIn()
+        {
+            return http1.getBytesIn();
+        }
+
+        @Override
+        public long getBytesOut()
+        {
+            return http1.getBytesOut();
+        }
+
+        @Override
+        public long getCreatedTimeStamp()
+        {
+            return http1.getCreatedTimeStamp();
+        }
+
+        @Override
+        public String toString()
+        {
+            return "Refused[" + http1 + "]";
+        }
+    }
+}
