@@ -62,7 +62,7 @@ logs/
 #jetty.connstate.log.logger=connstate
 
 ## The line of the log sink. Placeholders: {id} {remote} {local} {state} {prev}
-## {protocol} {secure} {requests} {prevMs} {ageMs} {reason} {tls} {cipher} {sni};
+## {protocol} {secure} {requests} {prevMs} {ageMs} {reason} {race} {tls} {cipher} {sni};
 ## an unknown one stops the server. Control characters in values are escaped.
 #jetty.connstate.log.format=Client: {remote} - new state: {state} (id {id})
 

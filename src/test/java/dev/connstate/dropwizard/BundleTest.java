@@ -190,7 +190,7 @@ public class BundleTest
         while (cause.getCause() != null && !cause.getMessage().startsWith("connstate."))
             cause = cause.getCause();
         assertEquals("connstate.log.format Unknown placeholder {nope} in line format 'Client {remote} {nope}' " +
-            "(known: [id, remote, local, state, prev, protocol, secure, requests, prevMs, ageMs, reason, tls, cipher, sni]) (was 'Client {remote} {nope}')", cause.getMessage());
+            "(known: [id, remote, local, state, prev, protocol, secure, requests, prevMs, ageMs, reason, race, tls, cipher, sni]) (was 'Client {remote} {nope}')", cause.getMessage());
         assertEquals(null, application.server, "the server did not start");
     }
 

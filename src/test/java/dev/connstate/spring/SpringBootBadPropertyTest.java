@@ -74,7 +74,7 @@ public class SpringBootBadPropertyTest
     {
         Path file = Files.createTempDirectory("connstate").resolve("never.jsonl");
         FailureAnalysis analysis = failedStart("--connstate.sinks=log,jsonl", "--connstate.jsonl.file=" + file, "--connstate.log.format=Client {nope}");
-        assertEquals(invalid("connstate.log.format", "Client {nope}", "Unknown placeholder {nope} in line format 'Client {nope}' (known: [id, remote, local, state, prev, protocol, secure, requests, prevMs, ageMs, reason, tls, cipher, sni])"),
+        assertEquals(invalid("connstate.log.format", "Client {nope}", "Unknown placeholder {nope} in line format 'Client {nope}' (known: [id, remote, local, state, prev, protocol, secure, requests, prevMs, ageMs, reason, race, tls, cipher, sni])"),
             analysis.getDescription());
         assertFalse(Files.exists(file), "the jsonl file of a start that failed");
     }
