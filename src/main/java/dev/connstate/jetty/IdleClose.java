@@ -91,7 +91,7 @@ final class IdleClose
             return true;
         }
         EndPoint endPoint = http1.getEndPoint();
-        endPoint.setConnection(new Refused(http1));
+        JettyInternals.takeSocket(http1, new Refused(http1));
         endPoint.shutdownOutput();
         EndPoint root = conn.root();
         long timeout = root.getIdleTimeout();

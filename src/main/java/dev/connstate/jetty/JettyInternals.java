@@ -219,6 +219,20 @@ final class JettyInternals
     }
 
     /**
+     * Takes the socket from an HTTP/1 connection that waits for its next request, so that it never
+     * handles another: {@code standIn} becomes the end point's connection.
+     *
+     * <p>Relies on: {@code HttpConnection.onFillable}, once it has parsed what it read, stops
+     * without handling it, and without asking to read again, when its end point's connection is no
+     * longer itself (the check it makes for upgrades). Its pending read interest still fires: it
+     * reads what arrives, and counts it in {@link Connection#getBytesIn()}.</p>
+     */
+    static void takeSocket(Connection http1, Connection standIn)
+    {
+        http1.getEndPoint().setConnection(standIn);
+    }
+
+    /**
      * HTTP/2 sessions, in a class of its own: loaded only when a connection may be HTTP/2, so that
      * a server without Jetty's HTTP/2 jars never needs them.
      */

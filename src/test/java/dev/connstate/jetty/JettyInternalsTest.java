@@ -32,6 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -100,6 +102,48 @@ public class JettyInternalsTest
                 return true;
             }
         };
+    }
+
+    @Test
+    public void anHttp1ConnectionWhoseSocketWasTakenReadsButNeverHandles() throws Exception
+    {
+        java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
+        int port = start(new Handler.Abstract()
+        {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback)
+            {
+                handled.incrementAndGet();
+                Content.Sink.write(response, true, "hello", callback);
+                return true;
+            }
+        }, false);
+        try (Socket socket = Raw.connect(port))
+        {
+            Raw.write(socket, GET);
+            assertEquals("hello", Raw.read(socket.getInputStream()).text());
+            nextEnd();
+            EndPoint endPoint = connector.getConnectedEndPoints().iterator().next();
+            org.eclipse.jetty.io.Connection http1 = endPoint.getConnection();
+            long bytesIn = http1.getBytesIn();
+            org.eclipse.jetty.io.Connection standIn = new org.eclipse.jetty.io.AbstractConnection(endPoint, Runnable::run)
+            {
+                @Override
+                public void onFillable()
+                {
+                }
+            };
+            JettyInternals.takeSocket(http1, standIn);
+            Raw.write(socket, GET);
+            dev.connstate.Wait.until("the HTTP/1 connection to read the next request", () -> http1.getBytesIn() > bytesIn);
+            assertEquals(bytesIn + GET.length(), http1.getBytesIn(), "Jetty changed: an HTTP/1 connection whose socket was taken no longer reads its pending bytes (JettyInternals.takeSocket)");
+            assertSame(standIn, endPoint.getConnection());
+            // Nothing answers, nothing is handled: the connection dropped the request it parsed.
+            socket.setSoTimeout(500);
+            assertThrows(java.net.SocketTimeoutException.class, () -> socket.getInputStream().read(), "Jetty changed: an HTTP/1 connection whose socket was taken answered a request (JettyInternals.takeSocket)");
+            assertEquals(1, handled.get(), "Jetty changed: an HTTP/1 connection whose socket was taken handled a request (JettyInternals.takeSocket)");
+            assertNull(ends.poll(), "no request ended");
+        }
     }
 
     @Test

@@ -273,6 +273,30 @@ public abstract class MetricsScenarios
         }
     }
 
+    /** A request sent after the keep-alive close began: one race, on the close's attributes. */
+    @Test
+    public void aKeepAliveRaceIsCountedOnItsClose() throws Exception
+    {
+        try (TrackedServer s = server(t ->
+        {
+            t.addConnector();
+            t.tracker.getKeepAlive().setTimeoutMillis(200);
+        }))
+        {
+            try (Socket socket = Raw.connect(s.port()))
+            {
+                Raw.write(socket, GET);
+                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                assertEquals(-1, socket.getInputStream().read(), "the server's FIN");
+                Raw.write(socket, GET);
+                s.recorder.awaitEnd(socket.getLocalPort());
+            }
+            Map<String, String> closed = with(kind(s.port(), "http", "1.1"), Instruments.ERROR_TYPE, "keep_alive_timeout");
+            awaitEquals(Map.of(closed, 1L), () -> counter(Instruments.KEEP_ALIVE_RACES));
+            assertEquals(Map.of(closed, new Histogram(1, 1.0)), histogram(Instruments.REQUESTS));
+        }
+    }
+
     @Test
     public void theConnectorsNameAndPortAreAttributes() throws Exception
     {

@@ -128,6 +128,19 @@ public class SinksTest
     }
 
     @Test
+    public void aRaceIsOnTheClosedRecordAfterItsReason()
+    {
+        ConnStateEvent e = new ConnStateEvent(Instant.parse("2026-11-24T10:15:30Z"), 1, null, null, "http/1.1", false, ConnState.CLOSED, ConnState.IDLE,
+            0, 3, 0, 0, -1, CloseReason.KEEP_ALIVE_TIMEOUT, true, null);
+        assertTrue(Json.record(e).endsWith(",\"ageMs\":0,\"reason\":\"keep_alive_timeout\",\"race\":true}"), Json.record(e));
+        assertEquals("closed keep_alive_timeout race=true", new LogSink("x", "{state} {reason} race={race}").line(e));
+        ConnStateEvent calm = new ConnStateEvent(Instant.parse("2026-11-24T10:15:30Z"), 1, null, null, "http/1.1", false, ConnState.CLOSED, ConnState.IDLE,
+            0, 3, 0, 0, -1, CloseReason.KEEP_ALIVE_TIMEOUT, false, null);
+        assertFalse(Json.record(calm).contains("race"), Json.record(calm));
+        assertEquals("race=false", new LogSink("x", "race={race}").line(calm));
+    }
+
+    @Test
     public void ipv6InBrackets()
     {
         // RFC 5952, as Go prints them.
@@ -292,6 +305,8 @@ public class SinksTest
         values.put("ageMs", e.ageMillis());
         if (e.reason() != null)
             values.put("reason", e.reason().toString());
+        if (e.reason() != null && e.race())
+            values.put("race", true);
         if (e.tls() != null)
         {
             Map<String, Object> tls = new LinkedHashMap<>();
@@ -327,7 +342,7 @@ public class SinksTest
     public void logLineIsTheLineAsFirstWritten()
     {
         // Every placeholder, twice, for the same random hostile events as the jsonl check, against the line as first made.
-        String all = "{id} {remote} {local} {state} {prev} {protocol} {secure} {requests} {prevMs} {ageMs} {reason} {tls} {cipher} {sni}";
+        String all = "{id} {remote} {local} {state} {prev} {protocol} {secure} {requests} {prevMs} {ageMs} {reason} {race} {tls} {cipher} {sni}";
         String format = "a\u0001" + all + "|" + all + "\n";
         LogSink sink = new LogSink("x", format);
         for (ConnStateEvent e : randomEvents(new Random(7), 20_000))
@@ -373,7 +388,7 @@ public class SinksTest
             TlsInfo tls = random.nextInt(3) == 0 ? new TlsInfo(randomString(random), random.nextBoolean() ? null : "TLS_AES_128_GCM_SHA256", random.nextBoolean() ? null : randomString(random)) : null;
             events.add(new ConnStateEvent(time, id, remote, local, protocol, random.nextBoolean(), state, previous,
                 number(random, numbers) * (random.nextBoolean() ? 1 : 1_000_000), number(random, numbers),
-                0, number(random, numbers), -1, reason, false, tls));
+                0, number(random, numbers), -1, reason, reason != null && random.nextInt(4) == 0, tls));
         }
         return events;
     }
@@ -433,6 +448,7 @@ public class SinksTest
                     case "prevMs" -> c.previousNanos() / 1_000_000L;
                     case "ageMs" -> c.ageNanos() / 1_000_000L;
                     case "reason" -> c.reason() == null ? "-" : c.reason();
+                    case "race" -> c.race();
                     case "tls" -> c.tls() == null ? "-" : c.tls().protocol();
                     case "cipher" -> c.tls() == null ? "-" : c.tls().cipherSuite();
                     case "sni" -> c.tls() == null || c.tls().sniHost() == null ? "-" : c.tls().sniHost();
