@@ -111,6 +111,29 @@ public class KeepAliveTest
         }
     }
 
+    /** Over TLS the close is TLS's close_notify, then the FIN. */
+    @Test
+    public void tlsIdleClosedByTheKeepAliveTimeout() throws Exception
+    {
+        Counting handler = new Counting();
+        TrackedServer s = new TrackedServer().handler(handler);
+        s.addTlsConnector();
+        s.tracker.getKeepAlive().setTimeoutMillis(300);
+        s.start();
+        try (s; Socket socket = dev.connstate.Tls.connect(s.port()))
+        {
+            getOk(socket);
+            assertEquals(-1, socket.getInputStream().read(), "close_notify, then the FIN");
+            socket.close();
+            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
+            ConnStateEvent closed = closed(s, socket.getLocalPort());
+            assertEquals(CloseReason.KEEP_ALIVE_TIMEOUT, closed.reason());
+            assertFalse(closed.race());
+            assertTrue(closed.secure());
+            assertEquals(1, handler.calls.get());
+        }
+    }
+
     @Test
     public void http2IdleClosedWithAGoAway() throws Exception
     {
