@@ -112,11 +112,26 @@ public class KeepAliveTimeout extends AbstractLifeCycle
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(scanMillis()));
         }
+        boolean restart = false;
         synchronized (this)
         {
             if (scanner == Thread.currentThread())
+            {
                 scanner = null;
+                // Turned on again while this one was on its way out.
+                restart = timeoutMillis > 0 && isRunning();
+            }
         }
+        // Turned off (or stopped): no idle timeout stays raised for a scan that no longer runs.
+        for (TrackedConnection conn : registry.all())
+        {
+            synchronized (conn)
+            {
+                conn.lowerIdleTimeout();
+            }
+        }
+        if (restart)
+            startScanner();
     }
 
     /** Closes the connections idle for the timeout, and lowers the raised idle timeout of busy ones. */

@@ -205,6 +205,26 @@ public class KeepAliveTest
         }
     }
 
+    /** Turned off while a connection is idle with its idle timeout raised: the connector's applies again. */
+    @Test
+    public void turnedOffTheConnectorsIdleTimeoutAppliesAgain() throws Exception
+    {
+        Counting handler = new Counting();
+        try (TrackedServer s = server(handler, 20_000, 300); Socket socket = Raw.connect(s.port()))
+        {
+            getOk(socket);
+            Wait.until("the connection to be idle for 600 ms", () -> s.tracker.getOldestIdleMillis() >= 600);
+            long offSince = System.nanoTime();
+            s.tracker.getKeepAlive().setTimeoutMillis(0);
+            assertEquals(-1, socket.getInputStream().read());
+            long waitedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - offSince);
+            assertTrue(waitedMillis < 5000, "closed after " + waitedMillis + " ms");
+            socket.close();
+            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
+            assertEquals(CloseReason.IDLE_TIMEOUT, closed(s, socket.getLocalPort()).reason());
+        }
+    }
+
     /**
      * The connector's idle timeout still applies to a request head that stalls on a kept-alive
      * connection, though the keep-alive timeout is far longer.
