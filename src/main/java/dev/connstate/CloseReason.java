@@ -12,6 +12,10 @@ public enum CloseReason
     IDLE_TIMEOUT,
     /** The connection stayed idle for the keep-alive timeout ({@code jetty.connstate.keepAliveTimeout}, Kestrel's name). */
     KEEP_ALIVE_TIMEOUT,
+    /** A request head was not complete in time ({@code jetty.connstate.requestHeaderTimeout}, Kestrel's name). */
+    REQUEST_HEADER_TIMEOUT,
+    /** Refused at its accept: its client held as many connections as a cap allows ({@code jetty.connstate.client.*}). */
+    CLIENT_LIMIT,
     /** The client closed (or reset) the connection. */
     REMOTE_CLOSE,
     /** The server closed it: a non-persistent response ({@code Connection: close}, HTTP/1.0), shutdown, or {@code closeIdleConnections()}. */

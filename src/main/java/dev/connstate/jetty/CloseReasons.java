@@ -41,7 +41,26 @@ final class CloseReasons
     /** The TLS handshake failed: whatever happens next, that is why the connection closes. */
     static void tlsHandshakeFailed(TrackedConnection conn)
     {
-        conn.closing(CloseReason.TLS_HANDSHAKE_FAILED);
+        // Unless the tracker closed it during the handshake: that is why the handshake failed.
+        if (!closedByTracker(conn.closing()))
+            conn.closing(CloseReason.TLS_HANDSHAKE_FAILED);
+    }
+
+    /** The request header timeout closes the connection. */
+    static void requestHeaderTimedOut(TrackedConnection conn)
+    {
+        conn.closing(CloseReason.REQUEST_HEADER_TIMEOUT);
+    }
+
+    /** A cap per client refuses the connection at its accept. */
+    static void clientLimited(TrackedConnection conn)
+    {
+        conn.closing(CloseReason.CLIENT_LIMIT);
+    }
+
+    private static boolean closedByTracker(CloseReason noted)
+    {
+        return noted == CloseReason.REQUEST_HEADER_TIMEOUT || noted == CloseReason.CLIENT_LIMIT;
     }
 
     /**
@@ -133,7 +152,7 @@ final class CloseReasons
             return noted;
         if (drainDeadlinePassed)
             return CloseReason.DRAIN_TIMEOUT;
-        if (noted == CloseReason.DRAIN || noted == CloseReason.KEEP_ALIVE_TIMEOUT)
+        if (noted == CloseReason.DRAIN || noted == CloseReason.KEEP_ALIVE_TIMEOUT || closedByTracker(noted))
             return noted;
         if (waitedOut(conn, connection))
             return CloseReason.IDLE_TIMEOUT;

@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.regex.Pattern;
 
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
@@ -33,13 +32,9 @@ import org.eclipse.jetty.util.InetAddressSet;
  */
 public class ConnStateStatusHandler extends Handler.Wrapper
 {
-    /** Literal IPv4 or IPv6 addresses only (a dot or a colon in each), so that nothing is looked up in DNS. */
-    private static final String ADDRESS = "(?:[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)";
-    private static final Pattern ADDRESS_PATTERN = Pattern.compile(ADDRESS + "(?:/[0-9]{1,3}|-" + ADDRESS + ")?");
-
     private final ConnStateTracker tracker;
     private final String path;
-    private final InetAddressSet allowed = new InetAddressSet();
+    private final InetAddressSet allowed;
 
     /**
      * @param tracker the tracker whose table to serve
@@ -53,19 +48,7 @@ public class ConnStateStatusHandler extends Handler.Wrapper
             throw new IllegalArgumentException("The status path must start with '/': '" + path + "'");
         this.tracker = tracker;
         this.path = path;
-        if (allow != null)
-        {
-            for (String entry : allow.split(","))
-            {
-                String pattern = entry.strip();
-                if (pattern.isEmpty())
-                    continue;
-                // InetAddressSet would resolve host names: only literal addresses are allowed here.
-                if (!ADDRESS_PATTERN.matcher(pattern).matches())
-                    throw new IllegalArgumentException("Not an IP address, CIDR range or address range: '" + pattern + "'");
-                allowed.add(pattern);
-            }
-        }
+        this.allowed = AddressList.parse(allow);
     }
 
     /**

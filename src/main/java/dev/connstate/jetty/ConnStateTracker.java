@@ -66,9 +66,12 @@ public class ConnStateTracker extends ContainerLifeCycle
     private final ConnectionRegistry registry = new ConnectionRegistry();
     private final StateReporter reporter = new StateReporter();
     private final IdleClose idleClose = new IdleClose(this::keepAliveTimeoutMillis);
-    private final KeepAliveTimeout keepAlive = new KeepAliveTimeout(registry, idleClose);
+    private final KeepAliveTimeout keepAlive = new KeepAliveTimeout(idleClose);
+    private final RequestHeaderTimeout requestHeaderTimeout = new RequestHeaderTimeout();
+    private final DeadlineScan deadlines = new DeadlineScan(registry, List.of(keepAlive, requestHeaderTimeout));
+    private final ClientLimits clientLimits = new ClientLimits();
     private final ConnectionDrain drain = new ConnectionDrain(registry, idleClose, this::stopTimeoutMillis);
-    private final JettyEvents events = new JettyEvents(registry, reporter, drain, keepAlive, idleClose, this::isShuttingDown);
+    private final JettyEvents events = new JettyEvents(registry, reporter, drain, keepAlive, idleClose, clientLimits, this::isShuttingDown);
     private final ConnectorWiring wiring = new ConnectorWiring(events);
     /** Connectors given to {@link #track(Connector)}: hooked when this starts, or at once if it runs. */
     private final List<Connector> extraConnectors = new CopyOnWriteArrayList<>();
@@ -84,8 +87,7 @@ public class ConnStateTracker extends ContainerLifeCycle
     {
         this.server = server;
         this.connector = null;
-        addBean(drain, true);
-        addBean(keepAlive, true);
+        addBeans();
         // Jetty XML may set the handler after the tracker was made: the chain is looked at when
         // the server starts, after all XML ran, before any handler starts.
         server.addEventListener(new LifeCycle.Listener()
@@ -107,8 +109,19 @@ public class ConnStateTracker extends ContainerLifeCycle
     {
         this.server = null;
         this.connector = connector;
+        addBeans();
+    }
+
+    /** Its parts: JMX shows them under it, and the scan starts and stops with it. */
+    private void addBeans()
+    {
         addBean(drain, true);
-        addBean(keepAlive, true);
+        addBean(keepAlive, false);
+        addBean(requestHeaderTimeout, false);
+        addBean(clientLimits, false);
+        addBean(deadlines, true);
+        keepAlive.onChange(deadlines::changed);
+        requestHeaderTimeout.onChange(deadlines::changed);
     }
 
     /**
@@ -311,6 +324,30 @@ public class ConnStateTracker extends ContainerLifeCycle
     public KeepAliveTimeout getKeepAlive()
     {
         return keepAlive;
+    }
+
+    /**
+     * @return the request header timeout: how long a request head may take before the server
+     * closes the connection (off by default)
+     */
+    @ManagedAttribute("The request header timeout")
+    public RequestHeaderTimeout getRequestHeaderTimeout()
+    {
+        return requestHeaderTimeout;
+    }
+
+    /** @return the caps of connections per client address (off by default) */
+    @ManagedAttribute("The caps of connections per client address")
+    public ClientLimits getClientLimits()
+    {
+        return clientLimits;
+    }
+
+    /** @return connections refused at their accept since start, because their client was at a cap */
+    @ManagedAttribute("Connections refused at their accept because their client was at a cap (jetty.connstate.client.*)")
+    public long getRejectedConnections()
+    {
+        return clientLimits.getRejected();
     }
 
     /**

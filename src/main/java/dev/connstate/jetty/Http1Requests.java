@@ -139,6 +139,17 @@ final class Http1Requests
         return boundary != null && boundary.closingIdle;
     }
 
+    /**
+     * The tracker closes {@code conn} now: its HTTP/1 connection loses the socket first, so that a
+     * head that completes in between is never handled. Caller holds {@code conn}'s lock.
+     */
+    static void refuseNext(TrackedConnection conn)
+    {
+        Boundary boundary = conn.http1();
+        if (boundary != null && !boundary.closingIdle)
+            JettyInternals.takeSocket(boundary.connection, new RefusingConnection(boundary.connection));
+    }
+
     /** @return whether bytes came since {@link #handOver}: a request that raced the close; caller holds {@code conn}'s lock */
     static boolean raced(TrackedConnection conn)
     {

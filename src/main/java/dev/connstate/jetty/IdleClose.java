@@ -1,8 +1,6 @@
 package dev.connstate.jetty;
 
-import java.util.EventListener;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
@@ -91,7 +89,7 @@ final class IdleClose
             return true;
         }
         EndPoint endPoint = http1.getEndPoint();
-        JettyInternals.takeSocket(http1, new Refused(http1));
+        JettyInternals.takeSocket(http1, new RefusingConnection(http1));
         endPoint.shutdownOutput();
         EndPoint root = conn.root();
         long timeout = root.getIdleTimeout();
@@ -126,98 +124,5 @@ final class IdleClose
     long races()
     {
         return races.sum();
-    }
-
-    /**
-     * Stands in for Jetty's HTTP/1 connection on a socket being closed idle: Jetty's connection
-     * still reads (its read interest is pending), but drops what it parsed, since it is no longer
-     * the socket's connection; this one closes the socket when its linger expires, and passes the
-     * close on to Jetty's connection, whose listeners (this tracker's, Jetty's statistics) hear it.
-     */
-    private static final class Refused implements Connection
-    {
-        private final Connection http1;
-
-        private Refused(Connection http1)
-        {
-            this.http1 = http1;
-        }
-
-        @Override
-        public void addEventListener(EventListener listener)
-        {
-            http1.addEventListener(listener);
-        }
-
-        @Override
-        public void removeEventListener(EventListener listener)
-        {
-            http1.removeEventListener(listener);
-        }
-
-        @Override
-        public void onOpen()
-        {
-        }
-
-        @Override
-        public void onClose(Throwable cause)
-        {
-            http1.onClose(cause);
-        }
-
-        @Override
-        public EndPoint getEndPoint()
-        {
-            return http1.getEndPoint();
-        }
-
-        @Override
-        public void close()
-        {
-            getEndPoint().close();
-        }
-
-        @Override
-        public boolean onIdleExpired(TimeoutException timeoutException)
-        {
-            return true;
-        }
-
-        @Override
-        public long getMessagesIn()
-        {
-            return http1.getMessagesIn();
-        }
-
-        @Override
-        public long getMessagesOut()
-        {
-            return http1.getMessagesOut();
-        }
-
-        @Override
-        public long getBytesIn()
-        {
-            return http1.getBytesIn();
-        }
-
-        @Override
-        public long getBytesOut()
-        {
-            return http1.getBytesOut();
-        }
-
-        @Override
-        public long getCreatedTimeStamp()
-        {
-            return http1.getCreatedTimeStamp();
-        }
-
-        @Override
-        public String toString()
-        {
-            return "Refused[" + http1 + "]";
-        }
     }
 }

@@ -62,6 +62,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     private final Http2Streams http2;
     private final ConnectionDrain drain;
     private final IdleClose idleClose;
+    private final ClientLimits clientLimits;
     private final BooleanSupplier shuttingDown;
     /**
      * Hears the end of HTTP/1 requests, added to each {@link HttpConfiguration}. A separate object:
@@ -75,7 +76,8 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
      * @param shuttingDown whether the server (or the tracked connector) is stopping, so that it
      * closes connections itself; a closing connection's own connector is looked at too
      */
-    JettyEvents(ConnectionRegistry registry, StateReporter reporter, ConnectionDrain drain, KeepAliveTimeout keepAlive, IdleClose idleClose, BooleanSupplier shuttingDown)
+    JettyEvents(ConnectionRegistry registry, StateReporter reporter, ConnectionDrain drain, KeepAliveTimeout keepAlive, IdleClose idleClose,
+                ClientLimits clientLimits, BooleanSupplier shuttingDown)
     {
         this.registry = registry;
         this.reporter = reporter;
@@ -83,6 +85,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         this.http2 = new Http2Streams(reporter, drain, keepAlive);
         this.drain = drain;
         this.idleClose = idleClose;
+        this.clientLimits = clientLimits;
         this.shuttingDown = shuttingDown;
     }
 
@@ -131,12 +134,20 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                         http1.opened(conn, connection);
                 }
                 // The outermost end point knows the PROXY protocol's client address.
-                if (endPoint != root)
+                boolean layered = endPoint != root;
+                if (layered)
                     conn.addresses(endPoint.getRemoteSocketAddress(), endPoint.getLocalSocketAddress());
                 if (accepted)
                 {
                     registry.register(conn);
                     reporter.announceNew(conn);
+                }
+                // Caps per client: at the accept, and again once the PROXY protocol named the client.
+                if ((accepted || layered) && clientLimits.isOn() && !clientLimits.admit(conn, conn.remote()))
+                {
+                    CloseReasons.clientLimited(conn);
+                    Http1Requests.refuseNext(conn);
+                    conn.close();
                 }
             }
         }
@@ -190,6 +201,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
             reporter.transition(conn, ConnState.ACTIVE);
         conn.reason(reason);
         conn.race(idleClose.raced(conn));
+        clientLimits.release(conn);
         // Counted before listeners hear closed: whoever sees closed sees the drain's counts too.
         drain.closing(conn);
         reporter.transition(conn, ConnState.CLOSED);

@@ -110,6 +110,13 @@ final class StateReporter
                 LOG.warn("Refused illegal transition {} -> {} of connection {}: a bug of jetty-connstate, please report it (further ones are only counted in illegalTransitions)", from, next, conn);
             return false;
         }
+        // A cap per client counts its connections in new.
+        if (from == ConnState.NEW)
+        {
+            ClientLimits.Client client = conn.client();
+            if (client != null)
+                client.leftNew();
+        }
         // No per-state counters to move: the gauges count the registry when read, which keeps
         // a request's two transitions free of shared writes.
         if (next.isTerminal())

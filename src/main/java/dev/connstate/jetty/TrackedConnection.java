@@ -62,6 +62,11 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     private volatile boolean race;
     /** The socket's idle timeout before {@link #raiseIdleTimeout} raised it, 0 if not raised; under this lock. */
     private long raisedFrom;
+    /** When the request header timeout's scan first saw a later head begin, and at which request count; under this lock. */
+    private long headBegunNanos;
+    private long headRequests;
+    /** Its client's entry in the caps' table, {@code null} when no cap counts it; under this lock. */
+    private ClientLimits.Client client;
     private volatile TlsInfo tls;
     /**
      * HTTP/2 streams between request begin and the last of their response (or their end).
@@ -188,6 +193,32 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
             return;
         raisedFrom = current;
         root.setIdleTimeout(millis);
+    }
+
+    /** @return when the request header timeout's scan first saw the current head begin, 0 if none; caller holds this lock */
+    long headBegunNanos()
+    {
+        // A head seen before the last request began is not this one.
+        return headRequests == requests() ? headBegunNanos : 0;
+    }
+
+    /** Caller holds this lock. */
+    void headBegun(long nanos)
+    {
+        headBegunNanos = nanos;
+        headRequests = requests();
+    }
+
+    /** @return its client's entry in the caps' table, {@code null} if none counts it; caller holds this lock */
+    ClientLimits.Client client()
+    {
+        return client;
+    }
+
+    /** Caller holds this lock; only {@link ClientLimits} calls it. */
+    void client(ClientLimits.Client client)
+    {
+        this.client = client;
     }
 
     /** Puts back the idle timeout {@link #raiseIdleTimeout} raised, if it did. Caller holds this lock. */
