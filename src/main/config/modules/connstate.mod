@@ -121,6 +121,35 @@ logs/
 ## idle connections, as in plain Jetty.
 #jetty.connstate.keepAliveTimeout=
 
+## How long (ms) a request head may take before the server closes the
+## connection, with close reason request_header_timeout (Kestrel's name; Go's
+## ReadHeaderTimeout): a connection's first request must be complete within
+## this time of its accept (the TLS handshake, the PROXY header and the HTTP/1
+## head, or the first HTTP/2 HEADERS); every later HTTP/1 request head within
+## this time of its first byte. A request that reached the handler is never
+## cut, and bodies are not timed. It stops clients that connect and send
+## nothing, or a byte at a time, which the connector's idle timeout lets stay.
+## Blank or 0: off.
+#jetty.connstate.requestHeaderTimeout=
+
+## How many connections one client address may hold open. The client is the
+## connection's peer, or the PROXY protocol's client once its header is read;
+## never X-Forwarded-For. A connection over a cap is closed when it opens,
+## before any request byte is read: new, then closed with reason client_limit,
+## counted in JMX rejectedConnections and the metric
+## http.server.connection.rejected. 0: no cap.
+#jetty.connstate.client.maxConnections=0
+
+## How many connections one client address may hold in state new (accepted,
+## no request yet); the client and the refusal as for client.maxConnections.
+## 0: no cap.
+#jetty.connstate.client.maxNew=0
+
+## Client addresses that neither cap counts (your load balancers, say):
+## addresses, CIDR ranges (10.0.0.0/8) or ranges (10.0.0.1-10.0.0.9),
+## comma-separated.
+#jetty.connstate.client.exempt=
+
 ## Drain the connections when Jetty stops gracefully (jetty.server.stopTimeout > 0),
 ## as Go's Server.Shutdown does: stop accepting, close idle connections at once,
 ## serve requests in flight with Connection: close, send HTTP/2 a GOAWAY, close

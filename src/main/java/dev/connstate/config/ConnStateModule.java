@@ -27,12 +27,12 @@ import org.slf4j.LoggerFactory;
  * <p>{@code etc/jetty-connstate.xml} creates it, sets the properties given and adds it to the
  * {@link Server}; a property not set keeps its default ({@link ModuleSettings#defaults()}).
  * Nothing is checked when a property is set. When the server starts, the settings are read and
- * checked, once ({@link ModuleSettings}), and a {@link TrackerAssembly} sets the drain and the
- * keep-alive timeout and puts the connection table in front of the handler; when this bean starts,
- * the assembly adds the sinks and listeners (queued, each on its own thread) and the tracker
- * starts. A setting that
- * cannot work throws a {@link ConnStateConfigurationException}, one line naming the property and
- * the value, logged at ERROR, and the server does not start.</p>
+ * checked, once ({@link ModuleSettings}), and a {@link TrackerAssembly} sets the drain, the
+ * keep-alive and request header timeouts and the caps of connections per client, and puts the
+ * connection table in front of the handler; when this bean starts, the assembly adds the sinks
+ * and listeners (queued, each on its own thread) and the tracker starts. A setting that cannot
+ * work throws a {@link ConnStateConfigurationException}, one line naming the property and the
+ * value, logged at ERROR, and the server does not start.</p>
  *
  * <p>The tracker starts before the connectors (Jetty starts a server's beans first, its
  * connectors last) and attaches to all of them, whatever the order of the modules.</p>

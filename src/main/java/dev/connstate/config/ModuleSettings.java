@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import dev.connstate.jetty.ClientLimits;
 import dev.connstate.jetty.ConnStateStatusHandler;
 import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.ConnectionDrain;
@@ -62,6 +63,14 @@ public final class ModuleSettings
     public static final String STATUS_ALLOW = PREFIX + "status.allow";
     /** Property: how long, in milliseconds, a connection may stay {@code idle} before it is closed; blank: the connector's idle timeout decides. */
     public static final String KEEP_ALIVE_TIMEOUT = PREFIX + "keepAliveTimeout";
+    /** Property: how long, in milliseconds, a request head may take (the first from the accept, later ones from their first byte); blank or 0: off. */
+    public static final String REQUEST_HEADER_TIMEOUT = PREFIX + "requestHeaderTimeout";
+    /** Property: how many connections one client address may hold open; blank or 0: no cap. */
+    public static final String CLIENT_MAX_CONNECTIONS = PREFIX + "client.maxConnections";
+    /** Property: how many connections one client address may hold in {@code new}; blank or 0: no cap. */
+    public static final String CLIENT_MAX_NEW = PREFIX + "client.maxNew";
+    /** Property: addresses and ranges that the caps of connections per client do not count. */
+    public static final String CLIENT_EXEMPT = PREFIX + "client.exempt";
     /** Property: whether a graceful stop drains the connections ({@code true} or {@code false}). */
     public static final String DRAIN = PREFIX + "drain";
     /** Property: how old, in milliseconds, a {@code new} connection without a request may grow during a drain. */
@@ -88,9 +97,16 @@ public final class ModuleSettings
         STATUS_PATH, "",
         STATUS_ALLOW, "",
         KEEP_ALIVE_TIMEOUT, "",
+        REQUEST_HEADER_TIMEOUT, "",
+        CLIENT_MAX_CONNECTIONS, "0",
+        CLIENT_MAX_NEW, "0",
+        CLIENT_EXEMPT, "",
         DRAIN, "true",
         DRAIN_NEW_GRACE, String.valueOf(ConnectionDrain.DEFAULT_NEW_GRACE_MILLIS),
         OTEL, "false");
+
+    /** What follows a refused address list: what it may hold. */
+    private static final String ADDRESSES = " (allowed: addresses, CIDR ranges such as 10.0.0.0/8, ranges such as 10.0.0.1-10.0.0.9)";
 
     /** Every property given, plus the default of every property of the module that was not. */
     private final Map<String, String> values;
@@ -101,16 +117,25 @@ public final class ModuleSettings
     private final String statusAllow;
     private final String baseDirectory;
     private final long keepAliveTimeoutMillis;
+    private final long requestHeaderTimeoutMillis;
+    private final int clientMaxConnections;
+    private final int clientMaxNew;
+    private final String clientExempt;
     private final boolean drain;
     private final long drainNewGraceMillis;
     private final boolean otel;
 
     private ModuleSettings(Map<String, String> values, List<String> sinks, List<String> listeners, int queueCapacity,
-                           String statusPath, String statusAllow, String baseDirectory, long keepAliveTimeoutMillis, boolean drain,
+                           String statusPath, String statusAllow, String baseDirectory, long keepAliveTimeoutMillis,
+                           long requestHeaderTimeoutMillis, int clientMaxConnections, int clientMaxNew, String clientExempt, boolean drain,
                            long drainNewGraceMillis, boolean otel)
     {
         this.otel = otel;
         this.keepAliveTimeoutMillis = keepAliveTimeoutMillis;
+        this.requestHeaderTimeoutMillis = requestHeaderTimeoutMillis;
+        this.clientMaxConnections = clientMaxConnections;
+        this.clientMaxNew = clientMaxNew;
+        this.clientExempt = clientExempt;
         this.drain = drain;
         this.drainNewGraceMillis = drainNewGraceMillis;
         this.values = values;
@@ -180,18 +205,32 @@ public final class ModuleSettings
             }
             catch (IllegalArgumentException x)
             {
-                throw new ConnStateConfigurationException(STATUS_ALLOW, statusAllow,
-                    x.getMessage() + " (allowed: addresses, CIDR ranges such as 10.0.0.0/8, ranges such as 10.0.0.1-10.0.0.9)");
+                throw new ConnStateConfigurationException(STATUS_ALLOW, statusAllow, x.getMessage() + ADDRESSES);
             }
         }
         int queueCapacity = queueCapacity(values.get(QUEUE_CAPACITY));
         List<String> sinks = names(SINKS, values.get(SINKS));
         List<String> listeners = names(LISTENERS, values.get(LISTENERS));
         long keepAliveTimeout = keepAliveTimeout(values.get(KEEP_ALIVE_TIMEOUT));
+        long requestHeaderTimeout = values.get(REQUEST_HEADER_TIMEOUT).isBlank() ? 0 : millis(REQUEST_HEADER_TIMEOUT, values.get(REQUEST_HEADER_TIMEOUT));
+        int clientMaxConnections = cap(CLIENT_MAX_CONNECTIONS, values.get(CLIENT_MAX_CONNECTIONS));
+        int clientMaxNew = cap(CLIENT_MAX_NEW, values.get(CLIENT_MAX_NEW));
+        String clientExempt = values.get(CLIENT_EXEMPT).trim();
+        try
+        {
+            // The limits own the grammar of the list (the connection table's); this one is
+            // dropped, the tracker's own takes the list when the server starts.
+            new ClientLimits().setExempt(clientExempt);
+        }
+        catch (IllegalArgumentException x)
+        {
+            throw new ConnStateConfigurationException(CLIENT_EXEMPT, clientExempt, x.getMessage() + ADDRESSES);
+        }
         boolean drain = bool(DRAIN, values.get(DRAIN));
         long drainNewGrace = millis(DRAIN_NEW_GRACE, values.get(DRAIN_NEW_GRACE));
         boolean otel = bool(OTEL, values.get(OTEL));
-        return new ModuleSettings(values, sinks, listeners, queueCapacity, statusPath, statusAllow, baseDirectory, keepAliveTimeout, drain, drainNewGrace, otel);
+        return new ModuleSettings(values, sinks, listeners, queueCapacity, statusPath, statusAllow, baseDirectory, keepAliveTimeout,
+            requestHeaderTimeout, clientMaxConnections, clientMaxNew, clientExempt, drain, drainNewGrace, otel);
     }
 
     /** {@link SettingValues#bool(String)}, refused under the property's name. */
@@ -240,6 +279,18 @@ public final class ModuleSettings
         if (millis < 1)
             throw new ConnStateConfigurationException(KEEP_ALIVE_TIMEOUT, value, "must be more than 0 (leave it blank for the connector's idle timeout)");
         return millis;
+    }
+
+    /** Blank or 0 is no cap. */
+    private static int cap(String property, String value)
+    {
+        if (value.isBlank())
+            return 0;
+        String problem = "must be between 0 (no cap) and " + Integer.MAX_VALUE;
+        long cap = number(property, value, null, problem);
+        if (cap < 0 || cap > Integer.MAX_VALUE)
+            throw new ConnStateConfigurationException(property, value, problem);
+        return (int)cap;
     }
 
     private static int queueCapacity(String value)
@@ -314,6 +365,41 @@ public final class ModuleSettings
     public long keepAliveTimeoutMillis()
     {
         return keepAliveTimeoutMillis;
+    }
+
+    /**
+     * @return how long a request head may take, in milliseconds: the first from the accept, later
+     * ones from their first byte; 0 when off (the property is blank or 0)
+     */
+    public long requestHeaderTimeoutMillis()
+    {
+        return requestHeaderTimeoutMillis;
+    }
+
+    /**
+     * @return how many connections one client address may hold open; 0 for no cap
+     */
+    public int clientMaxConnections()
+    {
+        return clientMaxConnections;
+    }
+
+    /**
+     * @return how many connections one client address may hold in {@code new} (accepted, no
+     * request yet); 0 for no cap
+     */
+    public int clientMaxNew()
+    {
+        return clientMaxNew;
+    }
+
+    /**
+     * @return the addresses and ranges the caps of connections per client do not count,
+     * comma-separated, checked; may be empty
+     */
+    public String clientExempt()
+    {
+        return clientExempt;
     }
 
     /**

@@ -12,16 +12,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns checked settings into a tracker ready to run: the drain's settings, the keep-alive
- * timeout, the connection table, OpenTelemetry, the sinks and listeners (each queued with the
- * settings' capacity), and the one log line that says where the connection states go. The
- * {@code connstate} module, the Spring Boot auto-configuration and the Dropwizard bundle all build
- * their tracker here.
+ * Turns checked settings into a tracker ready to run: the drain's settings, the keep-alive and
+ * request header timeouts, the caps of connections per client, the connection table,
+ * OpenTelemetry, the sinks and listeners (each queued with the settings' capacity), and the one
+ * log line that says where the connection states go. The {@code connstate} module, the Spring
+ * Boot auto-configuration and the Dropwizard bundle all build their tracker here.
  *
  * <p>One assembly per start of its owner, on the thread that starts it, in this order:</p>
  * <ol>
- *   <li>{@link #TrackerAssembly(ConnStateTracker, ModuleSettings)} sets the drain and the
- *   keep-alive timeout, before the server starts (the tracker decides then whether Jetty's
+ *   <li>{@link #TrackerAssembly(ConnStateTracker, ModuleSettings)} sets the drain, the timeouts
+ *   and the caps per client, before the server starts (the tracker decides then whether Jetty's
  *   {@code GracefulHandler} goes);</li>
  *   <li>{@link #beforeHandlersStart(Server)}, when the server starts, before its handlers do: Jetty's
  *   {@code GracefulHandler} out if the drain is on, the connection table in;</li>
@@ -54,8 +54,8 @@ public final class TrackerAssembly
     private AutoCloseable otel;
 
     /**
-     * Sets the tracker's drain and keep-alive timeout from the settings: call it before the server
-     * starts.
+     * Sets the tracker's drain, keep-alive and request header timeouts and caps of connections per
+     * client from the settings: call it before the server starts.
      *
      * @param tracker the tracker to assemble, not started
      * @param settings the checked settings
@@ -68,6 +68,11 @@ public final class TrackerAssembly
         tracker.getDrain().setNewGraceMillis(settings.drainNewGraceMillis());
         // Set every time: 0 (blank) also turns off a timeout a previous start of the owner set.
         tracker.getKeepAlive().setTimeoutMillis(settings.keepAliveTimeoutMillis());
+        tracker.getRequestHeaderTimeout().setTimeoutMillis(settings.requestHeaderTimeoutMillis());
+        // The settings checked the list: this cannot throw.
+        tracker.getClientLimits().setExempt(settings.clientExempt());
+        tracker.getClientLimits().setMaxConnections(settings.clientMaxConnections());
+        tracker.getClientLimits().setMaxNew(settings.clientMaxNew());
     }
 
     /**

@@ -60,6 +60,12 @@ public class ConnStateFactory
     /** Absent (null): the connector's idle timeout closes idle connections, as the module's blank. */
     @JsonProperty
     private Duration keepAliveTimeout;
+    /** Absent (null): off, as the module's blank. */
+    @JsonProperty
+    private Duration requestHeaderTimeout;
+    @NotNull
+    @JsonProperty
+    private Client client = new Client();
     @NotNull
     @JsonProperty
     private Drain drain = new Drain();
@@ -115,6 +121,18 @@ public class ConnStateFactory
         private List<String> allow = DEFAULTS.statusAllow().isEmpty() ? new ArrayList<>() : new ArrayList<>(List.of(DEFAULTS.statusAllow().split(",")));
     }
 
+    /** The caps of connections per client address. */
+    public static class Client
+    {
+        @JsonProperty
+        private int maxConnections = DEFAULTS.clientMaxConnections();
+        @JsonProperty
+        private int maxNew = DEFAULTS.clientMaxNew();
+        @NotNull
+        @JsonProperty
+        private List<String> exempt = DEFAULTS.clientExempt().isEmpty() ? new ArrayList<>() : new ArrayList<>(List.of(DEFAULTS.clientExempt().split(",")));
+    }
+
     /** The drain in a graceful stop ({@code server.shutdownGracePeriod} is its deadline). */
     public static class Drain
     {
@@ -158,6 +176,10 @@ public class ConnStateFactory
         module.put(ModuleSettings.STATUS_PATH, status.path);
         module.put(ModuleSettings.STATUS_ALLOW, status.allow == null ? null : String.join(",", status.allow));
         module.put(ModuleSettings.KEEP_ALIVE_TIMEOUT, keepAliveTimeout == null ? "" : String.valueOf(keepAliveTimeout.toMilliseconds()));
+        module.put(ModuleSettings.REQUEST_HEADER_TIMEOUT, requestHeaderTimeout == null ? "" : String.valueOf(requestHeaderTimeout.toMilliseconds()));
+        module.put(ModuleSettings.CLIENT_MAX_CONNECTIONS, client == null ? null : String.valueOf(client.maxConnections));
+        module.put(ModuleSettings.CLIENT_MAX_NEW, client == null ? null : String.valueOf(client.maxNew));
+        module.put(ModuleSettings.CLIENT_EXEMPT, client == null || client.exempt == null ? null : String.join(",", client.exempt));
         module.put(ModuleSettings.DRAIN, String.valueOf(drain.enabled));
         module.put(ModuleSettings.DRAIN_NEW_GRACE, drain.newGrace == null ? null : String.valueOf(drain.newGrace.toMilliseconds()));
         module.put(ModuleSettings.OTEL, String.valueOf(otel));

@@ -38,6 +38,9 @@ public class ConnStateProperties
         ModuleSettings.JSONL_FILENAME_DATE_FORMAT, PREFIX + ".jsonl.filename-date-format",
         ModuleSettings.JSONL_RETAIN_DAYS, PREFIX + ".jsonl.retain-days",
         ModuleSettings.KEEP_ALIVE_TIMEOUT, PREFIX + ".keep-alive-timeout",
+        ModuleSettings.REQUEST_HEADER_TIMEOUT, PREFIX + ".request-header-timeout",
+        ModuleSettings.CLIENT_MAX_CONNECTIONS, PREFIX + ".client.max-connections",
+        ModuleSettings.CLIENT_MAX_NEW, PREFIX + ".client.max-new",
         ModuleSettings.DRAIN, PREFIX + ".drain.enabled",
         ModuleSettings.DRAIN_NEW_GRACE, PREFIX + ".drain.new-grace");
 
@@ -70,6 +73,19 @@ public class ConnStateProperties
      */
     @DurationUnit(ChronoUnit.MILLIS)
     private Duration keepAliveTimeout;
+
+    /**
+     * How long a request head may take before the server closes the connection, reason
+     * request_header_timeout (Go's ReadHeaderTimeout): a connection's first request must be
+     * complete within it of the accept (TLS handshake, PROXY header and HTTP/1 head, or the first
+     * HTTP/2 HEADERS), every later HTTP/1 request head within it of its first byte. A request that
+     * reached the handler is never cut; bodies are not timed. Unset or 0: off. A number alone is
+     * milliseconds.
+     */
+    @DurationUnit(ChronoUnit.MILLIS)
+    private Duration requestHeaderTimeout;
+
+    private final Client client = new Client();
 
     private final Drain drain = new Drain();
 
@@ -116,6 +132,21 @@ public class ConnStateProperties
     public void setKeepAliveTimeout(Duration keepAliveTimeout)
     {
         this.keepAliveTimeout = keepAliveTimeout;
+    }
+
+    public Duration getRequestHeaderTimeout()
+    {
+        return requestHeaderTimeout;
+    }
+
+    public void setRequestHeaderTimeout(Duration requestHeaderTimeout)
+    {
+        this.requestHeaderTimeout = requestHeaderTimeout;
+    }
+
+    public Client getClient()
+    {
+        return client;
     }
 
     public Drain getDrain()
@@ -265,6 +296,62 @@ public class ConnStateProperties
         }
     }
 
+    /**
+     * The caps of connections per client address: the connection's peer, or the PROXY protocol's
+     * client once its header is read; never X-Forwarded-For.
+     */
+    public static class Client
+    {
+        /**
+         * How many connections one client address may hold open. A connection over a cap is
+         * closed when it opens, before any request byte is read, reason client_limit, and counted
+         * (http.server.connection.rejected). 0: no cap.
+         */
+        private int maxConnections = 0;
+
+        /**
+         * How many connections one client address may hold in state new (accepted, no request
+         * yet); refused as for max-connections. 0: no cap.
+         */
+        private int maxNew = 0;
+
+        /**
+         * Client addresses that neither cap counts (the load balancers, say): addresses, CIDR
+         * ranges such as 10.0.0.0/8, ranges such as 10.0.0.1-10.0.0.9.
+         */
+        private List<String> exempt = new ArrayList<>();
+
+        public int getMaxConnections()
+        {
+            return maxConnections;
+        }
+
+        public void setMaxConnections(int maxConnections)
+        {
+            this.maxConnections = maxConnections;
+        }
+
+        public int getMaxNew()
+        {
+            return maxNew;
+        }
+
+        public void setMaxNew(int maxNew)
+        {
+            this.maxNew = maxNew;
+        }
+
+        public List<String> getExempt()
+        {
+            return exempt;
+        }
+
+        public void setExempt(List<String> exempt)
+        {
+            this.exempt = exempt;
+        }
+    }
+
     /** The drain that Boot's graceful shutdown runs. */
     public static class Drain
     {
@@ -324,6 +411,10 @@ public class ConnStateProperties
         module.put(ModuleSettings.QUEUE_CAPACITY, String.valueOf(queue.getCapacity()));
         // Unset stays null: the module's blank, off. Zero or negative reach the module's check.
         module.put(ModuleSettings.KEEP_ALIVE_TIMEOUT, keepAliveTimeout == null ? null : String.valueOf(keepAliveTimeout.toMillis()));
+        module.put(ModuleSettings.REQUEST_HEADER_TIMEOUT, requestHeaderTimeout == null ? null : String.valueOf(requestHeaderTimeout.toMillis()));
+        module.put(ModuleSettings.CLIENT_MAX_CONNECTIONS, String.valueOf(client.getMaxConnections()));
+        module.put(ModuleSettings.CLIENT_MAX_NEW, String.valueOf(client.getMaxNew()));
+        module.put(ModuleSettings.CLIENT_EXEMPT, client.getExempt() == null ? null : String.join(",", client.getExempt()));
         module.put(ModuleSettings.DRAIN, String.valueOf(drain.isEnabled()));
         module.put(ModuleSettings.DRAIN_NEW_GRACE, drain.getNewGrace() == null ? null : String.valueOf(drain.getNewGrace().toMillis()));
         try

@@ -97,6 +97,10 @@ public class ConnStateModuleTest
         expected.put("jetty.connstate.status.path", "");
         expected.put("jetty.connstate.status.allow", "");
         expected.put("jetty.connstate.keepAliveTimeout", "");
+        expected.put("jetty.connstate.requestHeaderTimeout", "");
+        expected.put("jetty.connstate.client.maxConnections", "0");
+        expected.put("jetty.connstate.client.maxNew", "0");
+        expected.put("jetty.connstate.client.exempt", "");
         expected.put("jetty.connstate.drain", "true");
         expected.put("jetty.connstate.drain.newGrace", "5000");
         expected.put("jetty.connstate.otel", "false");
@@ -116,6 +120,10 @@ public class ConnStateModuleTest
         assertEquals("", settings.statusPath());
         assertEquals("", settings.statusAllow());
         assertEquals(0, settings.keepAliveTimeoutMillis());
+        assertEquals(0, settings.requestHeaderTimeoutMillis());
+        assertEquals(0, settings.clientMaxConnections());
+        assertEquals(0, settings.clientMaxNew());
+        assertEquals("", settings.clientExempt());
         assertTrue(settings.drain());
         assertEquals(5000, settings.drainNewGraceMillis());
         assertNull(settings.baseDirectory());
@@ -159,6 +167,16 @@ public class ConnStateModuleTest
         assertEquals(250, settings(ModuleSettings.DRAIN_NEW_GRACE, " 250 ").drainNewGraceMillis());
         assertEquals(75000, settings(ModuleSettings.KEEP_ALIVE_TIMEOUT, " 75000 ").keepAliveTimeoutMillis());
         assertEquals(0, settings(ModuleSettings.KEEP_ALIVE_TIMEOUT, " ").keepAliveTimeoutMillis());
+        assertEquals(10000, settings(ModuleSettings.REQUEST_HEADER_TIMEOUT, " 10000 ").requestHeaderTimeoutMillis());
+        // Blank or 0: off, no cap.
+        assertEquals(0, settings(ModuleSettings.REQUEST_HEADER_TIMEOUT, " ").requestHeaderTimeoutMillis());
+        assertEquals(0, settings(ModuleSettings.REQUEST_HEADER_TIMEOUT, "0").requestHeaderTimeoutMillis());
+        assertEquals(100, settings(ModuleSettings.CLIENT_MAX_CONNECTIONS, " 100 ").clientMaxConnections());
+        assertEquals(0, settings(ModuleSettings.CLIENT_MAX_CONNECTIONS, " ").clientMaxConnections());
+        assertEquals(10, settings(ModuleSettings.CLIENT_MAX_NEW, " 10 ").clientMaxNew());
+        assertEquals(0, settings(ModuleSettings.CLIENT_MAX_NEW, "").clientMaxNew());
+        assertEquals(Integer.MAX_VALUE, settings(ModuleSettings.CLIENT_MAX_NEW, "2147483647").clientMaxNew());
+        assertEquals("10.0.0.0/8, 192.168.0.1-192.168.0.9,::1", settings(ModuleSettings.CLIENT_EXEMPT, " 10.0.0.0/8, 192.168.0.1-192.168.0.9,::1 ").clientExempt());
         assertEquals("/connstate", settings.statusPath());
         assertEquals("10.0.0.0/8", settings.statusAllow());
         // As given, for the messages; trimmed for the sink.
@@ -193,6 +211,21 @@ public class ConnStateModuleTest
             assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.KEEP_ALIVE_TIMEOUT, "0")).getMessage());
         assertEquals("jetty.connstate.keepAliveTimeout=-1: must be more than 0 (leave it blank for the connector's idle timeout)",
             assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.KEEP_ALIVE_TIMEOUT, "-1")).getMessage());
+        assertEquals("jetty.connstate.requestHeaderTimeout=-1: must not be negative",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.REQUEST_HEADER_TIMEOUT, "-1")).getMessage());
+        assertEquals("jetty.connstate.requestHeaderTimeout=10s: not a number of milliseconds",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.REQUEST_HEADER_TIMEOUT, "10s")).getMessage());
+        assertEquals("jetty.connstate.client.maxConnections=-1: must be between 0 (no cap) and 2147483647",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.CLIENT_MAX_CONNECTIONS, "-1")).getMessage());
+        assertEquals("jetty.connstate.client.maxConnections=lots: not a number, must be between 0 (no cap) and 2147483647",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.CLIENT_MAX_CONNECTIONS, "lots")).getMessage());
+        assertEquals("jetty.connstate.client.maxNew=-1: must be between 0 (no cap) and 2147483647",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.CLIENT_MAX_NEW, "-1")).getMessage());
+        assertEquals("jetty.connstate.client.maxNew=2147483648: must be between 0 (no cap) and 2147483647",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.CLIENT_MAX_NEW, "2147483648")).getMessage());
+        assertEquals("jetty.connstate.client.exempt=10.0.0.0/8,lb.example.com: Not an IP address, CIDR range or address range: 'lb.example.com'" +
+                " (allowed: addresses, CIDR ranges such as 10.0.0.0/8, ranges such as 10.0.0.1-10.0.0.9)",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.CLIENT_EXEMPT, "10.0.0.0/8,lb.example.com")).getMessage());
         assertEquals("jetty.connstate.sinks=log,log: 'log' is listed twice",
             assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.SINKS, "log,log")).getMessage());
         assertEquals("jetty.connstate.listeners=a.B, a.B: 'a.B' is listed twice",
@@ -445,6 +478,10 @@ public class ConnStateModuleTest
             module.setProperty(ModuleSettings.DRAIN_NEW_GRACE, "750");
             // Set by the same assembly as the drain.
             module.setProperty(ModuleSettings.KEEP_ALIVE_TIMEOUT, "75000");
+            module.setProperty(ModuleSettings.REQUEST_HEADER_TIMEOUT, "10000");
+            module.setProperty(ModuleSettings.CLIENT_MAX_CONNECTIONS, "100");
+            module.setProperty(ModuleSettings.CLIENT_MAX_NEW, "10");
+            module.setProperty(ModuleSettings.CLIENT_EXEMPT, "10.0.0.0/8, 192.168.0.1-192.168.0.9");
             server.addBean(module);
             server.start();
             try
@@ -453,6 +490,10 @@ public class ConnStateModuleTest
                 assertEquals(drain == null, connectionDrain.isEnabled(), "drain=" + drain);
                 assertEquals(750, connectionDrain.getNewGraceMillis());
                 assertEquals(75000, module.getTracker().getKeepAlive().getTimeoutMillis());
+                assertEquals(10000, module.getTracker().getRequestHeaderTimeout().getTimeoutMillis());
+                assertEquals(100, module.getTracker().getClientLimits().getMaxConnections());
+                assertEquals(10, module.getTracker().getClientLimits().getMaxNew());
+                assertEquals("10.0.0.0/8, 192.168.0.1-192.168.0.9", module.getTracker().getClientLimits().getExempt());
                 // On: Jetty's 503-answering GracefulHandler is taken out; off: left where it was.
                 assertEquals(drain == null ? 0 : 1, server.getDescendants(GracefulHandler.class).size(), "drain=" + drain);
             }

@@ -31,6 +31,10 @@ public final class SettingSamples
         SAMPLES.put(ModuleSettings.STATUS_PATH, "/table");
         SAMPLES.put(ModuleSettings.STATUS_ALLOW, "10.0.0.1");
         SAMPLES.put(ModuleSettings.KEEP_ALIVE_TIMEOUT, "75000");
+        SAMPLES.put(ModuleSettings.REQUEST_HEADER_TIMEOUT, "10000");
+        SAMPLES.put(ModuleSettings.CLIENT_MAX_CONNECTIONS, "100");
+        SAMPLES.put(ModuleSettings.CLIENT_MAX_NEW, "10");
+        SAMPLES.put(ModuleSettings.CLIENT_EXEMPT, "10.0.0.0/8");
         SAMPLES.put(ModuleSettings.DRAIN, "false");
         SAMPLES.put(ModuleSettings.DRAIN_NEW_GRACE, "750");
         SAMPLES.put(ModuleSettings.OTEL, "true");

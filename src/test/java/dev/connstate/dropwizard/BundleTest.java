@@ -13,6 +13,7 @@ import dev.connstate.Raw;
 import dev.connstate.RawClient;
 import dev.connstate.Recorder;
 import dev.connstate.Wait;
+import io.dropwizard.configuration.ConfigurationParsingException;
 import io.dropwizard.configuration.ConfigurationValidationException;
 import io.dropwizard.configuration.YamlConfigurationFactory;
 import io.dropwizard.core.Configuration;
@@ -88,6 +89,11 @@ public class BundleTest
               queue:
                 capacity: 64
               keepAliveTimeout: 75s
+              requestHeaderTimeout: 10s
+              client:
+                maxConnections: 100
+                maxNew: 10
+                exempt: [10.0.0.0/8, 192.168.0.1-192.168.0.9]
               drain:
                 newGrace: 2s
             """.formatted(jsonl));
@@ -100,6 +106,10 @@ public class BundleTest
             application.bundle.getTracker().addInlineListener(recorder);
             assertEquals(2000, application.bundle.getTracker().getDrain().getNewGraceMillis());
             assertEquals(75000, application.bundle.getTracker().getKeepAlive().getTimeoutMillis());
+            assertEquals(10000, application.bundle.getTracker().getRequestHeaderTimeout().getTimeoutMillis());
+            assertEquals(100, application.bundle.getTracker().getClientLimits().getMaxConnections());
+            assertEquals(10, application.bundle.getTracker().getClientLimits().getMaxNew());
+            assertEquals("10.0.0.0/8,192.168.0.1-192.168.0.9", application.bundle.getTracker().getClientLimits().getExempt());
             assertEquals(List.of("jsonl"), application.bundle.getTracker().getQueuedListeners().stream().map(q -> q.getName().replaceFirst("-[0-9]+$", "")).toList());
             int port = ((NetworkConnector)application.server.getConnectors()[0]).getLocalPort();
             try (RawClient c = new RawClient(recorder, Raw.connect(port)))
@@ -133,9 +143,29 @@ public class BundleTest
             refused("connstate:\n  status:\n    path: connstate\n"));
         assertEquals("dw.yml has an error:\n  * connstate.keepAliveTimeout must be more than 0 (leave it blank for the connector's idle timeout) (was '0')\n",
             refused("connstate:\n  keepAliveTimeout: 0s\n"));
+        assertEquals("dw.yml has an error:\n  * connstate.client.maxConnections must be between 0 (no cap) and 2147483647 (was '-1')\n",
+            refused("connstate:\n  client:\n    maxConnections: -1\n"));
+        assertEquals("dw.yml has an error:\n  * connstate.client.maxNew must be between 0 (no cap) and 2147483647 (was '-1')\n",
+            refused("connstate:\n  client:\n    maxNew: -1\n"));
+        assertEquals("dw.yml has an error:\n  * connstate.client.exempt Not an IP address, CIDR range or address range: 'lb.example.com'" +
+                " (allowed: addresses, CIDR ranges such as 10.0.0.0/8, ranges such as 10.0.0.1-10.0.0.9) (was '10.0.0.0/8,lb.example.com')\n",
+            refused("connstate:\n  client:\n    exempt: [10.0.0.0/8, lb.example.com]\n"));
         // The module's messages may hold braces and dollars: shown as they are.
         assertEquals("dw.yml has an error:\n  * connstate.sinks 'log' is listed twice (was 'log,log')\n",
             refused("connstate:\n  sinks: [log, log]\n"));
+    }
+
+    /** A negative duration is none to Dropwizard: its parser refuses it, at the field, before the module's rules. */
+    @Test
+    public void aNegativeRequestHeaderTimeoutIsNoDuration() throws Exception
+    {
+        java.nio.file.Path config = dir.resolve("dw.yml");
+        Files.writeString(config, "connstate:\n  requestHeaderTimeout: -1s\n");
+        YamlConfigurationFactory<HelloConfiguration> factory = new YamlConfigurationFactory<>(HelloConfiguration.class, Validators.newValidator(), Jackson.newObjectMapper(), "dw");
+        String message = assertThrows(ConfigurationParsingException.class, () -> factory.build(config.toFile())).getMessage().replace(config.toString(), "dw.yml");
+        // Then Jackson's reference chain.
+        assertEquals(List.of("dw.yml has an error:", "  * Failed to parse configuration at: connstate.requestHeaderTimeout;" +
+            " Cannot construct instance of `io.dropwizard.util.Duration`, problem: Invalid duration: -1s"), message.lines().limit(2).toList());
     }
 
     /**

@@ -22,9 +22,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 public class ConnStateFactoryTest
 {
     /** The YAML fields that hold lists. */
-    private static final Set<String> LISTS = Set.of(ModuleSettings.SINKS, ModuleSettings.LISTENERS, ModuleSettings.STATUS_ALLOW);
+    private static final Set<String> LISTS = Set.of(ModuleSettings.SINKS, ModuleSettings.LISTENERS, ModuleSettings.STATUS_ALLOW, ModuleSettings.CLIENT_EXEMPT);
     /** The YAML fields that hold a Dropwizard duration. */
-    private static final Set<String> DURATIONS = Set.of(ModuleSettings.KEEP_ALIVE_TIMEOUT, ModuleSettings.DRAIN_NEW_GRACE);
+    private static final Set<String> DURATIONS = Set.of(ModuleSettings.KEEP_ALIVE_TIMEOUT, ModuleSettings.REQUEST_HEADER_TIMEOUT, ModuleSettings.DRAIN_NEW_GRACE);
 
     @TempDir
     Path dir;
@@ -55,6 +55,10 @@ public class ConnStateFactoryTest
         assertEquals("drain.enabled", ConnStateFactory.NAMES.get(ModuleSettings.DRAIN));
         assertEquals("drain.newGrace", ConnStateFactory.NAMES.get(ModuleSettings.DRAIN_NEW_GRACE));
         assertEquals("keepAliveTimeout", ConnStateFactory.NAMES.get(ModuleSettings.KEEP_ALIVE_TIMEOUT));
+        assertEquals("requestHeaderTimeout", ConnStateFactory.NAMES.get(ModuleSettings.REQUEST_HEADER_TIMEOUT));
+        assertEquals("client.maxConnections", ConnStateFactory.NAMES.get(ModuleSettings.CLIENT_MAX_CONNECTIONS));
+        assertEquals("client.maxNew", ConnStateFactory.NAMES.get(ModuleSettings.CLIENT_MAX_NEW));
+        assertEquals("client.exempt", ConnStateFactory.NAMES.get(ModuleSettings.CLIENT_EXEMPT));
         assertEquals(ModuleSettings.defaults().keySet(), ConnStateFactory.NAMES.keySet());
     }
 

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.stress.JsonLinesCheck;
 import org.eclipse.jetty.server.Server;
 import org.junit.jupiter.api.Test;
@@ -92,6 +93,38 @@ public class AutoConfigurationTest
         assertEquals(Map.of("75s", 75000L, "null", 0L), timeouts);
     }
 
+    /**
+     * {@code connstate.request-header-timeout} and {@code connstate.client.*} reach the tracker
+     * made when Boot builds its server; unset, they are off.
+     */
+    @Test
+    public void theProtectionSettingsReachTheTracker()
+    {
+        Map<String, List<Object>> made = new LinkedHashMap<>();
+        for (String[] values : new String[][]{
+            {"connstate.request-header-timeout=10s", "connstate.client.max-connections=100", "connstate.client.max-new=10",
+                "connstate.client.exempt=10.0.0.0/8, 192.168.0.1-192.168.0.9"},
+            {"connstate.request-header-timeout=2500"},
+            {}})
+        {
+            runner.withBean(JettyServletWebServerFactory.class).withPropertyValues(values).run(context ->
+            {
+                if (context.getStartupFailure() != null)
+                    throw new AssertionError(context.getStartupFailure());
+                ConnStateServerCustomizer customizer = context.getBean(ConnStateServerCustomizer.class);
+                // What Boot does when it builds its Jetty server (not started here).
+                customizer.customize(new Server());
+                ConnStateTracker tracker = customizer.tracker();
+                made.put(String.join(" ", values), List.of(tracker.getRequestHeaderTimeout().getTimeoutMillis(),
+                    tracker.getClientLimits().getMaxConnections(), tracker.getClientLimits().getMaxNew(), tracker.getClientLimits().getExempt()));
+            });
+        }
+        assertEquals(List.of(
+            List.of(10000L, 100, 10, "10.0.0.0/8,192.168.0.1-192.168.0.9"),
+            List.of(2500L, 0, 0, ""),
+            List.of(0L, 0, 0, "")), List.copyOf(made.values()));
+    }
+
     /** Every property is described, with the default the code has. */
     @Test
     public void theMetadataGivesEveryPropertyAndItsDefault() throws Exception
@@ -117,6 +150,9 @@ public class AutoConfigurationTest
         }
         ConnStateProperties code = new ConnStateProperties();
         Map<String, Object> expected = new LinkedHashMap<>();
+        expected.put("connstate.client.exempt", code.getClient().getExempt());
+        expected.put("connstate.client.max-connections", (long)code.getClient().getMaxConnections());
+        expected.put("connstate.client.max-new", (long)code.getClient().getMaxNew());
         expected.put("connstate.drain.enabled", code.getDrain().isEnabled());
         expected.put("connstate.drain.new-grace", code.getDrain().getNewGrace().toSeconds() + "s");
         expected.put("connstate.enabled", code.isEnabled());
@@ -129,6 +165,7 @@ public class AutoConfigurationTest
         expected.put("connstate.log.format", code.getLog().getFormat());
         expected.put("connstate.log.logger", code.getLog().getLogger());
         expected.put("connstate.queue.capacity", (long)code.getQueue().getCapacity());
+        expected.put("connstate.request-header-timeout", code.getRequestHeaderTimeout()); // none: off
         expected.put("connstate.sinks", code.getSinks());
         assertEquals(expected, defaults);
     }

@@ -60,6 +60,32 @@ public class SpringBootBadPropertyTest
             failedStart("--connstate.keep-alive-timeout=0").getDescription());
     }
 
+    /** The request header timeout may be 0 (off), not negative: the module's milliseconds. */
+    @Test
+    public void aNegativeRequestHeaderTimeout()
+    {
+        assertEquals(invalid("connstate.request-header-timeout", "-1", "must not be negative"),
+            failedStart("--connstate.request-header-timeout=-1").getDescription());
+    }
+
+    @Test
+    public void aNegativeCapPerClient()
+    {
+        assertEquals(invalid("connstate.client.max-connections", "-1", "must be between 0 (no cap) and 2147483647"),
+            failedStart("--connstate.client.max-connections=-1").getDescription());
+        assertEquals(invalid("connstate.client.max-new", "-5", "must be between 0 (no cap) and 2147483647"),
+            failedStart("--connstate.client.max-new=-5").getDescription());
+    }
+
+    /** A list in Boot, the module's comma-separated text in the report. */
+    @Test
+    public void aHostNameAmongTheExemptClients()
+    {
+        assertEquals(invalid("connstate.client.exempt", "10.0.0.0/8,lb.example.com", "Not an IP address, CIDR range or address range: 'lb.example.com'" +
+                " (allowed: addresses, CIDR ranges such as 10.0.0.0/8, ranges such as 10.0.0.1-10.0.0.9)"),
+            failedStart("--connstate.client.exempt=10.0.0.0/8,lb.example.com").getDescription());
+    }
+
     /** A property whose Boot name is not the module's name with another prefix, checked when its sink is made. */
     @Test
     public void aNegativeRetention() throws Exception
