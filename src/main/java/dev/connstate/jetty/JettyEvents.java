@@ -147,7 +147,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                 {
                     CloseReasons.clientLimited(conn);
                     Http1Requests.refuseNext(conn);
-                    conn.close();
+                    conn.abort();
                 }
             }
         }
@@ -195,7 +195,8 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     {
         if (conn.state().isTerminal())
             return;
-        Http1Requests.Unseen unseen = http1.unseenRequest(conn);
+        // A connection refused by a cap read no request, even if its PROXY header came with one.
+        Http1Requests.Unseen unseen = conn.closing() == CloseReason.CLIENT_LIMIT ? Http1Requests.Unseen.NONE : http1.unseenRequest(conn);
         CloseReason reason = CloseReasons.atClose(conn, connection, unseen == Http1Requests.Unseen.ANSWERED, drain.isPastDeadline(), closedByServer(conn));
         if (unseen != Http1Requests.Unseen.NONE)
             reporter.transition(conn, ConnState.ACTIVE);

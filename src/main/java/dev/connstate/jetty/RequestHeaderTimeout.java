@@ -103,7 +103,7 @@ public class RequestHeaderTimeout implements DeadlineScan.Deadline
     {
         CloseReasons.requestHeaderTimedOut(conn);
         Http1Requests.refuseNext(conn);
-        conn.close();
+        conn.abort();
     }
 
     @Override

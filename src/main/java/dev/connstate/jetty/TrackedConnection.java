@@ -268,6 +268,16 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
             root.close();
     }
 
+    /**
+     * Closes the socket at once, without a goodbye of its protocols (no TLS close_notify, no
+     * HTTP/2 GOAWAY, which would wait for the client): for a client the server refuses. Jetty then
+     * reports the close.
+     */
+    void abort()
+    {
+        root.close();
+    }
+
     /** @return where the HTTP/1 connection stands, {@code null} if none is on the socket; caller holds this lock */
     Http1Requests.Boundary http1()
     {

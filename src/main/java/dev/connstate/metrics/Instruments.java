@@ -30,6 +30,8 @@ public final class Instruments
     public static final String HIJACKS = "http.server.connection.hijacks";
     /** Requests that arrived on a connection the server was closing idle, and got no response: keep-alive races. */
     public static final String KEEP_ALIVE_RACES = "http.server.connection.keep_alive_races";
+    /** Connections refused at their open by a cap per client (Kestrel: {@code kestrel.rejected_connections}). */
+    public static final String REJECTED = "http.server.connection.rejected";
 
     public static final String OPEN_CONNECTIONS_DESCRIPTION = "Number of inbound HTTP connections that are currently new (no request yet), active or idle on the server.";
     public static final String CONNECTION_DURATION_DESCRIPTION = "The duration of inbound HTTP connections, from accept to close.";
@@ -37,6 +39,7 @@ public final class Instruments
     public static final String IDLE_TIME_DESCRIPTION = "Time a kept-alive connection waited idle for its next request, or until it closed.";
     public static final String REQUESTS_DESCRIPTION = "Number of requests an inbound HTTP connection served, recorded when it closes.";
     public static final String HIJACKS_DESCRIPTION = "Number of inbound HTTP connections taken over by the application (WebSocket, CONNECT, 101 upgrades).";
+    public static final String REJECTED_DESCRIPTION = "Number of inbound connections refused when they opened, because their client was at a cap (error.type = client_limit).";
     public static final String KEEP_ALIVE_RACES_DESCRIPTION = "Number of requests that arrived on a connection the server was closing idle (keep-alive timeout or drain), refused without a response.";
 
     /** OpenTelemetry's unit of connection counts (an annotation: Prometheus adds no suffix). */

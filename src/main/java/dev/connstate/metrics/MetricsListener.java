@@ -1,5 +1,6 @@
 package dev.connstate.metrics;
 
+import dev.connstate.CloseReason;
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateListener;
@@ -59,6 +60,8 @@ public final class MetricsListener implements ConnStateListener
                 sink.closed(kind, outcome, conn.ageNanos(), conn.requests());
                 if (conn.race())
                     sink.raced(kind, outcome);
+                if (conn.reason() == CloseReason.CLIENT_LIMIT)
+                    sink.rejected(kind, outcome);
             }
             case HIJACKED ->
             {

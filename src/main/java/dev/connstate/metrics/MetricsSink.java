@@ -60,6 +60,15 @@ public interface MetricsSink
     void raced(int kind, int outcome);
 
     /**
+     * A connection was refused when it opened (a cap per client). Comes after {@link #closed} for
+     * the same close.
+     *
+     * @param kind the connection's kind index
+     * @param outcome the close's outcome: why it was refused
+     */
+    void rejected(int kind, int outcome);
+
+    /**
      * The application took a connection over; nothing more comes for it.
      *
      * @param kind the connection's kind index

@@ -47,6 +47,7 @@ final class MicrometerInstruments implements MetricsSink
     private final AtomicReferenceArray<Timer> duration = new AtomicReferenceArray<>(SIZE);
     private final AtomicReferenceArray<DistributionSummary> requests = new AtomicReferenceArray<>(SIZE);
     private final AtomicReferenceArray<Counter> races = new AtomicReferenceArray<>(SIZE);
+    private final AtomicReferenceArray<Counter> rejections = new AtomicReferenceArray<>(SIZE);
     private final AtomicReferenceArray<Counter> hijacks = new AtomicReferenceArray<>(ConnectionKinds.COUNT);
     private final List<Meter> made = new CopyOnWriteArrayList<>();
 
@@ -126,18 +127,29 @@ final class MicrometerInstruments implements MetricsSink
     @Override
     public void raced(int kind, int outcome)
     {
+        counter(races, Instruments.KEEP_ALIVE_RACES, Instruments.KEEP_ALIVE_RACES_DESCRIPTION, kind, outcome).increment();
+    }
+
+    @Override
+    public void rejected(int kind, int outcome)
+    {
+        counter(rejections, Instruments.REJECTED, Instruments.REJECTED_DESCRIPTION, kind, outcome).increment();
+    }
+
+    private Counter counter(AtomicReferenceArray<Counter> counters, String name, String description, int kind, int outcome)
+    {
         int index = kind * Instruments.OUTCOMES + outcome;
-        Counter counter = races.get(index);
+        Counter counter = counters.get(index);
         if (counter == null)
         {
-            counter = made(Counter.builder(Instruments.KEEP_ALIVE_RACES)
-                .description(Instruments.KEEP_ALIVE_RACES_DESCRIPTION)
+            counter = made(Counter.builder(name)
+                .description(description)
                 .tags(kindTags(kind))
                 .tag(Instruments.ERROR_TYPE, orEmpty(Instruments.errorType(outcome)))
                 .register(registry));
-            races.set(index, counter);
+            counters.set(index, counter);
         }
-        counter.increment();
+        return counter;
     }
 
     /** Removes every meter made here from the registry. */

@@ -44,6 +44,7 @@ final class OtelInstruments implements MetricsSink, AutoCloseable
     private final LongHistogram requests;
     private final LongCounter hijacks;
     private final LongCounter races;
+    private final LongCounter rejections;
     private final ObservableLongUpDownCounter openConnections;
     /** By kind * OUTCOMES + outcome: the kind's attributes, and error.type for a close. */
     private final AtomicReferenceArray<Attributes> outcomeAttributes = new AtomicReferenceArray<>(ConnectionKinds.COUNT * Instruments.OUTCOMES);
@@ -70,6 +71,10 @@ final class OtelInstruments implements MetricsSink, AutoCloseable
         races = meter.counterBuilder(Instruments.KEEP_ALIVE_RACES)
             .setDescription(Instruments.KEEP_ALIVE_RACES_DESCRIPTION)
             .setUnit(Instruments.UNIT_REQUESTS)
+            .build();
+        rejections = meter.counterBuilder(Instruments.REJECTED)
+            .setDescription(Instruments.REJECTED_DESCRIPTION)
+            .setUnit(Instruments.UNIT_CONNECTIONS)
             .build();
         openConnections = meter.upDownCounterBuilder(Instruments.OPEN_CONNECTIONS)
             .setDescription(Instruments.OPEN_CONNECTIONS_DESCRIPTION)
@@ -144,6 +149,12 @@ final class OtelInstruments implements MetricsSink, AutoCloseable
     public void raced(int kind, int outcome)
     {
         races.add(1, attributes(kind, outcome));
+    }
+
+    @Override
+    public void rejected(int kind, int outcome)
+    {
+        rejections.add(1, attributes(kind, outcome));
     }
 
     /** Stops observing open connections; the synchronous instruments stay with the meter. */

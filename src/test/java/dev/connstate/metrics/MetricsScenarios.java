@@ -297,6 +297,33 @@ public abstract class MetricsScenarios
         }
     }
 
+    /** A connection over a client's cap: one rejection, on the refused connection's attributes. */
+    @Test
+    public void aConnectionOverAClientsCapIsOneRejection() throws Exception
+    {
+        try (TrackedServer s = server(t ->
+        {
+            t.addConnector();
+            t.tracker.getClientLimits().setMaxConnections(1);
+        }))
+        {
+            try (Socket held = Raw.connect(s.port()))
+            {
+                Raw.write(held, GET);
+                assertEquals("hello", Raw.read(held.getInputStream()).text());
+                try (Socket refused = Raw.connect(s.port()))
+                {
+                    assertEquals(-1, refused.getInputStream().read());
+                    s.recorder.awaitEnd(refused.getLocalPort());
+                }
+            }
+            Map<String, String> rejected = with(kind(s.port(), "http", null), Instruments.ERROR_TYPE, "client_limit");
+            awaitEquals(Map.of(rejected, 1L), () -> counter(Instruments.REJECTED));
+            // The refused one waited for no request: its time to first request carries why it closed.
+            assertEquals(Map.of(rejected, 1L, kind(s.port(), "http", "1.1"), 1L), counts(histogram(Instruments.TIME_TO_FIRST_REQUEST)));
+        }
+    }
+
     @Test
     public void theConnectorsNameAndPortAreAttributes() throws Exception
     {
