@@ -45,6 +45,10 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *   module: a tracker without listeners, its gauges and totals read through JMX;</li>
  *   <li>{@code inline}: the same plus one inline listener that counts transitions (an embedded
  *   application's {@code addInlineListener});</li>
+ *   <li>{@code keepalive}: {@code count} (no listener) with the keep-alive timeout on, at 2 h
+ *   ({@code tracker.getKeepAlive().setTimeoutMillis}), above the connector's 1 h idle timeout: each
+ *   connection that goes idle has its socket's idle timeout raised, and lowered once busy, and
+ *   the keep-alive scan runs; no connection stays idle long enough to be closed by it;</li>
  *   <li>{@code queued}: a tracker with a queued listener that does nothing: what handing the
  *   events to a sink's thread costs, without formatting or writing them;</li>
  *   <li>{@code log}: a tracker with a queued {@link LogSink}; jetty-slf4j-impl writes it to
@@ -113,6 +117,12 @@ public final class BenchServer
             // "aa": plain Jetty again, in a JVM of its own: the A/A control, whose ratio to plain is the run's own spread.
             case "plain", "aa" -> { }
             case "count" -> tracker = new ConnStateTracker(server);
+            // Above the connector's idle timeout, so that the raise path runs; never fires in a run.
+            case "keepalive" ->
+            {
+                tracker = new ConnStateTracker(server);
+                tracker.getKeepAlive().setTimeoutMillis(7_200_000);
+            }
             case "inline" ->
             {
                 tracker = new ConnStateTracker(server);
@@ -146,7 +156,7 @@ public final class BenchServer
             // The peer a Spring Boot user has already: Micrometer's own Jetty connection metrics, bound
             // as Boot binds them (JettyConnectionMetrics.addToAllConnectors), on the same registry, no tracker.
             case "micrometer-jetty" -> JettyConnectionMetrics.addToAllConnectors(server, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, aa, count, inline, queued, log, jsonl, jsonl-null, metrics, micrometer-jetty)");
+            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, aa, count, keepalive, inline, queued, log, jsonl, jsonl-null, metrics, micrometer-jetty)");
         }
         if (tracker != null)
             server.addBean(tracker);
