@@ -122,6 +122,13 @@ final class Http1Requests
         return boundary.connection;
     }
 
+    /** @return the HTTP/1 connection on {@code conn}'s socket, {@code null} if none; caller holds its lock */
+    static Connection connection(TrackedConnection conn)
+    {
+        Boundary boundary = conn.http1();
+        return boundary == null ? null : boundary.connection;
+    }
+
     /**
      * @return whether the HTTP/1 connection read bytes of a request since its last boundary (no
      * look at the socket, unlike {@link #requestBytesWaiting}); caller holds {@code conn}'s lock

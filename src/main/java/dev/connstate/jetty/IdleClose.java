@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  *   on becomes a request, and its output is shut (FIN, after TLS's close_notify). The client's
  *   FIN then closes it; a client that sends nothing is closed after {@value #LINGER_MILLIS} ms.
  *   Bytes that arrive in between are a request the client sent after the server began to close:
- *   a race. It never reaches a handler, and the connection closes at once.</li>
+ *   a race. It never reaches a handler, and the connection closes at the next look.</li>
  * </ul>
  *
  * <p>Races are counted ({@link #races()}), reported on the connection's {@code closed}
@@ -76,22 +76,31 @@ final class IdleClose
         }
         if (Http1Requests.requestBytesWaiting(conn))
             return false;
+        Connection http1 = Http1Requests.connection(conn);
+        // Jetty's HTTP/1 connection must be waiting to read its next request: between a response
+        // and that wait it would not read a racing request, which could then not be seen. The next
+        // look closes it.
+        if (http1 != null && !http1.getEndPoint().isFillInterested())
+            return false;
         if (cause == Cause.DRAIN)
             CloseReasons.drained(conn);
         else
             CloseReasons.keepAliveTimedOut(conn);
         if (JettyInternals.Http2.shutdown(conn.protocolConnection()))
             return true;
-        Connection http1 = Http1Requests.handOver(conn);
         if (http1 == null)
         {
             conn.close();
             return true;
         }
+        Http1Requests.handOver(conn);
         EndPoint endPoint = http1.getEndPoint();
         JettyInternals.takeSocket(http1, new RefusingConnection(http1));
         endPoint.shutdownOutput();
+        // The linger counts from the FIN: Jetty measures an idle timeout from the last I/O, which
+        // for a connection idle longer than the linger would close it at once, before any race.
         EndPoint root = conn.root();
+        JettyInternals.restartIdleClock(root);
         long timeout = root.getIdleTimeout();
         if (timeout <= 0 || timeout > LINGER_MILLIS)
             root.setIdleTimeout(LINGER_MILLIS);

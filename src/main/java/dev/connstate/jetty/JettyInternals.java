@@ -233,6 +233,23 @@ final class JettyInternals
     }
 
     /**
+     * Restarts the idle clock of a socket's end point, as its own I/O does: its idle timeout is
+     * then measured from now, not from its last read or write.
+     *
+     * <p>Relies on: the socket's end point is an {@link org.eclipse.jetty.io.IdleTimeout} (Jetty's
+     * {@code AbstractEndPoint}), whose {@code notIdle()} moves the time its idle check measures from.</p>
+     *
+     * @return whether it could
+     */
+    static boolean restartIdleClock(EndPoint root)
+    {
+        if (!(root instanceof org.eclipse.jetty.io.IdleTimeout idleTimeout))
+            return false;
+        idleTimeout.notIdle();
+        return true;
+    }
+
+    /**
      * HTTP/2 sessions, in a class of its own: loaded only when a connection may be HTTP/2, so that
      * a server without Jetty's HTTP/2 jars never needs them.
      */

@@ -124,6 +124,8 @@ public class JettyInternalsTest
             assertEquals("hello", Raw.read(socket.getInputStream()).text());
             nextEnd();
             EndPoint endPoint = connector.getConnectedEndPoints().iterator().next();
+            // Idle: the connection asked to read its next request (it does so once its response completed).
+            dev.connstate.Wait.until("the connection to wait for its next request", endPoint::isFillInterested);
             org.eclipse.jetty.io.Connection http1 = endPoint.getConnection();
             long bytesIn = http1.getBytesIn();
             org.eclipse.jetty.io.Connection standIn = new org.eclipse.jetty.io.AbstractConnection(endPoint, Runnable::run)
@@ -143,6 +145,9 @@ public class JettyInternalsTest
             assertThrows(java.net.SocketTimeoutException.class, () -> socket.getInputStream().read(), "Jetty changed: an HTTP/1 connection whose socket was taken answered a request (JettyInternals.takeSocket)");
             assertEquals(1, handled.get(), "Jetty changed: an HTTP/1 connection whose socket was taken handled a request (JettyInternals.takeSocket)");
             assertNull(ends.poll(), "no request ended");
+            assertTrue(JettyInternals.restartIdleClock(endPoint), "Jetty changed: a socket's end point is no longer an IdleTimeout (JettyInternals.restartIdleClock)");
+            long idleFor = ((org.eclipse.jetty.io.IdleTimeout)endPoint).getIdleFor();
+            assertTrue(idleFor < 1000, "Jetty changed: notIdle() no longer restarts the idle clock (JettyInternals.restartIdleClock): idle for " + idleFor + " ms");
         }
     }
 

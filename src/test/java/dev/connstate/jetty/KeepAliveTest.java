@@ -298,6 +298,29 @@ public class KeepAliveTest
         }
     }
 
+    /**
+     * The same with a keep-alive timeout longer than the linger: the linger counts from the FIN,
+     * not from the connection's last I/O (which would close it at once, before the race).
+     */
+    @Test
+    public void aRequestRacingALongerKeepAliveCloseIsCounted() throws Exception
+    {
+        Counting handler = new Counting();
+        try (TrackedServer s = server(handler, 1500, CONNECTOR_IDLE_TIMEOUT); Socket socket = Raw.connect(s.port()))
+        {
+            getOk(socket);
+            assertEquals(-1, socket.getInputStream().read(), "the server's FIN");
+            Raw.write(socket, GET);
+            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
+            ConnStateEvent closed = closed(s, socket.getLocalPort());
+            assertEquals(CloseReason.KEEP_ALIVE_TIMEOUT, closed.reason());
+            assertTrue(closed.race(), closed.toString());
+            assertEquals(1, s.tracker.getKeepAliveRaces());
+            assertEquals(1, handler.calls.get());
+            socket.close();
+        }
+    }
+
     /** The drain's idle closes count races the same way. */
     @Test
     public void aRequestRacingTheDrainsIdleCloseIsCounted() throws Exception
