@@ -123,6 +123,14 @@ public final class BenchServer
                 tracker = new ConnStateTracker(server);
                 tracker.getKeepAlive().setTimeoutMillis(7_200_000);
             }
+            // The protections on, never firing: a head deadline far above a request's, caps far above the load's connections.
+            case "protect" ->
+            {
+                tracker = new ConnStateTracker(server);
+                tracker.getRequestHeaderTimeout().setTimeoutMillis(30_000);
+                tracker.getClientLimits().setMaxConnections(100_000);
+                tracker.getClientLimits().setMaxNew(100_000);
+            }
             case "inline" ->
             {
                 tracker = new ConnStateTracker(server);
@@ -156,7 +164,7 @@ public final class BenchServer
             // The peer a Spring Boot user has already: Micrometer's own Jetty connection metrics, bound
             // as Boot binds them (JettyConnectionMetrics.addToAllConnectors), on the same registry, no tracker.
             case "micrometer-jetty" -> JettyConnectionMetrics.addToAllConnectors(server, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, aa, count, keepalive, inline, queued, log, jsonl, jsonl-null, metrics, micrometer-jetty)");
+            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, aa, count, keepalive, protect, inline, queued, log, jsonl, jsonl-null, metrics, micrometer-jetty)");
         }
         if (tracker != null)
             server.addBean(tracker);
