@@ -3,7 +3,6 @@ package dev.connstate.jetty;
 import java.util.concurrent.TimeUnit;
 
 import dev.connstate.ConnState;
-import org.eclipse.jetty.util.annotation.ManagedAttribute;
 import org.eclipse.jetty.util.annotation.ManagedObject;
 
 /**
@@ -24,57 +23,21 @@ import org.eclipse.jetty.util.annotation.ManagedObject;
  * close. Its {@code closed} carries the reason {@code keep_alive_timeout}.</p>
  */
 @ManagedObject("Closes connections idle longer than the keep-alive timeout")
-public class KeepAliveTimeout implements DeadlineScan.Deadline
+public class KeepAliveTimeout extends ScannedTimeout
 {
     private final IdleClose idleClose;
-    private volatile long timeoutMillis;
-    private volatile Runnable changed = () -> { };
 
     KeepAliveTimeout(IdleClose idleClose)
     {
+        super("keep-alive timeout");
         this.idleClose = idleClose;
-    }
-
-    /** @param changed called when the timeout changes: the scan adapts */
-    void onChange(Runnable changed)
-    {
-        this.changed = changed;
-    }
-
-    /** @return how long (ms) a connection may stay idle before it is closed; 0 when the connector's idle timeout decides */
-    @ManagedAttribute("Milliseconds a connection may stay idle before it is closed (jetty.connstate.keepAliveTimeout); 0: the connector's idle timeout")
-    public long getTimeoutMillis()
-    {
-        return timeoutMillis;
-    }
-
-    /**
-     * @param timeoutMillis how long (ms) a connection may stay {@code idle} before it is closed,
-     * reason {@code keep_alive_timeout}; 0 turns it off (the connector's idle timeout decides, as
-     * in plain Jetty). Takes effect at once, also while running.
-     * @throws IllegalArgumentException if negative
-     */
-    public void setTimeoutMillis(long timeoutMillis)
-    {
-        if (timeoutMillis < 0)
-            throw new IllegalArgumentException("The keep-alive timeout must not be negative: " + timeoutMillis);
-        this.timeoutMillis = timeoutMillis;
-        changed.run();
-    }
-
-    /** Often enough for the timeout's precision, at most once a second; 0 when off. */
-    @Override
-    public long scanMillis()
-    {
-        long timeout = timeoutMillis;
-        return timeout == 0 ? 0 : Math.max(10, Math.min(1000, timeout / 20));
     }
 
     /** Closes {@code conn} if idle for the timeout; lowers its raised idle timeout once busy, or a request head begins. */
     @Override
     public void check(TrackedConnection conn, long nowNanos)
     {
-        long timeout = timeoutMillis;
+        long timeout = getTimeoutMillis();
         if (timeout == 0)
         {
             off(conn);
@@ -104,14 +67,8 @@ public class KeepAliveTimeout implements DeadlineScan.Deadline
      */
     void wentIdle(TrackedConnection conn)
     {
-        long timeout = timeoutMillis;
+        long timeout = getTimeoutMillis();
         if (timeout > 0)
             conn.raiseIdleTimeout(timeout + 2 * scanMillis());
-    }
-
-    @Override
-    public String toString()
-    {
-        return String.format("%s@%x{timeoutMillis=%d}", getClass().getSimpleName(), hashCode(), timeoutMillis);
     }
 }

@@ -3,7 +3,6 @@ package dev.connstate.jetty;
 import java.util.concurrent.TimeUnit;
 
 import dev.connstate.ConnState;
-import org.eclipse.jetty.util.annotation.ManagedAttribute;
 import org.eclipse.jetty.util.annotation.ManagedObject;
 
 /**
@@ -27,49 +26,17 @@ import org.eclipse.jetty.util.annotation.ManagedObject;
  * byte of a later head is known to that precision.</p>
  */
 @ManagedObject("Closes connections whose request head is not complete in time")
-public class RequestHeaderTimeout implements DeadlineScan.Deadline
+public class RequestHeaderTimeout extends ScannedTimeout
 {
-    private volatile long timeoutMillis;
-    private volatile Runnable changed = () -> { };
-
-    /** @param changed called when the timeout changes: the scan adapts */
-    void onChange(Runnable changed)
+    RequestHeaderTimeout()
     {
-        this.changed = changed;
-    }
-
-    /** @return how long (ms) a request head may take; 0 when off */
-    @ManagedAttribute("Milliseconds a request head may take, from the accept for the first, from its first byte for later ones (jetty.connstate.requestHeaderTimeout); 0: off")
-    public long getTimeoutMillis()
-    {
-        return timeoutMillis;
-    }
-
-    /**
-     * @param timeoutMillis how long (ms) a request head may take (the first from the accept, later
-     * ones from their first byte) before the connection is closed, reason
-     * {@code request_header_timeout}; 0 turns it off. Takes effect at once, also while running.
-     * @throws IllegalArgumentException if negative
-     */
-    public void setTimeoutMillis(long timeoutMillis)
-    {
-        if (timeoutMillis < 0)
-            throw new IllegalArgumentException("The request header timeout must not be negative: " + timeoutMillis);
-        this.timeoutMillis = timeoutMillis;
-        changed.run();
-    }
-
-    @Override
-    public long scanMillis()
-    {
-        long timeout = timeoutMillis;
-        return timeout == 0 ? 0 : Math.max(10, Math.min(1000, timeout / 20));
+        super("request header timeout");
     }
 
     @Override
     public void check(TrackedConnection conn, long nowNanos)
     {
-        long timeout = timeoutMillis;
+        long timeout = getTimeoutMillis();
         if (timeout == 0)
             return;
         long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(timeout);
@@ -104,11 +71,5 @@ public class RequestHeaderTimeout implements DeadlineScan.Deadline
         CloseReasons.requestHeaderTimedOut(conn);
         Http1Requests.refuseNext(conn);
         conn.abort();
-    }
-
-    @Override
-    public String toString()
-    {
-        return String.format("%s@%x{timeoutMillis=%d}", getClass().getSimpleName(), hashCode(), timeoutMillis);
     }
 }
