@@ -60,13 +60,8 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     private long requests;
     private volatile CloseReason reason;
     private volatile boolean race;
-    /** The socket's idle timeout before {@link #raiseIdleTimeout} raised it, 0 if not raised; under this lock. */
-    private long raisedFrom;
-    /** When the request header timeout's scan first saw a later head begin, and at which request count; under this lock. */
-    private long headBegunNanos;
-    private long headRequests;
-    /** Its client's entry in the caps' table, {@code null} when no cap counts it; under this lock. */
-    private ClientLimits.Client client;
+    /** What the deadlines and the caps keep of it, made when one of them first needs it; under this lock. */
+    private Guards guards;
     private volatile TlsInfo tls;
     /**
      * HTTP/2 streams between request begin and the last of their response (or their end).
@@ -180,18 +175,42 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     }
 
     /**
+     * What the keep-alive timeout, the request header timeout and the caps per client keep of a
+     * connection: apart, so that a connection costs no heap for them while they are off.
+     */
+    private static final class Guards
+    {
+        /** The socket's idle timeout before {@link #raiseIdleTimeout} raised it, 0 if not raised. */
+        private long raisedFrom;
+        /** When the request header timeout's scan first saw a later head begin, and at which request count. */
+        private long headBegunNanos;
+        private long headRequests;
+        /** Its client's entry in the caps' table, {@code null} when no cap counts it. */
+        private ClientLimits.Client client;
+    }
+
+    private Guards guards()
+    {
+        Guards made = guards;
+        if (made == null)
+            guards = made = new Guards();
+        return made;
+    }
+
+    /**
      * Raises the socket's idle timeout to {@code millis} while the connection is idle, unless it
      * is that long already, or infinite. Raising costs Jetty one field write: its scheduled check
      * finds the new timeout when it runs. Caller holds this lock.
      */
     void raiseIdleTimeout(long millis)
     {
-        if (raisedFrom != 0)
+        Guards kept = guards;
+        if (kept != null && kept.raisedFrom != 0)
             return;
         long current = root.getIdleTimeout();
         if (current <= 0 || current >= millis)
             return;
-        raisedFrom = current;
+        guards().raisedFrom = current;
         root.setIdleTimeout(millis);
     }
 
@@ -199,35 +218,43 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     long headBegunNanos()
     {
         // A head seen before the last request began is not this one.
-        return headRequests == requests() ? headBegunNanos : 0;
+        Guards kept = guards;
+        return kept != null && kept.headRequests == requests() ? kept.headBegunNanos : 0;
     }
 
     /** Caller holds this lock. */
     void headBegun(long nanos)
     {
-        headBegunNanos = nanos;
-        headRequests = requests();
+        if (nanos == 0 && guards == null)
+            return;
+        Guards kept = guards();
+        kept.headBegunNanos = nanos;
+        kept.headRequests = requests();
     }
 
     /** @return its client's entry in the caps' table, {@code null} if none counts it; caller holds this lock */
     ClientLimits.Client client()
     {
-        return client;
+        Guards kept = guards;
+        return kept == null ? null : kept.client;
     }
 
     /** Caller holds this lock; only {@link ClientLimits} calls it. */
     void client(ClientLimits.Client client)
     {
-        this.client = client;
+        if (client == null && guards == null)
+            return;
+        guards().client = client;
     }
 
     /** Puts back the idle timeout {@link #raiseIdleTimeout} raised, if it did. Caller holds this lock. */
     void lowerIdleTimeout()
     {
-        long original = raisedFrom;
-        if (original == 0)
+        Guards kept = guards;
+        if (kept == null || kept.raisedFrom == 0)
             return;
-        raisedFrom = 0;
+        long original = kept.raisedFrom;
+        kept.raisedFrom = 0;
         root.setIdleTimeout(original);
     }
 
