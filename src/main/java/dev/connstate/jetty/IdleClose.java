@@ -7,6 +7,7 @@ import java.util.function.LongSupplier;
 
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.ConnectionMetaData;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -123,9 +124,11 @@ final class IdleClose
         {
             long count = unlogged.getAndSet(0);
             long keepAlive = keepAliveTimeoutMillis.getAsLong();
-            long inForce = keepAlive > 0 ? keepAlive : Math.max(0, conn.root().getIdleTimeout());
+            // Not the socket's idle timeout now: the linger has shortened it.
+            long inForce = keepAlive > 0 ? keepAlive : conn.protocolConnection() instanceof ConnectionMetaData metaData ? metaData.getConnector().getIdleTimeout() : 0;
             LOG.warn("{} keep-alive race(s) since the last report: a client sent a request on a connection the server was closing idle, and got no response. " +
-                "A load balancer's idle timeout must be shorter than the server's keep-alive timeout: set jetty.connstate.keepAliveTimeout (now {} ms) above it", count, inForce);
+                "A load balancer's idle timeout must be shorter than the server's keep-alive timeout: set jetty.connstate.keepAliveTimeout (now {} ms) above it; " +
+                "races during a drain mean the load balancer kept sending to a stopping server: take it out of the pool before the stop", count, inForce);
         }
         return true;
     }

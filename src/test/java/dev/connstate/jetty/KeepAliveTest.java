@@ -321,6 +321,43 @@ public class KeepAliveTest
         }
     }
 
+    /** Races are logged: one WARN line with what to do, then nothing more for 5 minutes. */
+    @Test
+    public void racesAreLoggedOnceWithWhatToDo() throws Exception
+    {
+        org.eclipse.jetty.logging.StdErrAppender appender = (org.eclipse.jetty.logging.StdErrAppender)
+            ((org.eclipse.jetty.logging.JettyLogger)org.slf4j.LoggerFactory.getLogger(IdleClose.class)).getAppender();
+        java.io.PrintStream original = appender.getStream();
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        appender.setStream(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        Counting handler = new Counting();
+        try (TrackedServer s = server(handler, 300, CONNECTOR_IDLE_TIMEOUT))
+        {
+            for (int race = 1; race <= 2; race++)
+            {
+                try (Socket socket = Raw.connect(s.port()))
+                {
+                    getOk(socket);
+                    assertEquals(-1, socket.getInputStream().read(), "the server's FIN");
+                    Raw.write(socket, GET);
+                    s.recorder.awaitEnd(socket.getLocalPort());
+                }
+                int races = race;
+                Wait.until(race + " race(s) counted", () -> s.tracker.getKeepAliveRaces() == races);
+            }
+        }
+        finally
+        {
+            appender.setStream(original);
+        }
+        String log = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        List<String> warnings = log.lines().filter(line -> line.contains("keep-alive race")).toList();
+        assertEquals(1, warnings.size(), log);
+        assertTrue(warnings.get(0).contains(":WARN :") && warnings.get(0).contains("1 keep-alive race(s) since the last report"), warnings.get(0));
+        assertTrue(warnings.get(0).contains("set jetty.connstate.keepAliveTimeout (now 300 ms) above it"), warnings.get(0));
+        assertEquals(2, handler.calls.get());
+    }
+
     /** The drain's idle closes count races the same way. */
     @Test
     public void aRequestRacingTheDrainsIdleCloseIsCounted() throws Exception
