@@ -306,6 +306,44 @@ public class ProtectionTest
         }
     }
 
+    /** Refusals are logged: one WARN line naming the client and what it lost, then nothing more for a minute. */
+    @Test
+    public void refusalsAreLoggedOnceAMinuteByClient() throws Exception
+    {
+        org.eclipse.jetty.logging.StdErrAppender appender = (org.eclipse.jetty.logging.StdErrAppender)
+            ((org.eclipse.jetty.logging.JettyLogger)org.slf4j.LoggerFactory.getLogger(ClientLimits.class)).getAppender();
+        java.io.PrintStream original = appender.getStream();
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        appender.setStream(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+        try (TrackedServer s = server(new Reading(), TrackedServer::addConnector))
+        {
+            s.tracker.getClientLimits().setMaxNew(1);
+            s.start();
+            try (Socket silent = Raw.connect(s.port()))
+            {
+                Wait.until("the silent connection to be new", () -> s.tracker.getNewConnections() == 1);
+                for (int i = 0; i < 2; i++)
+                {
+                    try (Socket refused = Raw.connect(s.port()))
+                    {
+                        assertEquals(-1, refused.getInputStream().read());
+                        s.recorder.awaitEnd(refused.getLocalPort());
+                    }
+                }
+            }
+            s.recorder.awaitAllEnded(3);
+            assertEquals(2, s.tracker.getRejectedConnections());
+        }
+        finally
+        {
+            appender.setStream(original);
+        }
+        String log = captured.toString(StandardCharsets.UTF_8);
+        List<String> warnings = log.lines().filter(line -> line.contains("Refused connections of clients at their cap")).toList();
+        assertEquals(1, warnings.size(), log);
+        assertTrue(warnings.get(0).contains(":WARN :") && warnings.get(0).contains("(max unlimited open, 1 new per client; jetty.connstate.client.*): 127.0.0.1 lost 1"), warnings.get(0));
+    }
+
     @Test
     public void newConnectionsAreCappedApartFromBusyOnes() throws Exception
     {
