@@ -9,6 +9,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.connstate.CapturedLog;
 import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
@@ -325,13 +326,10 @@ public class KeepAliveTest
     @Test
     public void racesAreLoggedOnceWithWhatToDo() throws Exception
     {
-        org.eclipse.jetty.logging.StdErrAppender appender = (org.eclipse.jetty.logging.StdErrAppender)
-            ((org.eclipse.jetty.logging.JettyLogger)org.slf4j.LoggerFactory.getLogger(IdleClose.class)).getAppender();
-        java.io.PrintStream original = appender.getStream();
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        appender.setStream(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
         Counting handler = new Counting();
-        try (TrackedServer s = server(handler, 300, CONNECTOR_IDLE_TIMEOUT))
+        List<String> warnings;
+        String log;
+        try (CapturedLog captured = new CapturedLog(IdleClose.class); TrackedServer s = server(handler, 300, CONNECTOR_IDLE_TIMEOUT))
         {
             for (int race = 1; race <= 2; race++)
             {
@@ -345,13 +343,9 @@ public class KeepAliveTest
                 int races = race;
                 Wait.until(race + " race(s) counted", () -> s.tracker.getKeepAliveRaces() == races);
             }
+            warnings = captured.lines("keep-alive race");
+            log = captured.all();
         }
-        finally
-        {
-            appender.setStream(original);
-        }
-        String log = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
-        List<String> warnings = log.lines().filter(line -> line.contains("keep-alive race")).toList();
         assertEquals(1, warnings.size(), log);
         assertTrue(warnings.get(0).contains(":WARN :") && warnings.get(0).contains("1 keep-alive race(s) since the last report"), warnings.get(0));
         assertTrue(warnings.get(0).contains("set jetty.connstate.keepAliveTimeout (now 300 ms) above it"), warnings.get(0));

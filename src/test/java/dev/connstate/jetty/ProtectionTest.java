@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import dev.connstate.CapturedLog;
 import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
@@ -121,21 +122,37 @@ public class ProtectionTest
         assertTrue(closedAfterMillis >= deadlineMillis - 20 && closedAfterMillis < deadlineMillis * 2, "closed after " + closedAfterMillis + " ms, deadline " + deadlineMillis + " ms");
     }
 
+    /** A server with the header timeout on. */
+    private static TrackedServer headerTimeoutServer(Reading handler, ServerConnectorFactory connector) throws Exception
+    {
+        TrackedServer s = server(handler, connector);
+        s.tracker.getRequestHeaderTimeout().setTimeoutMillis(HEADER_TIMEOUT);
+        return s.start();
+    }
+
+    /**
+     * The server closed {@code socket} at the header timeout's deadline from {@code since} (having
+     * sent nothing, if {@code nothingSent}), and reported {@code states}, reason request_header_timeout.
+     */
+    private static void assertClosedAtTheDeadline(TrackedServer s, Socket socket, long since, boolean nothingSent, String... states) throws Exception
+    {
+        byte[] received = socket.getInputStream().readAllBytes();
+        if (nothingSent)
+            assertEquals(0, received.length, "the server sent something before it closed");
+        assertClosedAround(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since), HEADER_TIMEOUT);
+        assertEquals(seq(states), s.recorder.awaitEnd(socket.getLocalPort()));
+        assertEquals(CloseReason.REQUEST_HEADER_TIMEOUT, closed(s, socket.getLocalPort()).reason());
+    }
+
     @Test
     public void aSilentClientIsClosedAtTheDeadline() throws Exception
     {
         Reading handler = new Reading();
-        try (TrackedServer s = server(handler, TrackedServer::addConnector))
+        try (TrackedServer s = headerTimeoutServer(handler, TrackedServer::addConnector))
         {
-            s.tracker.getRequestHeaderTimeout().setTimeoutMillis(HEADER_TIMEOUT);
-            s.start();
             try (Socket socket = Raw.connect(s.port()))
             {
-                long since = System.nanoTime();
-                assertEquals(-1, socket.getInputStream().read());
-                assertClosedAround(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since), HEADER_TIMEOUT);
-                assertEquals(seq("new", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
-                assertEquals(CloseReason.REQUEST_HEADER_TIMEOUT, closed(s, socket.getLocalPort()).reason());
+                assertClosedAtTheDeadline(s, socket, System.nanoTime(), true, "new", "closed");
             }
             assertEquals(0, handler.calls.get());
         }
@@ -145,10 +162,8 @@ public class ProtectionTest
     public void aHeadTrickledPastTheDeadlineIsClosed() throws Exception
     {
         Reading handler = new Reading();
-        try (TrackedServer s = server(handler, TrackedServer::addConnector))
+        try (TrackedServer s = headerTimeoutServer(handler, TrackedServer::addConnector))
         {
-            s.tracker.getRequestHeaderTimeout().setTimeoutMillis(HEADER_TIMEOUT);
-            s.start();
             try (Socket socket = Raw.connect(s.port()))
             {
                 long since = System.nanoTime();
@@ -166,20 +181,15 @@ public class ProtectionTest
     public void aTlsHandshakeNeverFinishedIsClosedAtTheDeadline() throws Exception
     {
         Reading handler = new Reading();
-        try (TrackedServer s = server(handler, TrackedServer::addTlsConnector))
+        try (TrackedServer s = headerTimeoutServer(handler, TrackedServer::addTlsConnector))
         {
-            s.tracker.getRequestHeaderTimeout().setTimeoutMillis(HEADER_TIMEOUT);
-            s.start();
             try (Socket socket = Raw.connect(s.port()))
             {
                 long since = System.nanoTime();
                 // The first bytes of a ClientHello's record header, and nothing more.
                 socket.getOutputStream().write(new byte[]{0x16, 0x03, 0x01});
                 socket.getOutputStream().flush();
-                assertEquals(-1, socket.getInputStream().read());
-                assertClosedAround(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since), HEADER_TIMEOUT);
-                assertEquals(seq("new", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
-                assertEquals(CloseReason.REQUEST_HEADER_TIMEOUT, closed(s, socket.getLocalPort()).reason());
+                assertClosedAtTheDeadline(s, socket, since, true, "new", "closed");
             }
         }
     }
@@ -189,10 +199,8 @@ public class ProtectionTest
     public void aSlowSecondHeadOnAKeptAliveConnection() throws Exception
     {
         Reading handler = new Reading();
-        try (TrackedServer s = server(handler, TrackedServer::addConnector))
+        try (TrackedServer s = headerTimeoutServer(handler, TrackedServer::addConnector))
         {
-            s.tracker.getRequestHeaderTimeout().setTimeoutMillis(HEADER_TIMEOUT);
-            s.start();
             try (Socket socket = Raw.connect(s.port()))
             {
                 Raw.write(socket, GET);
@@ -241,20 +249,15 @@ public class ProtectionTest
     public void h2cWithoutHeadersIsClosedAtTheDeadline() throws Exception
     {
         Reading handler = new Reading();
-        try (TrackedServer s = server(handler, t -> t.addConnector(new HttpConnectionFactory(t.httpConfig), new HTTP2CServerConnectionFactory(t.httpConfig))))
+        try (TrackedServer s = headerTimeoutServer(handler, t -> t.addConnector(new HttpConnectionFactory(t.httpConfig), new HTTP2CServerConnectionFactory(t.httpConfig))))
         {
-            s.tracker.getRequestHeaderTimeout().setTimeoutMillis(HEADER_TIMEOUT);
-            s.start();
             try (Socket socket = Raw.connect(s.port()))
             {
                 long since = System.nanoTime();
-                // The preface and SETTINGS, then no HEADERS.
+                // The preface and SETTINGS, then no HEADERS; the server's SETTINGS come back.
                 socket.getOutputStream().write(RawH2.PREFACE_AND_SETTINGS);
                 socket.getOutputStream().flush();
-                socket.getInputStream().readAllBytes();
-                assertClosedAround(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since), HEADER_TIMEOUT);
-                assertEquals(seq("new", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
-                assertEquals(CloseReason.REQUEST_HEADER_TIMEOUT, closed(s, socket.getLocalPort()).reason());
+                assertClosedAtTheDeadline(s, socket, since, false, "new", "closed");
             }
         }
     }
@@ -310,12 +313,9 @@ public class ProtectionTest
     @Test
     public void refusalsAreLoggedOnceAMinuteByClient() throws Exception
     {
-        org.eclipse.jetty.logging.StdErrAppender appender = (org.eclipse.jetty.logging.StdErrAppender)
-            ((org.eclipse.jetty.logging.JettyLogger)org.slf4j.LoggerFactory.getLogger(ClientLimits.class)).getAppender();
-        java.io.PrintStream original = appender.getStream();
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-        appender.setStream(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
-        try (TrackedServer s = server(new Reading(), TrackedServer::addConnector))
+        List<String> warnings;
+        String log;
+        try (CapturedLog captured = new CapturedLog(ClientLimits.class); TrackedServer s = server(new Reading(), TrackedServer::addConnector))
         {
             s.tracker.getClientLimits().setMaxNew(1);
             s.start();
@@ -333,13 +333,9 @@ public class ProtectionTest
             }
             s.recorder.awaitAllEnded(3);
             assertEquals(2, s.tracker.getRejectedConnections());
+            warnings = captured.lines("Refused connections of clients at their cap");
+            log = captured.all();
         }
-        finally
-        {
-            appender.setStream(original);
-        }
-        String log = captured.toString(StandardCharsets.UTF_8);
-        List<String> warnings = log.lines().filter(line -> line.contains("Refused connections of clients at their cap")).toList();
         assertEquals(1, warnings.size(), log);
         assertTrue(warnings.get(0).contains(":WARN :") && warnings.get(0).contains("(max unlimited open, 1 new per client; jetty.connstate.client.*): 127.0.0.1 lost 1"), warnings.get(0));
     }
