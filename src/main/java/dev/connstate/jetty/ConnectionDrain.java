@@ -12,7 +12,6 @@ import java.util.function.LongSupplier;
 
 import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
-import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.AbstractConnector;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
@@ -309,10 +308,7 @@ public class ConnectionDrain extends AbstractLifeCycle implements Graceful
      */
     private static void linger(TrackedConnection conn)
     {
-        EndPoint root = conn.root();
-        long timeout = root.getIdleTimeout();
-        if (timeout <= 0 || timeout > IdleClose.LINGER_MILLIS)
-            root.setIdleTimeout(IdleClose.LINGER_MILLIS);
+        IdleClose.linger(conn.root());
     }
 
     /** A {@code new} connection past its grace, that sent no byte of a request. */

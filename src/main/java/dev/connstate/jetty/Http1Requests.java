@@ -109,17 +109,14 @@ final class Http1Requests
     /**
      * The tracker closes {@code conn} idle ({@link IdleClose}): its HTTP/1 connection is no longer
      * the socket's, and the bytes it reads from now on are a race. Caller holds {@code conn}'s lock.
-     *
-     * @return the HTTP/1 connection, {@code null} if none is on the socket
      */
-    static Connection handOver(TrackedConnection conn)
+    static void handOver(TrackedConnection conn)
     {
         Boundary boundary = conn.http1();
         if (boundary == null)
-            return null;
+            return;
         boundary.mark();
         boundary.closingIdle = true;
-        return boundary.connection;
     }
 
     /** @return the HTTP/1 connection on {@code conn}'s socket, {@code null} if none; caller holds its lock */

@@ -62,37 +62,36 @@ final class IdleClose
     }
 
     /**
-     * Closes {@code conn}, idle, unless a request has arrived. Called again for a connection it
-     * is closing, it closes it at once if a request raced the close. Caller holds its lock.
-     *
-     * @return whether it is closing
+     * Closes {@code conn}, idle, unless a request has arrived (or Jetty's connection is not yet
+     * waiting for the next one: the next look tries again). Called again for a connection it is
+     * closing, it closes it at once if a request raced the close. Caller holds its lock.
      */
-    boolean close(TrackedConnection conn, Cause cause)
+    void close(TrackedConnection conn, Cause cause)
     {
         if (Http1Requests.closingIdle(conn))
         {
             if (Http1Requests.raced(conn))
                 conn.close();
-            return true;
+            return;
         }
         if (Http1Requests.requestBytesWaiting(conn))
-            return false;
+            return;
         Connection http1 = Http1Requests.connection(conn);
         // Jetty's HTTP/1 connection must be waiting to read its next request: between a response
         // and that wait it would not read a racing request, which could then not be seen. The next
         // look closes it.
         if (http1 != null && !http1.getEndPoint().isFillInterested())
-            return false;
+            return;
         if (cause == Cause.DRAIN)
             CloseReasons.drained(conn);
         else
             CloseReasons.keepAliveTimedOut(conn);
         if (JettyInternals.Http2.shutdown(conn.protocolConnection()))
-            return true;
+            return;
         if (http1 == null)
         {
             conn.close();
-            return true;
+            return;
         }
         Http1Requests.handOver(conn);
         EndPoint endPoint = http1.getEndPoint();
@@ -102,10 +101,15 @@ final class IdleClose
         // for a connection idle longer than the linger would close it at once, before any race.
         EndPoint root = conn.root();
         JettyInternals.restartIdleClock(root);
+        linger(root);
+    }
+
+    /** Shortens the socket's idle timeout to the linger, unless it is shorter already. */
+    static void linger(EndPoint root)
+    {
         long timeout = root.getIdleTimeout();
         if (timeout <= 0 || timeout > LINGER_MILLIS)
             root.setIdleTimeout(LINGER_MILLIS);
-        return true;
     }
 
     /**
