@@ -281,22 +281,7 @@ public class KeepAliveTest
     @Test
     public void aRequestRacingTheKeepAliveCloseIsCountedAndNeverHandled() throws Exception
     {
-        Counting handler = new Counting();
-        try (TrackedServer s = server(handler, 300, CONNECTOR_IDLE_TIMEOUT); Socket socket = Raw.connect(s.port()))
-        {
-            getOk(socket);
-            InputStream in = socket.getInputStream();
-            assertEquals(-1, in.read(), "the server's FIN");
-            // As a load balancer does that has not seen the FIN yet: the next request on the pooled connection.
-            Raw.write(socket, GET);
-            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
-            ConnStateEvent closed = closed(s, socket.getLocalPort());
-            assertEquals(CloseReason.KEEP_ALIVE_TIMEOUT, closed.reason());
-            assertTrue(closed.race(), closed.toString());
-            assertEquals(1, s.tracker.getKeepAliveRaces());
-            assertEquals(1, handler.calls.get(), "the racing request reached the handler");
-            socket.close();
-        }
+        assertARequestAfterTheFinIsARace(300);
     }
 
     /**
@@ -306,19 +291,39 @@ public class KeepAliveTest
     @Test
     public void aRequestRacingALongerKeepAliveCloseIsCounted() throws Exception
     {
+        assertARequestAfterTheFinIsARace(1500);
+    }
+
+    private static void assertARequestAfterTheFinIsARace(long keepAliveMillis) throws Exception
+    {
         Counting handler = new Counting();
-        try (TrackedServer s = server(handler, 1500, CONNECTOR_IDLE_TIMEOUT); Socket socket = Raw.connect(s.port()))
+        try (TrackedServer s = server(handler, keepAliveMillis, CONNECTOR_IDLE_TIMEOUT))
+        {
+            int clientPort = sendAfterTheFin(s);
+            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(clientPort));
+            ConnStateEvent closed = closed(s, clientPort);
+            assertEquals(CloseReason.KEEP_ALIVE_TIMEOUT, closed.reason());
+            assertTrue(closed.race(), closed.toString());
+            assertEquals(1, s.tracker.getKeepAliveRaces());
+            assertEquals(1, handler.calls.get(), "the racing request reached the handler");
+        }
+    }
+
+    /**
+     * One request on a new connection, then, after the server's FIN, another: as a load balancer
+     * does that has not seen the FIN yet. Waits until the connection ended.
+     *
+     * @return the client's port
+     */
+    private static int sendAfterTheFin(TrackedServer s) throws Exception
+    {
+        try (Socket socket = Raw.connect(s.port()))
         {
             getOk(socket);
             assertEquals(-1, socket.getInputStream().read(), "the server's FIN");
             Raw.write(socket, GET);
-            assertEquals(seq("new", "active", "idle", "closed"), s.recorder.awaitEnd(socket.getLocalPort()));
-            ConnStateEvent closed = closed(s, socket.getLocalPort());
-            assertEquals(CloseReason.KEEP_ALIVE_TIMEOUT, closed.reason());
-            assertTrue(closed.race(), closed.toString());
-            assertEquals(1, s.tracker.getKeepAliveRaces());
-            assertEquals(1, handler.calls.get());
-            socket.close();
+            s.recorder.awaitEnd(socket.getLocalPort());
+            return socket.getLocalPort();
         }
     }
 
@@ -333,13 +338,7 @@ public class KeepAliveTest
         {
             for (int race = 1; race <= 2; race++)
             {
-                try (Socket socket = Raw.connect(s.port()))
-                {
-                    getOk(socket);
-                    assertEquals(-1, socket.getInputStream().read(), "the server's FIN");
-                    Raw.write(socket, GET);
-                    s.recorder.awaitEnd(socket.getLocalPort());
-                }
+                sendAfterTheFin(s);
                 int races = race;
                 Wait.until(race + " race(s) counted", () -> s.tracker.getKeepAliveRaces() == races);
             }
