@@ -43,8 +43,8 @@ public final class AttackBench
     private static final int[] POINTS = {1, 5, 10, 15, 20, 25, 30};
 
     private final Path dir = Path.of(System.getProperty("bench.out", "target/bench"));
-    private final List<String> jvmArgs = split(System.getProperty("bench.jvmArgs", "-Xms512m -Xmx512m -XX:+UseG1GC"));
-    private final List<String> variants = split(System.getProperty("bench.attack.variants", "plain,protected").replace(',', ' '));
+    private final List<String> jvmArgs = Bench.words(System.getProperty("bench.jvmArgs", "-Xms512m -Xmx512m -XX:+UseG1GC"));
+    private final List<String> variants = Bench.words(System.getProperty("bench.attack.variants", "plain,protected").replace(',', ' '));
     private final int seconds = Integer.getInteger("bench.attack.seconds", 25);
     private final int warmup = Integer.getInteger("bench.attack.warmup", 5);
     private final int fdLimit = Integer.getInteger("bench.attack.fdLimit", 1024);
@@ -106,10 +106,6 @@ public final class AttackBench
         new AttackBench().run();
     }
 
-    private static List<String> split(String value)
-    {
-        return Arrays.stream(value.trim().split(" ")).filter(s -> !s.isEmpty()).toList();
-    }
 
     private void run() throws Exception
     {

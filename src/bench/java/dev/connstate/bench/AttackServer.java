@@ -14,8 +14,6 @@ import java.util.concurrent.atomic.LongAdder;
 import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.jetty.ConnStateTracker;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
@@ -66,15 +64,7 @@ public final class AttackServer
         InetAddress attacker = InetAddress.getByName(args[3]);
 
         Server server = new Server();
-        HttpConfiguration config = new HttpConfiguration();
-        config.setSendServerVersion(false);
-        config.setSendDateHeader(false);
-        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(config));
-        connector.setHost("127.0.0.1");
-        connector.setPort(0);
-        connector.setIdleTimeout(idleMillis);
-        connector.setAcceptQueueSize(acceptQueue);
-        server.addConnector(connector);
+        ServerConnector connector = BenchServer.http1Connector(server, idleMillis, acceptQueue);
         server.setHandler(new BenchServer.Hello());
 
         ConnStateTracker tracker = null;

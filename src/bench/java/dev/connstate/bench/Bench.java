@@ -150,6 +150,12 @@ public final class Bench
         return cpus.isEmpty() ? unset : cpus;
     }
 
+    /** @return the space-separated words of a setting, none for a blank one */
+    static List<String> words(String value)
+    {
+        return java.util.Arrays.stream(value.trim().split(" ")).filter(s -> !s.isEmpty()).toList();
+    }
+
     static String loadAverage()
     {
         try

@@ -87,6 +87,25 @@ public final class BenchServer
     {
     }
 
+    /**
+     * Adds to {@code server} an HTTP/1.1 connector on a free port of 127.0.0.1, with the
+     * configuration every bench server uses (no Server or Date header): for the harnesses'
+     * servers ({@code KeepAliveServer}, {@code AttackServer}).
+     */
+    static ServerConnector http1Connector(Server server, long idleMillis, int acceptQueue)
+    {
+        HttpConfiguration config = new HttpConfiguration();
+        config.setSendServerVersion(false);
+        config.setSendDateHeader(false);
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(config));
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        connector.setIdleTimeout(idleMillis);
+        connector.setAcceptQueueSize(acceptQueue);
+        server.addConnector(connector);
+        return connector;
+    }
+
     public static void main(String[] args) throws Exception
     {
         String variant = args[0];

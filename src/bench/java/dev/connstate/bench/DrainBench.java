@@ -43,7 +43,7 @@ public final class DrainBench
 
     private final Path dir = Path.of(System.getProperty("bench.out", "target/bench"));
     private final int rounds = Integer.getInteger("bench.rounds", 10);
-    private final List<String> jvmArgs = split(System.getProperty("bench.jvmArgs", "-Xms512m -Xmx512m -XX:+UseG1GC"));
+    private final List<String> jvmArgs = Bench.words(System.getProperty("bench.jvmArgs", "-Xms512m -Xmx512m -XX:+UseG1GC"));
     private final int h1Connections = Integer.getInteger("bench.drain.h1", 32);
     private final int h2Sessions = Integer.getInteger("bench.drain.h2c", 4);
     private final int h2Streams = Integer.getInteger("bench.drain.streams", 8);
@@ -118,10 +118,6 @@ public final class DrainBench
         new DrainBench().run();
     }
 
-    private static List<String> split(String value)
-    {
-        return Arrays.stream(value.trim().split(" ")).filter(s -> !s.isEmpty()).toList();
-    }
 
     private void run() throws Exception
     {

@@ -111,7 +111,7 @@ public final class KeepAliveRaceBench
     }
 
     private final Path dir = Path.of(System.getProperty("bench.out", "target/bench"));
-    private final List<String> jvmArgs = split(System.getProperty("bench.jvmArgs", "-Xms512m -Xmx512m -XX:+UseG1GC"));
+    private final List<String> jvmArgs = Bench.words(System.getProperty("bench.jvmArgs", "-Xms512m -Xmx512m -XX:+UseG1GC"));
     private final long idleMillis = knob("bench.keepalive.idleMillis", 1000);
     private final long aboveMillis = knob("bench.keepalive.aboveMillis", 2 * idleMillis);
     private final int connections = (int)knob("bench.keepalive.connections", 128);
@@ -126,7 +126,7 @@ public final class KeepAliveRaceBench
     private KeepAliveRaceBench()
     {
         List<Variant> all = List.of(new Variant("plain", idleMillis, 0), new Variant("module-at-idle", idleMillis, idleMillis), new Variant("module-above", idleMillis, aboveMillis));
-        List<String> names = split(text("bench.keepalive.variants", "plain,module-at-idle,module-above").replace(',', ' '));
+        List<String> names = Bench.words(text("bench.keepalive.variants", "plain,module-at-idle,module-above").replace(',', ' '));
         variants = all.stream().filter(v -> names.contains(v.name())).toList();
         if (variants.size() != names.size())
             throw new IllegalArgumentException("bench.keepalive.variants: " + names + ", known: plain, module-at-idle, module-above");
@@ -153,10 +153,6 @@ public final class KeepAliveRaceBench
         return Long.parseLong(text(property, String.valueOf(defaults)));
     }
 
-    private static List<String> split(String value)
-    {
-        return Arrays.stream(value.trim().split(" ")).filter(s -> !s.isEmpty()).toList();
-    }
 
     private void run() throws Exception
     {

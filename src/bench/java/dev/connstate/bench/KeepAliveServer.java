@@ -14,8 +14,6 @@ import dev.connstate.ConnState;
 import dev.connstate.jetty.ConnStateTracker;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -62,15 +60,7 @@ public final class KeepAliveServer
         long keepAliveMillis = Long.parseLong(args[2]);
 
         Server server = new Server();
-        HttpConfiguration config = new HttpConfiguration();
-        config.setSendServerVersion(false);
-        config.setSendDateHeader(false);
-        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(config));
-        connector.setHost("127.0.0.1");
-        connector.setPort(0);
-        connector.setIdleTimeout(idleMillis);
-        connector.setAcceptQueueSize(1024);
-        server.addConnector(connector);
+        ServerConnector connector = BenchServer.http1Connector(server, idleMillis, 1024);
         Handled handled = new Handled(new BenchServer.Hello());
         server.setHandler(handled);
 
