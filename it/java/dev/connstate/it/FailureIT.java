@@ -35,7 +35,7 @@ public class FailureIT
     {
         return Stream.of(
             Arguments.of(new String[]{"jetty.connstate.sinks=jsonl,foo"},
-                "jetty.connstate.sinks=jsonl,foo: unknown sink 'foo' (known: log, jsonl)"),
+                "jetty.connstate.sinks=jsonl,foo: unknown sink 'foo' (known: log, jsonl, connlog)"),
             Arguments.of(new String[]{"jetty.connstate.listeners=com.example.Missing"},
                 "jetty.connstate.listeners=com.example.Missing: class 'com.example.Missing' not found on the server class path (put its jar in $JETTY_BASE/lib/connstate/)"),
             Arguments.of(new String[]{"jetty.connstate.listeners=java.lang.String"},

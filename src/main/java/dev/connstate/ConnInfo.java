@@ -113,6 +113,12 @@ public interface ConnInfo
     TlsInfo tls();
 
     /**
+     * @return what the connection did over its life, on {@link ConnState#CLOSED} and
+     * {@link ConnState#HIJACKED} (on a hijack, up to the hijack); {@code null} in any other state
+     */
+    ConnTotals totals();
+
+    /**
      * @return an immutable copy of these facts; a tracked connection's copy is stamped with the
      * time of its last transition
      */

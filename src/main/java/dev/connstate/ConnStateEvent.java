@@ -26,6 +26,8 @@ import java.time.Instant;
  * @param race on {@link ConnState#CLOSED}, whether a request raced the close: the client sent it
  * after the server began to close the connection idle, and got no response; {@code false} otherwise
  * @param tls what the TLS handshake settled, {@code null} before it completed or without TLS
+ * @param totals on {@link ConnState#CLOSED} and {@link ConnState#HIJACKED}, what the connection did
+ * over its life; {@code null} otherwise
  */
 public record ConnStateEvent(
     Instant time,
@@ -43,8 +45,20 @@ public record ConnStateEvent(
     long longestIdleNanos,
     CloseReason reason,
     boolean race,
-    TlsInfo tls) implements ConnInfo
+    TlsInfo tls,
+    ConnTotals totals) implements ConnInfo
 {
+    /**
+     * An event without totals: a transition to a state that is not terminal.
+     */
+    public ConnStateEvent(Instant time, long id, SocketAddress remote, SocketAddress local, String protocol, boolean secure,
+                          ConnState state, ConnState previous, long previousNanos, long requests, long openedAtMillis,
+                          long ageNanos, long longestIdleNanos, CloseReason reason, boolean race, TlsInfo tls)
+    {
+        this(time, id, remote, local, protocol, secure, state, previous, previousNanos, requests, openedAtMillis, ageNanos,
+            longestIdleNanos, reason, race, tls, null);
+    }
+
     /**
      * @return a copy of {@code conn}'s facts stamped with the current time; {@code conn} itself
      * if it already is an event
@@ -55,7 +69,7 @@ public record ConnStateEvent(
             return event;
         return new ConnStateEvent(Instant.now(), conn.id(), conn.remote(), conn.local(), conn.protocol(), conn.secure(),
             conn.state(), conn.previous(), conn.previousNanos(), conn.requests(), conn.openedAtMillis(), conn.ageNanos(),
-            conn.longestIdleNanos(), conn.reason(), conn.race(), conn.tls());
+            conn.longestIdleNanos(), conn.reason(), conn.race(), conn.tls(), conn.totals());
     }
 
     @Override

@@ -29,4 +29,18 @@ public interface ConnStateListener
      * @param state the state just entered (equal to {@code conn.state()})
      */
     void onStateChange(ConnInfo conn, ConnState state);
+
+    /**
+     * Whether this listener is called on transitions to {@code state}: a listener that wants
+     * only a few states (a connection log wants the terminal ones) costs the others nothing, not
+     * even their event. The answer must not change: a queued listener is asked once per state when
+     * it is added, an inline one before each call. By default, every state.
+     *
+     * @param state a state
+     * @return whether {@link #onStateChange(ConnInfo, ConnState)} is called with it
+     */
+    default boolean wants(ConnState state)
+    {
+        return true;
+    }
 }

@@ -38,6 +38,8 @@ public class ConnStateMachine
     private long sinceNanos;
     private long previousNanos;
     private long longestIdleNanos = -1;
+    private long activeNanos;
+    private long idleNanos;
 
     /**
      * Starts in {@link ConnState#NEW}.
@@ -66,6 +68,11 @@ public class ConnStateMachine
         // Kept here, one comparison, so that a listener can read it at the end instead of timing every wait.
         if (current == ConnState.IDLE && next == ConnState.ACTIVE && previousNanos > longestIdleNanos)
             longestIdleNanos = previousNanos;
+        // The totals of a connection log's record, two additions instead of a record of every transition.
+        if (current == ConnState.ACTIVE)
+            activeNanos += previousNanos;
+        else if (current == ConnState.IDLE)
+            idleNanos += previousNanos;
         SINCE_NANOS.setRelease(this, nowNanos);
         STATE.setRelease(this, next);
         return true;
@@ -102,6 +109,24 @@ public class ConnStateMachine
     public long longestIdleNanos()
     {
         return longestIdleNanos;
+    }
+
+    /**
+     * @return the time spent in {@link ConnState#ACTIVE}, in nanoseconds, up to the current state
+     * (not counting it, if it is {@code active})
+     */
+    public long activeNanos()
+    {
+        return activeNanos;
+    }
+
+    /**
+     * @return the time spent in {@link ConnState#IDLE}, in nanoseconds, up to the current state
+     * (not counting it, if it is {@code idle})
+     */
+    public long idleNanos()
+    {
+        return idleNanos;
     }
 
     /**

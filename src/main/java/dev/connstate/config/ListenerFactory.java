@@ -65,10 +65,10 @@ public final class ListenerFactory
                 throw settings.invalid(ModuleSettings.SINKS,
                     "no sink and no listener (" + ModuleSettings.LISTENERS + "), nothing would be reported; to count only, enable the jmx module or set " +
                         ModuleSettings.STATUS_PATH + " or " + ModuleSettings.OTEL + "=true (known sinks: " + known + ")");
-            // The jsonl file last: a bad setting elsewhere must not leave a file behind.
+            // The files last: a bad setting elsewhere must not leave a file behind.
             for (String sink : settings.sinks())
             {
-                if (!sink.equals(BuiltInSinks.JsonLines.NAME))
+                if (!(providers.get(sink) instanceof BuiltInSinks.FileSink))
                     result.put(sink, providers.get(sink).newSink(settings.sinkSettings(sink)));
             }
             for (String className : settings.listeners())
@@ -80,8 +80,11 @@ public final class ListenerFactory
                     unique = name + i;
                 result.put(unique, listener);
             }
-            if (settings.sinks().contains(BuiltInSinks.JsonLines.NAME))
-                result.put(BuiltInSinks.JsonLines.NAME, providers.get(BuiltInSinks.JsonLines.NAME).newSink(settings.sinkSettings(BuiltInSinks.JsonLines.NAME)));
+            for (String sink : settings.sinks())
+            {
+                if (providers.get(sink) instanceof BuiltInSinks.FileSink)
+                    result.put(sink, providers.get(sink).newSink(settings.sinkSettings(sink)));
+            }
             return result;
         }
         catch (RuntimeException | Error x)
@@ -119,7 +122,7 @@ public final class ListenerFactory
             throw new ConnStateConfigurationException(ModuleSettings.SINKS, "", "a sink provider in lib/connstate/ cannot be loaded: " + x.getMessage());
         }
         Map<String, ConnStateSinkProvider> ordered = new LinkedHashMap<>();
-        for (String builtIn : List.of(BuiltInSinks.Log.NAME, BuiltInSinks.JsonLines.NAME))
+        for (String builtIn : List.of(BuiltInSinks.Log.NAME, BuiltInSinks.JsonLines.NAME, BuiltInSinks.ConnLog.NAME))
         {
             if (providers.containsKey(builtIn))
                 ordered.put(builtIn, providers.remove(builtIn));

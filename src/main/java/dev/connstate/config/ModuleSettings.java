@@ -15,6 +15,7 @@ import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.ConnectionDrain;
 import dev.connstate.jetty.QueuedListener;
 import dev.connstate.sink.BuiltInSinks;
+import dev.connstate.sink.JsonLinesFile;
 import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
 import dev.connstate.sink.SettingValues;
@@ -88,10 +89,10 @@ public final class ModuleSettings
         LOG_LOGGER, LogSink.DEFAULT_LOGGER,
         LOG_FORMAT, LogSink.DEFAULT_FORMAT,
         JSONL_FILE, BuiltInSinks.JsonLines.DEFAULT_FILE,
-        JSONL_FILENAME_DATE_FORMAT, JsonLinesSink.DEFAULT_FILENAME_DATE_FORMAT,
-        JSONL_RETAIN_DAYS, String.valueOf(JsonLinesSink.DEFAULT_RETAIN_DAYS),
-        JSONL_APPEND, String.valueOf(JsonLinesSink.DEFAULT_APPEND),
-        JSONL_ROLLOVER_TIMEZONE, JsonLinesSink.DEFAULT_TIME_ZONE,
+        JSONL_FILENAME_DATE_FORMAT, JsonLinesFile.DEFAULT_FILENAME_DATE_FORMAT,
+        JSONL_RETAIN_DAYS, String.valueOf(JsonLinesFile.DEFAULT_RETAIN_DAYS),
+        JSONL_APPEND, String.valueOf(JsonLinesFile.DEFAULT_APPEND),
+        JSONL_ROLLOVER_TIMEZONE, JsonLinesFile.DEFAULT_TIME_ZONE,
         LISTENERS, "",
         QUEUE_CAPACITY, String.valueOf(ConnStateTracker.DEFAULT_QUEUE_CAPACITY),
         STATUS_PATH, "",

@@ -8,6 +8,7 @@ import java.util.Map;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.connstate.config.ConnStateConfigurationException;
 import dev.connstate.config.ModuleSettings;
+import dev.connstate.sink.JsonLinesFile;
 import dev.connstate.sink.JsonLinesSink;
 import io.dropwizard.util.Duration;
 import jakarta.validation.Constraint;
@@ -89,9 +90,9 @@ public class ConnStateFactory
         @JsonProperty
         private String filenameDateFormat = DEFAULTS.value(ModuleSettings.JSONL_FILENAME_DATE_FORMAT);
         @JsonProperty
-        private int retainDays = JsonLinesSink.DEFAULT_RETAIN_DAYS;
+        private int retainDays = JsonLinesFile.DEFAULT_RETAIN_DAYS;
         @JsonProperty
-        private boolean append = JsonLinesSink.DEFAULT_APPEND;
+        private boolean append = JsonLinesFile.DEFAULT_APPEND;
         @NotNull
         @JsonProperty
         private Rollover rollover = new Rollover();

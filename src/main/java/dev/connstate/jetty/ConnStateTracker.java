@@ -497,6 +497,32 @@ public class ConnStateTracker extends ContainerLifeCycle
         return registry.requestsTotal();
     }
 
+    /**
+     * @return the TLS connections open now whose handshake has not completed: Kestrel's
+     * {@code kestrel.active_tls_handshakes}; it walks the connections, as {@link #countConnections(ConnState)}
+     */
+    @ManagedAttribute("TLS connections whose handshake is in progress now")
+    public long getTlsHandshakesInProgress()
+    {
+        long count = 0;
+        for (TrackedConnection conn : registry.all())
+        {
+            if (conn.secure() && conn.tls() == null && conn.state() == ConnState.NEW)
+                count++;
+        }
+        return count;
+    }
+
+    /**
+     * @return the TLS connections that ended before their handshake completed, since start: the
+     * handshake failed, or the client closed or timed out during it
+     */
+    @ManagedAttribute("TLS connections that ended before their handshake completed, since start")
+    public long getTlsHandshakeFailures()
+    {
+        return events.tlsHandshakeFailures();
+    }
+
     @ManagedAttribute("Illegal transitions refused (a bug if not zero)")
     public long getIllegalTransitions()
     {

@@ -70,6 +70,7 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
      */
     private final ComplianceViolation.Listener requestEnds = JettyInternals.requestEndHook(this::onRequestEnd);
     private final LongAdder internalErrors = new LongAdder();
+    private final LongAdder tlsHandshakeFailures = new LongAdder();
     private final RateLimitedLog errorLog = new RateLimitedLog(LOG, 10, TimeUnit.SECONDS);
 
     /**
@@ -101,6 +102,12 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
     long internalErrors()
     {
         return internalErrors.sum();
+    }
+
+    /** @return the TLS connections that ended before their handshake completed, since start */
+    long tlsHandshakeFailures()
+    {
+        return tlsHandshakeFailures.sum();
     }
 
     @Override
@@ -201,6 +208,8 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
         if (unseen != Http1Requests.Unseen.NONE)
             reporter.transition(conn, ConnState.ACTIVE);
         conn.reason(reason);
+        if (conn.secure() && conn.tls() == null)
+            tlsHandshakeFailures.increment();
         conn.race(idleClose.raced(conn));
         clientLimits.release(conn);
         // Counted before listeners hear closed: whoever sees closed sees the drain's counts too.
@@ -365,8 +374,10 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
             TrackedConnection conn = handshaking(event);
             if (conn == null)
                 return;
+            // From the accept, as Kestrel's: the wait for the client's hello is part of what a client waits.
+            long nanos = System.nanoTime() - conn.openedNanos();
             SSLSession session = event.getSSLEngine().getSession();
-            TlsInfo tls = new TlsInfo(session.getProtocol(), session.getCipherSuite(), sniHost(session));
+            TlsInfo tls = new TlsInfo(session.getProtocol(), session.getCipherSuite(), sniHost(session), nanos);
             synchronized (conn)
             {
                 conn.tls(tls);

@@ -82,6 +82,8 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
 
     private final String name;
     private final ConnStateListener listener;
+    /** The states its listener wants, one bit per ordinal, asked once. */
+    private final int wanted;
     // A bounded lock-free ring: a Jetty thread claims a position with one compare-and-set on the
     // tail and stores its event there; the one delivery thread takes positions in order. No node
     // per event, no counter beside the two positions, and no lock; Jetty threads wake the delivery
@@ -119,12 +121,32 @@ public class QueuedListener extends AbstractLifeCycle implements ConnStateListen
             throw new IllegalArgumentException("Queue capacity must be between 1 and " + MAX_CAPACITY + ", not " + capacity);
         this.name = name;
         this.listener = listener;
+        this.wanted = wanted(listener);
         this.capacity = capacity;
         // A power of two, so that a position maps to its slot with a mask.
         this.ring = new AtomicReferenceArray<>(Integer.highestOneBit(Math.max(1, capacity - 1)) << 1);
         this.mask = ring.length() - 1;
         this.wakeAt = Math.min(WAKE_AT, (capacity + 1) / 2);
         setDeliveryTimeoutMillis(deliveryTimeoutMillis);
+    }
+
+    /** @return the states {@code listener} {@link ConnStateListener#wants wants}, one bit per ordinal */
+    static int wanted(ConnStateListener listener)
+    {
+        int bits = 0;
+        for (ConnState state : ConnState.values())
+        {
+            if (listener.wants(state))
+                bits |= 1 << state.ordinal();
+        }
+        return bits;
+    }
+
+    /** Whether its listener wants {@code state}: asked when it was added. */
+    @Override
+    public boolean wants(ConnState state)
+    {
+        return (wanted & 1 << state.ordinal()) != 0;
     }
 
     /**

@@ -131,7 +131,8 @@ final class StateReporter
         {
             try
             {
-                listener.onStateChange(conn, state);
+                if (listener.wants(state))
+                    listener.onStateChange(conn, state);
             }
             catch (Throwable x)
             {
@@ -139,12 +140,15 @@ final class StateReporter
                 errorLog.warn("Inline listener failed:", listener, x);
             }
         }
-        QueuedListener[] queued = queuedListeners;
-        if (queued.length > 0)
+        // One event for all the queues that want it; none if none does.
+        ConnStateEvent event = null;
+        for (QueuedListener listener : queuedListeners)
         {
-            ConnStateEvent event = conn.snapshot();
-            for (QueuedListener listener : queued)
-                listener.onStateChange(event, state);
+            if (!listener.wants(state))
+                continue;
+            if (event == null)
+                event = conn.snapshot();
+            listener.onStateChange(event, state);
         }
     }
 

@@ -9,9 +9,11 @@ import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.ConnStateMachine;
+import dev.connstate.ConnTotals;
 import dev.connstate.TlsInfo;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.ssl.SslConnection;
 
 /**
  * One tracked TCP connection: its state machine and the facts listeners read.
@@ -175,11 +177,15 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
     }
 
     /**
-     * What the keep-alive timeout, the request header timeout and the caps per client keep of a
-     * connection: apart, so that a connection costs no heap for them while they are off.
+     * What only some connections need: what the keep-alive timeout, the request header timeout
+     * and the caps per client keep of a connection, and the bytes of an HTTP/1 connection that
+     * h2c replaced. Apart, so that a connection costs no heap for them while they are off.
      */
     private static final class Guards
     {
+        /** The byte counts of the HTTP connections the current one replaced (h2c), -1 if none counted. */
+        private long replacedBytesIn = -1;
+        private long replacedBytesOut = -1;
         /** The socket's idle timeout before {@link #raiseIdleTimeout} raised it, 0 if not raised. */
         private long raisedFrom;
         /** When the request header timeout's scan first saw a later head begin, and at which request count. */
@@ -276,10 +282,41 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
         return protocolConnection;
     }
 
-    /** An HTTP connection (HTTP/1, or HTTP/2 after h2c) opened on the socket. */
+    /**
+     * An HTTP connection (HTTP/1, or HTTP/2 after h2c) opened on the socket: the one it replaces
+     * leaves its byte counts to the connection's totals. Caller holds this lock.
+     */
     void protocolConnection(Connection connection)
     {
+        Connection replaced = protocolConnection;
+        if (replaced != null && replaced != connection)
+        {
+            Guards kept = guards();
+            kept.replacedBytesIn = plus(kept.replacedBytesIn, replaced.getBytesIn());
+            kept.replacedBytesOut = plus(kept.replacedBytesOut, replaced.getBytesOut());
+        }
         this.protocolConnection = connection;
+    }
+
+    /** Adds two of Jetty's byte counts, where -1 means not counted. */
+    private static long plus(long a, long b)
+    {
+        return a < 0 ? b : b < 0 ? a : a + b;
+    }
+
+    /**
+     * @param in the bytes read, or else those written
+     * @return the bytes Jetty counted on the socket so far: the TLS connection's, on the wire;
+     * otherwise its HTTP connections'; -1 if none counted them
+     */
+    private long bytes(boolean in)
+    {
+        if (root.getConnection() instanceof SslConnection tls)
+            return in ? tls.getBytesIn() : tls.getBytesOut();
+        Connection http = protocolConnection;
+        Guards kept = guards;
+        long replaced = kept == null ? -1 : in ? kept.replacedBytesIn : kept.replacedBytesOut;
+        return http == null ? replaced : plus(replaced, in ? http.getBytesIn() : http.getBytesOut());
     }
 
     /**
@@ -389,13 +426,30 @@ final class TrackedConnection extends ConnStateMachine implements ConnInfo
         return tls;
     }
 
+    /**
+     * Made anew on each call, with the byte counts Jetty has at that moment: in a listener call on
+     * {@code closed}, all of them (Jetty counts a write when it completes, before the close).
+     */
+    @Override
+    public ConnTotals totals()
+    {
+        ConnState state = state();
+        if (!state.isTerminal())
+            return null;
+        long active = activeNanos();
+        long idle = idleNanos();
+        // The states before the end were new, then active and idle: the rest of the age is the wait in new.
+        long firstRequest = previous() == ConnState.NEW ? -1 : ageNanos() - active - idle;
+        return new ConnTotals(firstRequest, active, idle, bytes(true), bytes(false));
+    }
+
     /** Stamped with the time of the transition, during a listener call: when it happened. */
     @Override
     public ConnStateEvent snapshot()
     {
         long since = sinceNanos();
         return new ConnStateEvent(WallClock.at(since), id, remote, local, protocol, secure, state(), previous(), previousNanos(),
-            requests(), openedAtMillis, since - openedNanos, longestIdleNanos(), reason, race, tls);
+            requests(), openedAtMillis, since - openedNanos, longestIdleNanos(), reason, race, tls, totals());
     }
 
     @Override

@@ -55,64 +55,64 @@ public final class BuiltInSinks
     }
 
     /**
-     * {@code jsonl}: key {@code file}, relative to {@code jetty.base}, or {@code -} for standard
-     * output; and, as Jetty's request log, {@code filenameDateFormat}, {@code retainDays},
-     * {@code append} and {@code rollover.timezone} (see {@link JsonLinesSink.Builder}).
+     * A sink that writes a {@link JsonLinesFile}: key {@code file}, relative to {@code jetty.base},
+     * or {@code -} for standard output; and, as Jetty's request log, {@code filenameDateFormat},
+     * {@code retainDays}, {@code append} and {@code rollover.timezone} (see {@link JsonLinesFile.Options}).
+     * Every setting is checked before the file opens.
      */
-    public static final class JsonLines implements ConnStateSinkProvider
+    public abstract static class FileSink implements ConnStateSinkProvider
     {
-        /** The sink's name. */
-        public static final String NAME = "jsonl";
-        /** Key: the file, by default {@value #DEFAULT_FILE}; {@code yyyy_mm_dd} in its name is replaced by the date. */
+        /** Key: the file; {@code yyyy_mm_dd} in its name is replaced by the date. */
         public static final String FILE = "file";
-        /** The default file, relative to {@code jetty.base}. */
-        public static final String DEFAULT_FILE = "logs/connstate.jsonl";
-        /** Key: the date format of {@code yyyy_mm_dd} in the file's name, by default {@value JsonLinesSink#DEFAULT_FILENAME_DATE_FORMAT}. */
+        /** Key: the date format of {@code yyyy_mm_dd} in the file's name, by default {@value JsonLinesFile#DEFAULT_FILENAME_DATE_FORMAT}. */
         public static final String FILENAME_DATE_FORMAT = "filenameDateFormat";
-        /** Key: how many days of files to keep besides today's, by default {@value JsonLinesSink#DEFAULT_RETAIN_DAYS}; 0 keeps them all. */
+        /** Key: how many days of files to keep besides today's, by default {@value JsonLinesFile#DEFAULT_RETAIN_DAYS}; 0 keeps them all. */
         public static final String RETAIN_DAYS = "retainDays";
         /** Key: whether to append to an existing file ({@code true}, the default) or to rename it first ({@code false}). */
         public static final String APPEND = "append";
-        /** Key: the time zone of the date and of midnight, by default {@value JsonLinesSink#DEFAULT_TIME_ZONE}. */
+        /** Key: the time zone of the date and of midnight, by default {@value JsonLinesFile#DEFAULT_TIME_ZONE}. */
         public static final String ROLLOVER_TIMEZONE = "rollover.timezone";
 
-        @Override
-        public String name()
-        {
-            return NAME;
-        }
+        /** @return the file when {@link #FILE} is not set, relative to {@code jetty.base} */
+        protected abstract String defaultFile();
+
+        /**
+         * @param out the file, open
+         * @return the sink writing to it
+         */
+        protected abstract ConnStateListener newSink(JsonLinesFile out);
 
         @Override
-        public ConnStateListener newSink(SinkSettings settings)
+        public final ConnStateListener newSink(SinkSettings settings)
         {
-            String value = settings.get(FILE, DEFAULT_FILE);
+            String value = settings.get(FILE, defaultFile());
             if (value.isEmpty())
                 throw settings.invalid(FILE, "a file name is required (or - for standard output)");
             // Every setting is checked before anything is opened, also those that standard output does not use.
-            String dateFormat = settings.get(FILENAME_DATE_FORMAT, JsonLinesSink.DEFAULT_FILENAME_DATE_FORMAT);
+            String dateFormat = settings.get(FILENAME_DATE_FORMAT, JsonLinesFile.DEFAULT_FILENAME_DATE_FORMAT);
             String problem = DailyFileOutputStream.dateFormatProblem(dateFormat);
             if (problem != null)
                 throw settings.invalid(FILENAME_DATE_FORMAT, problem);
-            long days = settings.getNumber(RETAIN_DAYS, JsonLinesSink.DEFAULT_RETAIN_DAYS, "days");
+            long days = settings.getNumber(RETAIN_DAYS, JsonLinesFile.DEFAULT_RETAIN_DAYS, "days");
             if (days > Integer.MAX_VALUE)
                 throw settings.invalid(RETAIN_DAYS, "must be at most " + Integer.MAX_VALUE + " days");
             int retainDays = (int)days;
-            problem = JsonLinesSink.retainDaysProblem(retainDays);
+            problem = JsonLinesFile.retainDaysProblem(retainDays);
             if (problem != null)
                 throw settings.invalid(RETAIN_DAYS, problem);
-            boolean append = settings.getBoolean(APPEND, JsonLinesSink.DEFAULT_APPEND);
+            boolean append = settings.getBoolean(APPEND, JsonLinesFile.DEFAULT_APPEND);
             ZoneId zone;
             try
             {
                 // The short ids too (EST, PST...), as java.util.TimeZone, which the request log uses, takes them.
-                zone = ZoneId.of(settings.get(ROLLOVER_TIMEZONE, JsonLinesSink.DEFAULT_TIME_ZONE), ZoneId.SHORT_IDS);
+                zone = ZoneId.of(settings.get(ROLLOVER_TIMEZONE, JsonLinesFile.DEFAULT_TIME_ZONE), ZoneId.SHORT_IDS);
             }
             catch (DateTimeException x)
             {
                 throw settings.invalid(ROLLOVER_TIMEZONE, "unknown time zone (e.g. GMT, UTC, Europe/Paris, +01:00)");
             }
-            if (JsonLinesSink.STDOUT.equals(value))
-                return new JsonLinesSink(JsonLinesSink.STDOUT);
+            if (JsonLinesFile.STDOUT.equals(value))
+                return newSink(JsonLinesFile.stdout(false));
             Path file;
             try
             {
@@ -127,12 +127,12 @@ public final class BuiltInSinks
                 Path parent = file.getParent();
                 if (parent != null && !Files.isDirectory(parent))
                     Files.createDirectories(parent);
-                return JsonLinesSink.builder(file)
+                return newSink(new Options(file)
                     .filenameDateFormat(dateFormat)
                     .retainDays(retainDays)
                     .append(append)
                     .timeZone(zone)
-                    .build();
+                    .open());
             }
             catch (FileAlreadyExistsException x)
             {
@@ -145,6 +145,68 @@ public final class BuiltInSinks
                 String message = reason.getMessage();
                 throw settings.invalid(FILE, "cannot append to " + file + ": " + reason.getClass().getSimpleName() + (message == null ? "" : ": " + message));
             }
+        }
+
+        private static final class Options extends JsonLinesFile.Options<Options>
+        {
+            private Options(Path file)
+            {
+                super(file);
+            }
+        }
+    }
+
+    /** {@code jsonl}: one line per transition ({@link JsonLinesSink}), the keys of a {@link FileSink}. */
+    public static final class JsonLines extends FileSink
+    {
+        /** The sink's name. */
+        public static final String NAME = "jsonl";
+        /** The default file, relative to {@code jetty.base}. */
+        public static final String DEFAULT_FILE = "logs/connstate.jsonl";
+
+        @Override
+        public String name()
+        {
+            return NAME;
+        }
+
+        @Override
+        protected String defaultFile()
+        {
+            return DEFAULT_FILE;
+        }
+
+        @Override
+        protected ConnStateListener newSink(JsonLinesFile out)
+        {
+            return new JsonLinesSink(out);
+        }
+    }
+
+    /** {@code connlog}: one line per connection, at its end ({@link ConnLogSink}), the keys of a {@link FileSink}. */
+    public static final class ConnLog extends FileSink
+    {
+        /** The sink's name. */
+        public static final String NAME = "connlog";
+        /** The default file, relative to {@code jetty.base}: a file a day, as Jetty's request log. */
+        public static final String DEFAULT_FILE = "logs/connlog-yyyy_mm_dd.jsonl";
+
+        @Override
+        public String name()
+        {
+            return NAME;
+        }
+
+        @Override
+        protected String defaultFile()
+        {
+            return DEFAULT_FILE;
+        }
+
+        @Override
+        protected ConnStateListener newSink(JsonLinesFile out)
+        {
+            return new ConnLogSink(out);
         }
     }
 }

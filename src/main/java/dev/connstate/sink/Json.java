@@ -91,6 +91,7 @@ public final class Json
     private static final byte[] TLS = ascii(",\"tls\":{\"protocol\":");
     private static final byte[] CIPHER = ascii(",\"cipher\":");
     private static final byte[] SNI = ascii(",\"sni\":");
+    private static final byte[] HANDSHAKE_MS = ascii(",\"handshakeMs\":");
     private static final byte[] NULL = ascii("null");
     private static final byte[] TRUE = ascii("true");
     private static final byte[] FALSE = ascii("false");
@@ -176,7 +177,7 @@ public final class Json
      * Appends the contract's record of {@code e}, without a line terminator:
      * {@code {"time":...,"id":...,"remote":...,"local":...,"state":...,"prev":...,"protocol":...,"secure":...,"prevMs":...,"requests":...,"ageMs":...}},
      * with {@code "reason"} on a close ({@code "race":true} after it when a request raced the
-     * close) and {@code "tls"} once the handshake completed.
+     * close) and {@code "tls"} once the handshake completed (with {@code "handshakeMs"}).
      *
      * @param e the transition
      * @return this writer
@@ -236,7 +237,12 @@ public final class Json
             ensure(16);
             put(SNI);
             string(tls.sniHost());
-            ensure(2);
+            ensure(40);
+            if (tls.handshakeNanos() >= 0)
+            {
+                put(HANDSHAKE_MS);
+                millis(tls.handshakeNanos());
+            }
             bytes[size++] = '}';
         }
         bytes[size++] = '}';
@@ -283,6 +289,30 @@ public final class Json
     {
         ensure(20);
         digits(value);
+        return this;
+    }
+
+    /**
+     * Appends a duration in milliseconds to the microsecond, {@code 12.345}; {@code null} if negative (unknown).
+     *
+     * @param nanos the duration in nanoseconds
+     * @return this writer
+     */
+    public Json millis(long nanos)
+    {
+        ensure(24);
+        if (nanos < 0)
+        {
+            put(NULL);
+            return this;
+        }
+        long micros = nanos / 1000;
+        long whole = micros / 1000;
+        int fraction = (int)(micros - whole * 1000);
+        digits(whole);
+        bytes[size++] = '.';
+        bytes[size++] = (byte)('0' + fraction / 100);
+        pair(fraction % 100);
         return this;
     }
 

@@ -12,6 +12,7 @@ import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.ConnectionDrain;
 import dev.connstate.config.ModuleSettings;
 import dev.connstate.sink.BuiltInSinks;
+import dev.connstate.sink.JsonLinesFile;
 import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -200,16 +201,16 @@ public class ConnStateProperties
          * The date that replaces yyyy_mm_dd in the file's name, a file a day (SimpleDateFormat
          * syntax, as Jetty's request log's); it must name the year, month and day.
          */
-        private String filenameDateFormat = JsonLinesSink.DEFAULT_FILENAME_DATE_FORMAT;
+        private String filenameDateFormat = JsonLinesFile.DEFAULT_FILENAME_DATE_FORMAT;
 
         /**
          * How many days of files to keep besides today's when the name holds yyyy_mm_dd; 0 keeps
          * them all.
          */
-        private int retainDays = JsonLinesSink.DEFAULT_RETAIN_DAYS;
+        private int retainDays = JsonLinesFile.DEFAULT_RETAIN_DAYS;
 
         /** Append to an existing file, or rename it NAME.HHmmssSSS first. */
-        private boolean append = JsonLinesSink.DEFAULT_APPEND;
+        private boolean append = JsonLinesFile.DEFAULT_APPEND;
 
         private final Rollover rollover = new Rollover();
 
@@ -263,7 +264,7 @@ public class ConnStateProperties
     public static class Rollover
     {
         /** The time zone of the date in the file's name and of midnight: GMT, UTC, Europe/Paris, +01:00... */
-        private String timezone = JsonLinesSink.DEFAULT_TIME_ZONE;
+        private String timezone = JsonLinesFile.DEFAULT_TIME_ZONE;
 
         public String getTimezone()
         {

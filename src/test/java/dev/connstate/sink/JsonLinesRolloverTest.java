@@ -186,10 +186,10 @@ public class JsonLinesRolloverTest
             sink.onStateChange(event(id, clock.instant()), ConnState.ACTIVE);
         clock.set("2026-11-30T00:00:00.001Z");
         int line = Json.record(event(0, clock.instant())).length() + 1;
-        long last = 100 + 2L * JsonLinesSink.WRITE_AT / line;
+        long last = 100 + 2L * JsonLinesFile.WRITE_AT / line;
         for (long id = 101; id <= last; id++)
             sink.onStateChange(event(id, clock.instant()), ConnState.ACTIVE);
-        assertTrue(Files.size(dir.resolve("connstate-2026_11_30.jsonl")) > JsonLinesSink.WRITE_AT, "no write-out under load");
+        assertTrue(Files.size(dir.resolve("connstate-2026_11_30.jsonl")) > JsonLinesFile.WRITE_AT, "no write-out under load");
         sink.close();
         assertEquals(List.of("connstate-2026_11_29.jsonl", "connstate-2026_11_30.jsonl"), names());
         assertEquals(List.of(0L), ids("connstate-2026_11_29.jsonl"));

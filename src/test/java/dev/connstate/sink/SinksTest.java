@@ -329,11 +329,11 @@ public class SinksTest
         sink.flush();
         assertEquals(Json.record(e) + "\n", Files.readString(file));
         // Under load it writes out by itself, in large writes.
-        int lines = 2 * JsonLinesSink.WRITE_AT / Json.record(e).length();
+        int lines = 2 * JsonLinesFile.WRITE_AT / Json.record(e).length();
         for (int i = 0; i < lines; i++)
             sink.onStateChange(e, e.state());
         long size = Files.size(file);
-        assertTrue(size > JsonLinesSink.WRITE_AT && size % (Json.record(e).length() + 1) == 0, "size " + size);
+        assertTrue(size > JsonLinesFile.WRITE_AT && size % (Json.record(e).length() + 1) == 0, "size " + size);
         sink.close();
         assertEquals(lines + 1L, Files.readAllLines(file).size());
     }

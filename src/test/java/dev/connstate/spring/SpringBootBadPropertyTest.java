@@ -36,12 +36,12 @@ public class SpringBootBadPropertyTest
             "Validation failed for the following reason:\n\n" + reason;
     }
 
-    /** (The test class path has a third sink, memory, from a jar of the tests.) */
+    /** (The test class path has a fourth sink, memory, from a jar of the tests.) */
     @Test
     public void anUnknownSink()
     {
         FailureAnalysis analysis = failedStart("--connstate.sinks=log,foo");
-        assertEquals(invalid("connstate.sinks", "log,foo", "unknown sink 'foo' (known: log, jsonl, memory)"), analysis.getDescription());
+        assertEquals(invalid("connstate.sinks", "log,foo", "unknown sink 'foo' (known: log, jsonl, connlog, memory)"), analysis.getDescription());
         assertEquals("Review the value of the property with the provided reason.", analysis.getAction());
     }
 

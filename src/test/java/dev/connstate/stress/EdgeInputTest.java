@@ -115,7 +115,7 @@ public class EdgeInputTest
     }
 
     private static final String NOTHING_REPORTED = "no sink and no listener (jetty.connstate.listeners), nothing would be reported; " +
-        "to count only, enable the jmx module or set jetty.connstate.status.path or jetty.connstate.otel=true (known sinks: log, jsonl, memory)";
+        "to count only, enable the jmx module or set jetty.connstate.status.path or jetty.connstate.otel=true (known sinks: log, jsonl, connlog, memory)";
     private static final String NOT_FOUND = " not found on the server class path (put its jar in $JETTY_BASE/lib/connstate/)";
 
     @Test
@@ -152,14 +152,14 @@ public class EdgeInputTest
     public void everyPropertyIsCheckedWithOneLine() throws Exception
     {
         // jetty.connstate.sinks
-        assertEquals("unknown sink 'foo' (known: log, jsonl, memory)", refused(ModuleSettings.SINKS, "log,foo", m -> m.setSinks("log,foo")));
+        assertEquals("unknown sink 'foo' (known: log, jsonl, connlog, memory)", refused(ModuleSettings.SINKS, "log,foo", m -> m.setSinks("log,foo")));
         assertEquals("'jsonl' is listed twice", refused(ModuleSettings.SINKS, "jsonl, jsonl", m -> m.setSinks("jsonl, jsonl")));
         assertEquals(NOTHING_REPORTED, refused(ModuleSettings.SINKS, " , ", m -> m.setSinks(" , ")));
         // null is blank: none.
         assertEquals(NOTHING_REPORTED, refused(ModuleSettings.SINKS, "", m -> m.setSinks(null)));
-        assertEquals("unknown sink 'LOG' (known: log, jsonl, memory)", refused(ModuleSettings.SINKS, "LOG", m -> m.setSinks("LOG")));
+        assertEquals("unknown sink 'LOG' (known: log, jsonl, connlog, memory)", refused(ModuleSettings.SINKS, "LOG", m -> m.setSinks("LOG")));
         // A value with a line break (from XML or code) still makes one line.
-        assertEquals("unknown sink 'log\\u000afoo' (known: log, jsonl, memory)", refused(ModuleSettings.SINKS, "log\nfoo", m -> m.setSinks("log\nfoo")));
+        assertEquals("unknown sink 'log\\u000afoo' (known: log, jsonl, connlog, memory)", refused(ModuleSettings.SINKS, "log\nfoo", m -> m.setSinks("log\nfoo")));
 
         // jetty.connstate.log.logger
         assertEquals("the logger name must not be empty", refused(ModuleSettings.LOG_LOGGER, " ", m -> m.setLogLogger(" ")));

@@ -1,0 +1,199 @@
+package dev.connstate.sink;
+
+import java.io.Closeable;
+import java.io.Flushable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Objects;
+
+import dev.connstate.CloseReason;
+import dev.connstate.ConnInfo;
+import dev.connstate.ConnState;
+import dev.connstate.ConnStateEvent;
+import dev.connstate.ConnStateListener;
+import dev.connstate.ConnTotals;
+import dev.connstate.TlsInfo;
+
+/**
+ * Appends the contract's connection record, one JSON line per connection when it ends
+ * ({@code closed} or {@code hijacked}), to a file or to standard output: the connection log.
+ *
+ * <p>It {@link #wants(ConnState) wants} only the terminal states, so the other transitions cost
+ * it nothing; the record is made from the end's event alone (its {@link ConnTotals}), so it keeps
+ * nothing per connection. It does I/O: register it as a queued listener, never inline. Its file
+ * is a {@link JsonLinesFile}, with the {@code jsonl} sink's batching, daily files and retention.
+ * Not thread-safe: one queue thread calls it.</p>
+ * <pre>{@code
+ * tracker.addListener("connlog", ConnLogSink.builder(Path.of("logs/connlog-yyyy_mm_dd.jsonl")).build(), 8192);
+ * }</pre>
+ */
+public final class ConnLogSink implements ConnStateListener, Flushable, Closeable
+{
+    private static final String[] REASONS = reasons();
+
+    private final JsonLinesFile out;
+
+    /**
+     * @param out where the records go
+     */
+    public ConnLogSink(JsonLinesFile out)
+    {
+        this.out = Objects.requireNonNull(out, "out");
+    }
+
+    /**
+     * Writes to {@code writer}, for tests and embedders with their own destination.
+     *
+     * @param writer where records go, each flushed at once
+     * @param close whether {@link #close()} closes it
+     */
+    public ConnLogSink(Writer writer, boolean close)
+    {
+        this(JsonLinesFile.to(writer, close));
+    }
+
+    /**
+     * @param file the file to write, relative to the working directory; {@code yyyy_mm_dd} in its
+     * name (any case) is replaced by the date, and the sink begins a new file every day
+     * @return the options of a sink writing to {@code file}, all set to their defaults
+     */
+    public static Builder builder(Path file)
+    {
+        return new Builder(Objects.requireNonNull(file, "file"));
+    }
+
+    /** Only the end of a connection makes a record. */
+    @Override
+    public boolean wants(ConnState state)
+    {
+        return state.isTerminal();
+    }
+
+    @Override
+    public void onStateChange(ConnInfo conn, ConnState state)
+    {
+        if (!state.isTerminal())
+            return;
+        append(out.line(), ConnStateEvent.of(conn));
+        out.endLine();
+    }
+
+    /**
+     * @param end the {@code closed} or {@code hijacked} transition of a connection (a snapshot is
+     * taken if it is a live connection)
+     * @return its connection record, without a line terminator
+     */
+    public static String record(ConnInfo end)
+    {
+        return append(new Json(), ConnStateEvent.of(end)).toString();
+    }
+
+    /**
+     * Appends the record of the connection {@code end} ends: every field of the contract's
+     * connection record, always in the same order, {@code null} where a value is unknown.
+     */
+    private static Json append(Json json, ConnStateEvent end)
+    {
+        ConnTotals totals = end.totals();
+        if (totals == null)
+            throw new IllegalArgumentException("Not the end of a connection: " + end.state());
+        Instant ended = end.time();
+        TlsInfo tls = end.tls();
+        json.raw("{\"id\":").number(end.id())
+            .raw(",\"remote\":").string(end.remoteAddress())
+            .raw(",\"local\":").string(end.localAddress())
+            .raw(",\"protocol\":").string(end.protocol())
+            .raw(",\"secure\":").bool(end.secure())
+            .raw(",\"tls\":");
+        if (tls != null)
+        {
+            json.raw("{\"protocol\":").string(tls.protocol())
+                .raw(",\"cipher\":").string(tls.cipherSuite())
+                .raw(",\"sni\":").string(tls.sniHost())
+                .raw(",\"handshakeMs\":").millis(tls.handshakeNanos())
+                .raw("}");
+        }
+        else if (end.secure())
+        {
+            // It ended before its handshake completed: the handshake lasted its whole life.
+            json.raw("{\"protocol\":null,\"cipher\":null,\"sni\":null,\"handshakeMs\":").millis(end.ageNanos()).raw("}");
+        }
+        else
+            json.raw("null");
+        json.raw(",\"opened\":").time(ended.minusNanos(end.ageNanos()))
+            .raw(",\"ended\":").time(ended)
+            .raw(",\"durationMs\":").millis(end.ageNanos())
+            .raw(",\"firstRequestMs\":").millis(totals.firstRequestNanos())
+            .raw(",\"requests\":").number(end.requests())
+            .raw(",\"activeMs\":").millis(totals.activeNanos())
+            .raw(",\"idleMs\":").millis(totals.idleNanos())
+            .raw(",\"maxIdleMs\":").millis(end.longestIdleNanos())
+            .raw(",\"bytesIn\":");
+        count(json, totals.bytesIn()).raw(",\"bytesOut\":");
+        count(json, totals.bytesOut()).raw(",\"end\":").raw(end.state() == ConnState.HIJACKED ? "\"hijacked\"" : "\"closed\"");
+        CloseReason reason = end.reason();
+        json.raw(",\"reason\":").raw(reason == null ? "null" : REASONS[reason.ordinal()])
+            .raw(",\"race\":").bool(end.race())
+            .raw("}");
+        return json;
+    }
+
+    private static Json count(Json json, long count)
+    {
+        return count < 0 ? json.raw("null") : json.number(count);
+    }
+
+    private static String[] reasons()
+    {
+        CloseReason[] values = CloseReason.values();
+        String[] quoted = new String[values.length];
+        for (int i = 0; i < values.length; i++)
+            quoted[i] = '"' + values[i].toString() + '"';
+        return quoted;
+    }
+
+    @Override
+    public void flush() throws IOException
+    {
+        out.flush();
+    }
+
+    @Override
+    public void close() throws IOException
+    {
+        out.close();
+    }
+
+    /**
+     * The options of a {@link ConnLogSink} writing to a file: {@link ConnLogSink#builder(Path)},
+     * then {@link #build()}.
+     */
+    public static final class Builder extends JsonLinesFile.Options<Builder>
+    {
+        private Builder(Path file)
+        {
+            super(file);
+        }
+
+        /**
+         * Opens the file of today (its directory must exist) and deletes the files past the retention.
+         *
+         * @return the sink
+         * @throws IllegalArgumentException naming the option that cannot work and its value
+         * @throws UncheckedIOException if the file cannot be opened
+         */
+        public ConnLogSink build()
+        {
+            return new ConnLogSink(open());
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "connlog[" + out + "]";
+    }
+}
