@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import dev.connstate.ConnLogRecords;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.RawClient;
@@ -14,6 +15,7 @@ import dev.connstate.RawH2;
 import dev.connstate.Tls;
 import dev.connstate.TrackedServer;
 import dev.connstate.Wait;
+import dev.connstate.sink.ConnLogSink;
 import org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory;
 import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
@@ -155,6 +157,12 @@ public class Http2Test
             assertEquals("h2", events.get(1).protocol());
             assertTrue(events.stream().allMatch(ConnStateEvent::secure));
             assertEquals(3, events.get(3).requests());
+            // Its connection log record (checked whole against the transitions by the recorder):
+            // three requests in one active period, and no wait between two requests.
+            String record = ConnLogSink.record(events.get(3));
+            assertTrue(record.contains(",\"protocol\":\"h2\",\"secure\":true,\"tls\":{\"protocol\":\"TLSv1.3\","), record);
+            assertTrue(record.contains(",\"requests\":3,\"activeMs\":" + ConnLogRecords.millis(events.get(2).previousNanos()) +
+                ",\"idleMs\":" + ConnLogRecords.millis(events.get(3).previousNanos()) + ",\"maxIdleMs\":null,"), record);
         }
     }
 
