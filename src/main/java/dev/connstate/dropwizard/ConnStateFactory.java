@@ -8,6 +8,7 @@ import java.util.Map;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.connstate.config.ConnStateConfigurationException;
 import dev.connstate.config.ModuleSettings;
+import dev.connstate.sink.BuiltInSinks;
 import dev.connstate.sink.JsonLinesFile;
 import dev.connstate.sink.JsonLinesSink;
 import io.dropwizard.util.Duration;
@@ -82,13 +83,15 @@ public class ConnStateFactory
         private String format = DEFAULTS.value(ModuleSettings.LOG_FORMAT);
     }
 
-    /** The {@code jsonl} sink. */
-    public static class Jsonl
+    /** The file of a sink that writes one, the keys of the module's {@link BuiltInSinks.FileSink}. */
+    public abstract static class SinkFile
     {
+        /** The sink's name: its module properties are {@code jetty.connstate.NAME.KEY}. */
+        private final String sink;
         @JsonProperty
-        private String file = DEFAULTS.value(ModuleSettings.JSONL_FILE);
+        private String file;
         @JsonProperty
-        private String filenameDateFormat = DEFAULTS.value(ModuleSettings.JSONL_FILENAME_DATE_FORMAT);
+        private String filenameDateFormat = JsonLinesFile.DEFAULT_FILENAME_DATE_FORMAT;
         @JsonProperty
         private int retainDays = JsonLinesFile.DEFAULT_RETAIN_DAYS;
         @JsonProperty
@@ -96,13 +99,43 @@ public class ConnStateFactory
         @NotNull
         @JsonProperty
         private Rollover rollover = new Rollover();
+
+        private SinkFile(String sink)
+        {
+            this.sink = sink;
+            this.file = DEFAULTS.value(property(BuiltInSinks.FileSink.FILE));
+        }
+
+        private String property(String key)
+        {
+            return ModuleSettings.PREFIX + sink + "." + key;
+        }
+
+        /** Puts these settings, as the sink's module properties, into {@code module}. */
+        void put(Map<String, String> module)
+        {
+            module.put(property(BuiltInSinks.FileSink.FILE), file);
+            module.put(property(BuiltInSinks.FileSink.FILENAME_DATE_FORMAT), filenameDateFormat);
+            module.put(property(BuiltInSinks.FileSink.RETAIN_DAYS), String.valueOf(retainDays));
+            module.put(property(BuiltInSinks.FileSink.APPEND), String.valueOf(append));
+            module.put(property(BuiltInSinks.FileSink.ROLLOVER_TIMEZONE), rollover == null ? null : rollover.timezone);
+        }
     }
 
-    /** When the {@code jsonl} sink begins a new file. */
+    /** The {@code jsonl} sink. */
+    public static class Jsonl extends SinkFile
+    {
+        public Jsonl()
+        {
+            super(BuiltInSinks.JsonLines.NAME);
+        }
+    }
+
+    /** When a sink begins a new file. */
     public static class Rollover
     {
         @JsonProperty
-        private String timezone = DEFAULTS.value(ModuleSettings.JSONL_ROLLOVER_TIMEZONE);
+        private String timezone = JsonLinesFile.DEFAULT_TIME_ZONE;
     }
 
     /** The queue of each sink and listener. */
@@ -167,11 +200,7 @@ public class ConnStateFactory
         module.put(ModuleSettings.SINKS, String.join(",", sinks));
         module.put(ModuleSettings.LOG_LOGGER, log.logger);
         module.put(ModuleSettings.LOG_FORMAT, log.format);
-        module.put(ModuleSettings.JSONL_FILE, jsonl.file);
-        module.put(ModuleSettings.JSONL_FILENAME_DATE_FORMAT, jsonl.filenameDateFormat);
-        module.put(ModuleSettings.JSONL_RETAIN_DAYS, String.valueOf(jsonl.retainDays));
-        module.put(ModuleSettings.JSONL_APPEND, String.valueOf(jsonl.append));
-        module.put(ModuleSettings.JSONL_ROLLOVER_TIMEZONE, jsonl.rollover == null ? null : jsonl.rollover.timezone);
+        jsonl.put(module);
         module.put(ModuleSettings.LISTENERS, String.join(",", listeners));
         module.put(ModuleSettings.QUEUE_CAPACITY, String.valueOf(queue.capacity));
         module.put(ModuleSettings.STATUS_PATH, status.path);

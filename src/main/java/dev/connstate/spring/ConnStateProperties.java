@@ -60,7 +60,7 @@ public class ConnStateProperties
 
     private final Log log = new Log();
 
-    private final Jsonl jsonl = new Jsonl();
+    private final SinkFile jsonl = new SinkFile(BuiltInSinks.JsonLines.DEFAULT_FILE);
 
     private final Queue queue = new Queue();
 
@@ -115,7 +115,7 @@ public class ConnStateProperties
         return log;
     }
 
-    public Jsonl getJsonl()
+    public SinkFile getJsonl()
     {
         return jsonl;
     }
@@ -188,14 +188,14 @@ public class ConnStateProperties
         }
     }
 
-    /** The {@code jsonl} sink. */
-    public static class Jsonl
+    /** The file of a sink that writes one: the {@code jsonl} sink's. */
+    public static class SinkFile
     {
         /**
-         * The jsonl sink's file, relative to the working directory (missing directories are
-         * created), or - for standard output. Appended.
+         * The sink's file, relative to the working directory (missing directories are created),
+         * or - for standard output. Appended.
          */
-        private String file = BuiltInSinks.JsonLines.DEFAULT_FILE;
+        private String file;
 
         /**
          * The date that replaces yyyy_mm_dd in the file's name, a file a day (SimpleDateFormat
@@ -213,6 +213,15 @@ public class ConnStateProperties
         private boolean append = JsonLinesFile.DEFAULT_APPEND;
 
         private final Rollover rollover = new Rollover();
+
+        /**
+         * Private, so that neither Boot nor its metadata processor takes it for a binding
+         * constructor: Boot binds into the instance the getter gives, through the setters.
+         */
+        private SinkFile(String file)
+        {
+            this.file = file;
+        }
 
         public String getFile()
         {
@@ -258,9 +267,20 @@ public class ConnStateProperties
         {
             return rollover;
         }
+
+        /** Puts these settings, as the module's properties of the sink {@code sink}, into {@code module}. */
+        private void put(Map<String, String> module, String sink)
+        {
+            String prefix = ModuleSettings.PREFIX + sink + ".";
+            module.put(prefix + BuiltInSinks.FileSink.FILE, file);
+            module.put(prefix + BuiltInSinks.FileSink.FILENAME_DATE_FORMAT, filenameDateFormat);
+            module.put(prefix + BuiltInSinks.FileSink.RETAIN_DAYS, String.valueOf(retainDays));
+            module.put(prefix + BuiltInSinks.FileSink.APPEND, String.valueOf(append));
+            module.put(prefix + BuiltInSinks.FileSink.ROLLOVER_TIMEZONE, rollover.getTimezone());
+        }
     }
 
-    /** When the {@code jsonl} sink's file of the day changes. */
+    /** When a sink's file of the day changes. */
     public static class Rollover
     {
         /** The time zone of the date in the file's name and of midnight: GMT, UTC, Europe/Paris, +01:00... */
@@ -404,11 +424,7 @@ public class ConnStateProperties
         module.put(ModuleSettings.SINKS, String.join(",", sinks));
         module.put(ModuleSettings.LOG_LOGGER, log.getLogger());
         module.put(ModuleSettings.LOG_FORMAT, log.getFormat());
-        module.put(ModuleSettings.JSONL_FILE, jsonl.getFile());
-        module.put(ModuleSettings.JSONL_FILENAME_DATE_FORMAT, jsonl.getFilenameDateFormat());
-        module.put(ModuleSettings.JSONL_RETAIN_DAYS, String.valueOf(jsonl.getRetainDays()));
-        module.put(ModuleSettings.JSONL_APPEND, String.valueOf(jsonl.isAppend()));
-        module.put(ModuleSettings.JSONL_ROLLOVER_TIMEZONE, jsonl.getRollover().getTimezone());
+        jsonl.put(module, BuiltInSinks.JsonLines.NAME);
         module.put(ModuleSettings.QUEUE_CAPACITY, String.valueOf(queue.getCapacity()));
         // Unset stays null: the module's blank, off. Zero or negative reach the module's check.
         module.put(ModuleSettings.KEEP_ALIVE_TIMEOUT, keepAliveTimeout == null ? null : String.valueOf(keepAliveTimeout.toMillis()));
