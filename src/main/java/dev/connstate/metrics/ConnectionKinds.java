@@ -63,7 +63,37 @@ public final class ConnectionKinds
      */
     public int of(ConnInfo conn)
     {
-        int index = (slotOf(conn.local()) * 2 + (conn.secure() ? 1 : 0)) * VERSIONS.length + version(conn.protocol());
+        return described((slotOf(conn.local()) * 2 + (conn.secure() ? 1 : 0)) * VERSIONS.length + version(conn.protocol()));
+    }
+
+    /**
+     * @param index a kind index
+     * @return the index of the same kind without its HTTP version (what a TLS handshake is
+     * recorded with: it ends before the HTTP version means anything), its attribute values made
+     */
+    public int withoutVersion(int index)
+    {
+        return described(index - index % VERSIONS.length);
+    }
+
+    /**
+     * Reads every kind: for a backend's collection, not for a Jetty thread.
+     *
+     * @return whether a TLS connection was seen
+     */
+    public boolean anySecure()
+    {
+        for (int i = 0; i < COUNT; i++)
+        {
+            ConnectionKind kind = kinds.get(i);
+            if (kind != null && kind.secure())
+                return true;
+        }
+        return false;
+    }
+
+    private int described(int index)
+    {
         if (kinds.get(index) == null)
             kinds.compareAndSet(index, null, describe(index));
         return index;

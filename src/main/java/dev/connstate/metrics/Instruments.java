@@ -32,6 +32,10 @@ public final class Instruments
     public static final String KEEP_ALIVE_RACES = "http.server.connection.keep_alive_races";
     /** Connections refused at their open by a cap per client (Kestrel: {@code kestrel.rejected_connections}). */
     public static final String REJECTED = "http.server.connection.rejected";
+    /** How long TLS handshakes took, from the accept (Kestrel: {@code kestrel.tls_handshake.duration}). */
+    public static final String TLS_HANDSHAKE_DURATION = "http.server.connection.tls_handshake.duration";
+    /** TLS handshakes in progress now: an UpDownCounter counted when read (Kestrel: {@code kestrel.active_tls_handshakes}). */
+    public static final String ACTIVE_TLS_HANDSHAKES = "http.server.active_tls_handshakes";
 
     public static final String OPEN_CONNECTIONS_DESCRIPTION = "Number of inbound HTTP connections that are currently new (no request yet), active or idle on the server.";
     public static final String CONNECTION_DURATION_DESCRIPTION = "The duration of inbound HTTP connections, from accept to close.";
@@ -40,12 +44,15 @@ public final class Instruments
     public static final String REQUESTS_DESCRIPTION = "Number of requests an inbound HTTP connection served, recorded when it closes.";
     public static final String HIJACKS_DESCRIPTION = "Number of inbound HTTP connections taken over by the application (WebSocket, CONNECT, 101 upgrades).";
     public static final String REJECTED_DESCRIPTION = "Number of inbound connections refused when they opened, because their client was at a cap (error.type = client_limit).";
+    public static final String TLS_HANDSHAKE_DURATION_DESCRIPTION = "The duration of TLS handshakes of inbound connections, from accept to the end of the handshake, or to the close of a connection whose handshake did not complete (error.type = the close reason).";
+    public static final String ACTIVE_TLS_HANDSHAKES_DESCRIPTION = "Number of TLS handshakes of inbound connections that are currently in progress.";
     public static final String KEEP_ALIVE_RACES_DESCRIPTION = "Number of requests that arrived on a connection the server was closing idle (keep-alive timeout or drain), refused without a response.";
 
     /** OpenTelemetry's unit of connection counts (an annotation: Prometheus adds no suffix). */
     public static final String UNIT_CONNECTIONS = "{connection}";
     public static final String UNIT_REQUESTS = "{request}";
     public static final String UNIT_SECONDS = "s";
+    public static final String UNIT_HANDSHAKES = "{handshake}";
 
     /** The semantic conventions' attribute of {@code http.client.open_connections}; here also {@code new}. */
     public static final String CONNECTION_STATE = "http.connection.state";
@@ -58,6 +65,8 @@ public final class Instruments
     public static final String URL_SCHEME = "url.scheme";
     /** No convention names a server's listener: Jetty's connector name, where it has one. */
     public static final String CONNECTOR_NAME = "jetty.connector.name";
+    /** The semantic conventions' TLS version: {@code 1.2}, {@code 1.3}, on a handshake that succeeded. */
+    public static final String TLS_PROTOCOL_VERSION = "tls.protocol.version";
 
     /** The advisory boundaries of {@code http.client.connection.duration}, in seconds, for every time histogram here. */
     public static final List<Double> SECONDS_BOUNDARIES = List.of(0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0);
@@ -75,7 +84,22 @@ public final class Instruments
     /** Outcomes: {@link #REQUEST_CAME}, then one per close reason. */
     public static final int OUTCOMES = 1 + CloseReason.values().length;
 
+    /**
+     * The TLS versions {@link #TLS_PROTOCOL_VERSION} tells apart, as Java names them
+     * ({@code SSLSession.getProtocol()}), in the order of their index: every version the JDK
+     * negotiates over TCP.
+     */
+    public static final List<String> TLS_PROTOCOLS = List.of("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1", "SSLv3");
+    /** The index of a TLS version that is not in {@link #TLS_PROTOCOLS}: no {@link #TLS_PROTOCOL_VERSION}. */
+    public static final int TLS_VERSION_UNKNOWN = TLS_PROTOCOLS.size();
+    /** TLS version indexes are below this. */
+    public static final int TLS_VERSIONS = TLS_PROTOCOLS.size() + 1;
+
     private static final CloseReason[] REASONS = CloseReason.values();
+    /** The value of {@link #TLS_PROTOCOL_VERSION} by index: Java's name without its {@code TLSv}. */
+    private static final String[] TLS_VERSION_VALUES = TLS_PROTOCOLS.stream()
+        .map(name -> name.startsWith("TLSv") ? name.substring("TLSv".length()) : name)
+        .toArray(String[]::new);
 
     private Instruments()
     {
@@ -98,6 +122,28 @@ public final class Instruments
     public static String errorType(int outcome)
     {
         return outcome == REQUEST_CAME ? null : REASONS[outcome - 1].toString();
+    }
+
+    /**
+     * Allocates nothing.
+     *
+     * @param protocol the TLS version as Java names it ({@code TlsInfo.protocol()}), may be {@code null}
+     * @return its index in {@link #TLS_PROTOCOLS}, {@link #TLS_VERSION_UNKNOWN} if it is none of them
+     */
+    public static int tlsVersion(String protocol)
+    {
+        int index = protocol == null ? -1 : TLS_PROTOCOLS.indexOf(protocol);
+        return index < 0 ? TLS_VERSION_UNKNOWN : index;
+    }
+
+    /**
+     * @param tlsVersion a TLS version index ({@link #tlsVersion})
+     * @return the {@link #TLS_PROTOCOL_VERSION} it carries ({@code 1.3} for {@code TLSv1.3}, {@code SSLv3}
+     * for {@code SSLv3}), {@code null} for {@link #TLS_VERSION_UNKNOWN}
+     */
+    public static String tlsVersionValue(int tlsVersion)
+    {
+        return tlsVersion == TLS_VERSION_UNKNOWN ? null : TLS_VERSION_VALUES[tlsVersion];
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.connstate.CloseReason;
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateListener;
+import dev.connstate.TlsInfo;
 
 /**
  * The inline listener behind every metrics backend: turns each transition into what a
@@ -17,6 +18,10 @@ import dev.connstate.ConnStateListener;
  * from idle only makes sure the connection's kind has its gauges (the request may have changed the
  * HTTP version). What a connection's idle waits say is recorded once, when it ends: its longest
  * wait before a request ({@link ConnInfo#longestIdleNanos()}), and the wait its close ended.</p>
+ *
+ * <p>A TLS connection's handshake is recorded once, when it leaves {@code new}: its duration
+ * ({@link TlsInfo#handshakeNanos()}) if it completed, else its life, with the
+ * close's reason. A connection without TLS costs one test of {@link ConnInfo#secure()} there.</p>
  */
 public final class MetricsListener implements ConnStateListener
 {
@@ -43,7 +48,11 @@ public final class MetricsListener implements ConnStateListener
             {
                 int kind = seen(conn);
                 if (conn.previous() == ConnState.NEW)
+                {
                     sink.timeToFirstRequest(kind, Instruments.REQUEST_CAME, conn.previousNanos());
+                    if (conn.secure())
+                        handshakeSucceeded(conn, kind);
+                }
             }
             // The wait it begins is recorded at the connection's end: as its longest, or as the wait its close ended.
             case IDLE -> { }
@@ -56,6 +65,14 @@ public final class MetricsListener implements ConnStateListener
                     sink.timeToFirstRequest(kind, outcome, conn.previousNanos());
                 else if (previous == ConnState.IDLE)
                     sink.idleTime(kind, outcome, conn.previousNanos());
+                if (conn.secure())
+                {
+                    // Without TLS facts the handshake never completed: it lasted the connection's life.
+                    if (conn.tls() == null)
+                        sink.tlsHandshakeFailed(kinds.withoutVersion(kind), outcome, conn.ageNanos());
+                    else if (previous == ConnState.NEW)
+                        handshakeSucceeded(conn, kind);
+                }
                 longestIdle(conn, kind);
                 sink.closed(kind, outcome, conn.ageNanos(), conn.requests());
                 if (conn.race())
@@ -78,6 +95,15 @@ public final class MetricsListener implements ConnStateListener
         int kind = kinds.of(conn);
         sink.seen(kind);
         return kind;
+    }
+
+    /** A TLS connection left {@code new} with its handshake done: recorded once per connection. */
+    private void handshakeSucceeded(ConnInfo conn, int kind)
+    {
+        TlsInfo tls = conn.tls();
+        // Its duration is unknown only if the tracker did not see the handshake end.
+        if (tls != null && tls.handshakeNanos() >= 0)
+            sink.tlsHandshakeSucceeded(kinds.withoutVersion(kind), Instruments.tlsVersion(tls.protocol()), tls.handshakeNanos());
     }
 
     private void longestIdle(ConnInfo conn, int kind)

@@ -41,6 +41,27 @@ public interface MetricsSink
     void idleTime(int kind, int outcome, long nanos);
 
     /**
+     * A TLS connection's handshake succeeded: recorded once, when the connection leaves
+     * {@code new} (its first request began, or it closed without one); before {@link #closed}
+     * for a close.
+     *
+     * @param kind the connection's kind index without its HTTP version ({@link ConnectionKinds#withoutVersion})
+     * @param tlsVersion the TLS version's index ({@link Instruments#tlsVersion})
+     * @param nanos how long the handshake took, from the accept
+     */
+    void tlsHandshakeSucceeded(int kind, int tlsVersion, long nanos);
+
+    /**
+     * A TLS connection closed before its handshake completed; comes before {@link #closed} for
+     * the same close.
+     *
+     * @param kind the connection's kind index without its HTTP version ({@link ConnectionKinds#withoutVersion})
+     * @param outcome the close's outcome: why the handshake did not complete
+     * @param ageNanos how long the connection lived: the whole handshake it had
+     */
+    void tlsHandshakeFailed(int kind, int outcome, long ageNanos);
+
+    /**
      * A connection closed; comes after {@link #timeToFirstRequest} or {@link #idleTime} for the same close.
      *
      * @param kind the connection's kind index

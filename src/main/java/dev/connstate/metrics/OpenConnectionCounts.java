@@ -4,8 +4,8 @@ import dev.connstate.ConnInfo;
 import dev.connstate.jetty.ConnStateTracker;
 
 /**
- * Counts the open connections by state and kind when a backend reads them: one walk over the
- * tracked connections per read, and nothing moved per transition.
+ * Counts the open connections by state and kind, and the TLS handshakes in progress, when a
+ * backend reads them: one walk over the tracked connections per read, and nothing moved per transition.
  */
 public final class OpenConnectionCounts
 {
@@ -37,6 +37,16 @@ public final class OpenConnectionCounts
                 counts[index(state, kinds.of(conn))]++;
         }
         return counts;
+    }
+
+    /**
+     * Walks the tracked connections once, as {@link #count()}.
+     *
+     * @return the TLS connections whose handshake is in progress now ({@link ConnStateTracker#getTlsHandshakesInProgress()})
+     */
+    public long tlsHandshakesInProgress()
+    {
+        return tracker.getTlsHandshakesInProgress();
     }
 
     /**

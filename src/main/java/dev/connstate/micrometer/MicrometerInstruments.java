@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -40,11 +41,15 @@ final class MicrometerInstruments implements MetricsSink
     private final MeterRegistry registry;
     private final Tags tags;
     private final ConnectionKinds kinds;
+    private final OpenConnectionCounts tlsCounts;
     private final RecentCounts counts;
+    private final AtomicBoolean tlsGauged = new AtomicBoolean();
     private final AtomicIntegerArray gauged = new AtomicIntegerArray(ConnectionKinds.COUNT);
     private final AtomicReferenceArray<Timer> timeToFirstRequest = new AtomicReferenceArray<>(SIZE);
     private final AtomicReferenceArray<Timer> idleTime = new AtomicReferenceArray<>(SIZE);
     private final AtomicReferenceArray<Timer> duration = new AtomicReferenceArray<>(SIZE);
+    private final AtomicReferenceArray<Timer> handshakes = new AtomicReferenceArray<>(ConnectionKinds.COUNT * Instruments.TLS_VERSIONS);
+    private final AtomicReferenceArray<Timer> failedHandshakes = new AtomicReferenceArray<>(SIZE);
     private final AtomicReferenceArray<DistributionSummary> requests = new AtomicReferenceArray<>(SIZE);
     private final AtomicReferenceArray<Counter> races = new AtomicReferenceArray<>(SIZE);
     private final AtomicReferenceArray<Counter> rejections = new AtomicReferenceArray<>(SIZE);
@@ -56,6 +61,7 @@ final class MicrometerInstruments implements MetricsSink
         this.registry = registry;
         this.tags = tags;
         this.kinds = kinds;
+        this.tlsCounts = counts;
         this.counts = new RecentCounts(counts);
     }
 
@@ -74,6 +80,15 @@ final class MicrometerInstruments implements MetricsSink
                 .strongReference(true)
                 .register(registry));
         }
+        // Handshakes in progress, from the first TLS connection on: a server without TLS shows none.
+        if (kinds.kind(kind).secure() && tlsGauged.compareAndSet(false, true))
+        {
+            made.add(Gauge.builder(Instruments.ACTIVE_TLS_HANDSHAKES, tlsCounts, OpenConnectionCounts::tlsHandshakesInProgress)
+                .description(Instruments.ACTIVE_TLS_HANDSHAKES_DESCRIPTION)
+                .tags(tags)
+                .strongReference(true)
+                .register(registry));
+        }
     }
 
     @Override
@@ -87,6 +102,20 @@ final class MicrometerInstruments implements MetricsSink
     public void idleTime(int kind, int outcome, long nanos)
     {
         timer(idleTime, Instruments.IDLE_TIME, Instruments.IDLE_TIME_DESCRIPTION, kind, outcome).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void tlsHandshakeSucceeded(int kind, int tlsVersion, long nanos)
+    {
+        handshakeTimer(handshakes, kind * Instruments.TLS_VERSIONS + tlsVersion, kind, "", orEmpty(Instruments.tlsVersionValue(tlsVersion)))
+            .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void tlsHandshakeFailed(int kind, int outcome, long ageNanos)
+    {
+        handshakeTimer(failedHandshakes, kind * Instruments.OUTCOMES + outcome, kind, orEmpty(Instruments.errorType(outcome)), "")
+            .record(ageNanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -165,16 +194,31 @@ final class MicrometerInstruments implements MetricsSink
         int index = kind * Instruments.OUTCOMES + outcome;
         Timer timer = timers.get(index);
         if (timer == null)
+            timer = newTimer(timers, index, name, description, kindTags(kind).and(Instruments.ERROR_TYPE, orEmpty(Instruments.errorType(outcome))));
+        return timer;
+    }
+
+    /** A handshake's timer carries the connector's tags, not the HTTP version's: it ends before that means anything. */
+    private Timer handshakeTimer(AtomicReferenceArray<Timer> timers, int index, int kind, String errorType, String tlsVersion)
+    {
+        Timer timer = timers.get(index);
+        if (timer == null)
         {
-            // The registry returns the same timer for the same name and tags: a race makes one.
-            timer = made(Timer.builder(name)
-                .description(description)
-                .tags(kindTags(kind))
-                .tag(Instruments.ERROR_TYPE, orEmpty(Instruments.errorType(outcome)))
-                .serviceLevelObjectives(SECONDS_SLOS)
-                .register(registry));
-            timers.set(index, timer);
+            timer = newTimer(timers, index, Instruments.TLS_HANDSHAKE_DURATION, Instruments.TLS_HANDSHAKE_DURATION_DESCRIPTION,
+                connectorTags(kinds.kind(kind)).and(Instruments.ERROR_TYPE, errorType, Instruments.TLS_PROTOCOL_VERSION, tlsVersion));
         }
+        return timer;
+    }
+
+    private Timer newTimer(AtomicReferenceArray<Timer> timers, int index, String name, String description, Tags tags)
+    {
+        // The registry returns the same timer for the same name and tags: a race makes one.
+        Timer timer = made(Timer.builder(name)
+            .description(description)
+            .tags(tags)
+            .serviceLevelObjectives(SECONDS_SLOS)
+            .register(registry));
+        timers.set(index, timer);
         return timer;
     }
 
@@ -187,9 +231,15 @@ final class MicrometerInstruments implements MetricsSink
     private Tags kindTags(int index)
     {
         ConnectionKind kind = kinds.kind(index);
-        return tags.and(
+        return connectorTags(kind).and(
             Instruments.PROTOCOL_NAME, orEmpty(kind.protocolName()),
-            Instruments.PROTOCOL_VERSION, orEmpty(kind.protocolVersion()),
+            Instruments.PROTOCOL_VERSION, orEmpty(kind.protocolVersion()));
+    }
+
+    /** The common tags, and those of the connector that accepted the connection and whether it is TLS. */
+    private Tags connectorTags(ConnectionKind kind)
+    {
+        return tags.and(
             Instruments.SERVER_PORT, kind.port() < 0 ? "" : Integer.toString(kind.port()),
             Instruments.URL_SCHEME, kind.scheme(),
             Instruments.CONNECTOR_NAME, orEmpty(kind.connectorName()));

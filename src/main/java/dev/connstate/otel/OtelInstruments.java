@@ -35,19 +35,24 @@ final class OtelInstruments implements MetricsSink, AutoCloseable
     private static final AttributeKey<Long> SERVER_PORT = AttributeKey.longKey(Instruments.SERVER_PORT);
     private static final AttributeKey<String> URL_SCHEME = AttributeKey.stringKey(Instruments.URL_SCHEME);
     private static final AttributeKey<String> CONNECTOR_NAME = AttributeKey.stringKey(Instruments.CONNECTOR_NAME);
+    private static final AttributeKey<String> TLS_PROTOCOL_VERSION = AttributeKey.stringKey(Instruments.TLS_PROTOCOL_VERSION);
 
     private final ConnectionKinds kinds;
     private final OpenConnectionCounts counts;
     private final DoubleHistogram timeToFirstRequest;
     private final DoubleHistogram idleTime;
     private final DoubleHistogram duration;
+    private final DoubleHistogram tlsHandshakes;
     private final LongHistogram requests;
     private final LongCounter hijacks;
     private final LongCounter races;
     private final LongCounter rejections;
     private final ObservableLongUpDownCounter openConnections;
+    private final ObservableLongUpDownCounter activeTlsHandshakes;
     /** By kind * OUTCOMES + outcome: the kind's attributes, and error.type for a close. */
     private final AtomicReferenceArray<Attributes> outcomeAttributes = new AtomicReferenceArray<>(ConnectionKinds.COUNT * Instruments.OUTCOMES);
+    /** By kind * TLS_VERSIONS + TLS version: the kind's attributes (without an HTTP version) and the TLS version. */
+    private final AtomicReferenceArray<Attributes> handshakeAttributes = new AtomicReferenceArray<>(ConnectionKinds.COUNT * Instruments.TLS_VERSIONS);
     /** By {@link OpenConnectionCounts#index}: the kind's attributes and the state. */
     private final AtomicReferenceArray<Attributes> stateAttributes = new AtomicReferenceArray<>(Instruments.OPEN_STATES.size() * ConnectionKinds.COUNT);
 
@@ -58,6 +63,7 @@ final class OtelInstruments implements MetricsSink, AutoCloseable
         timeToFirstRequest = seconds(meter, Instruments.TIME_TO_FIRST_REQUEST, Instruments.TIME_TO_FIRST_REQUEST_DESCRIPTION);
         idleTime = seconds(meter, Instruments.IDLE_TIME, Instruments.IDLE_TIME_DESCRIPTION);
         duration = seconds(meter, Instruments.CONNECTION_DURATION, Instruments.CONNECTION_DURATION_DESCRIPTION);
+        tlsHandshakes = seconds(meter, Instruments.TLS_HANDSHAKE_DURATION, Instruments.TLS_HANDSHAKE_DURATION_DESCRIPTION);
         requests = meter.histogramBuilder(Instruments.REQUESTS)
             .setDescription(Instruments.REQUESTS_DESCRIPTION)
             .setUnit(Instruments.UNIT_REQUESTS)
@@ -80,6 +86,10 @@ final class OtelInstruments implements MetricsSink, AutoCloseable
             .setDescription(Instruments.OPEN_CONNECTIONS_DESCRIPTION)
             .setUnit(Instruments.UNIT_CONNECTIONS)
             .buildWithCallback(this::observeOpenConnections);
+        activeTlsHandshakes = meter.upDownCounterBuilder(Instruments.ACTIVE_TLS_HANDSHAKES)
+            .setDescription(Instruments.ACTIVE_TLS_HANDSHAKES_DESCRIPTION)
+            .setUnit(Instruments.UNIT_HANDSHAKES)
+            .buildWithCallback(this::observeTlsHandshakes);
     }
 
     private static DoubleHistogram seconds(Meter meter, String name, String description)
@@ -113,6 +123,13 @@ final class OtelInstruments implements MetricsSink, AutoCloseable
         }
     }
 
+    /** Called by the SDK when it collects: one walk, from the first TLS connection on (a server without TLS shows none). */
+    private void observeTlsHandshakes(ObservableLongMeasurement measurement)
+    {
+        if (kinds.anySecure())
+            measurement.record(counts.tlsHandshakesInProgress());
+    }
+
     @Override
     public void seen(int kind)
     {
@@ -129,6 +146,21 @@ final class OtelInstruments implements MetricsSink, AutoCloseable
     public void idleTime(int kind, int outcome, long nanos)
     {
         idleTime.record(nanos / 1e9, attributes(kind, outcome));
+    }
+
+    @Override
+    public void tlsHandshakeSucceeded(int kind, int tlsVersion, long nanos)
+    {
+        Attributes attributes = cached(handshakeAttributes, kind * Instruments.TLS_VERSIONS + tlsVersion, kind,
+            TLS_PROTOCOL_VERSION, Instruments.tlsVersionValue(tlsVersion));
+        tlsHandshakes.record(nanos / 1e9, attributes);
+    }
+
+    @Override
+    public void tlsHandshakeFailed(int kind, int outcome, long ageNanos)
+    {
+        // The kind has no HTTP version: its attributes are the connector's and error.type.
+        tlsHandshakes.record(ageNanos / 1e9, attributes(kind, outcome));
     }
 
     @Override
@@ -157,25 +189,30 @@ final class OtelInstruments implements MetricsSink, AutoCloseable
         rejections.add(1, attributes(kind, outcome));
     }
 
-    /** Stops observing open connections; the synchronous instruments stay with the meter. */
+    /** Stops observing open connections and handshakes; the synchronous instruments stay with the meter. */
     @Override
     public void close()
     {
         openConnections.close();
+        activeTlsHandshakes.close();
     }
 
     private Attributes attributes(int kind, int outcome)
     {
-        int index = kind * Instruments.OUTCOMES + outcome;
-        Attributes attributes = outcomeAttributes.get(index);
+        return cached(outcomeAttributes, kind * Instruments.OUTCOMES + outcome, kind, ERROR_TYPE, Instruments.errorType(outcome));
+    }
+
+    /** @return the kind's attributes and {@code key} = {@code value} ({@code null}: none), built the first time at {@code index} */
+    private Attributes cached(AtomicReferenceArray<Attributes> cache, int index, int kind, AttributeKey<String> key, String value)
+    {
+        Attributes attributes = cache.get(index);
         if (attributes == null)
         {
             AttributesBuilder builder = kindAttributes(kind);
-            String errorType = Instruments.errorType(outcome);
-            if (errorType != null)
-                builder.put(ERROR_TYPE, errorType);
+            if (value != null)
+                builder.put(key, value);
             attributes = builder.build();
-            outcomeAttributes.set(index, attributes);
+            cache.set(index, attributes);
         }
         return attributes;
     }

@@ -18,8 +18,10 @@ import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.Raw;
+import dev.connstate.RawClient;
 import dev.connstate.RawH2;
 import dev.connstate.Tls;
+import dev.connstate.TlsInfo;
 import dev.connstate.TrackedServer;
 import dev.connstate.jetty.ConnStateTracker;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
@@ -56,6 +58,9 @@ public abstract class MetricsScenarios
 
     /** @return every series of {@link Instruments#OPEN_CONNECTIONS} now */
     protected abstract Map<Map<String, String>, Long> openConnections();
+
+    /** @return every series of {@link Instruments#ACTIVE_TLS_HANDSHAKES} now */
+    protected abstract Map<Map<String, String>, Long> activeTlsHandshakes();
 
     /** @return every series of the histogram {@code name} (a time histogram in seconds, or {@link Instruments#REQUESTS}) */
     protected abstract Map<Map<String, String>, Histogram> histogram(String name);
@@ -226,6 +231,120 @@ public abstract class MetricsScenarios
         }
     }
 
+    /**
+     * A TLS handshake is recorded once, when its connection leaves new, with the duration the
+     * tracker reported: at the first request, or at the close of a connection that sent none.
+     */
+    @Test
+    public void aTlsHandshakeIsRecordedOnceWithItsVersion() throws Exception
+    {
+        try (TrackedServer s = server(TrackedServer::addTlsConnector))
+        {
+            Map<String, String> tls13 = with(kind(s.port(), "https", null), Instruments.TLS_PROTOCOL_VERSION, "1.3");
+            long first;
+            try (RawClient c = s.connectTls())
+            {
+                c.send(GET);
+                assertEquals("hello", c.read().text());
+                TlsInfo tls = c.events().get(1).tls();
+                assertEquals("TLSv1.3", tls.protocol());
+                first = tls.handshakeNanos();
+                awaitEquals(Map.of(tls13, new Histogram(1, first / 1e9)), () -> histogram(Instruments.TLS_HANDSHAKE_DURATION));
+                awaitEquals(Map.of(Map.of(), 0L), this::activeTlsHandshakes);
+            }
+            Map<String, String> closed = with(kind(s.port(), "https", "1.1"), Instruments.ERROR_TYPE, "remote_close");
+            awaitEquals(Map.of(closed, new Histogram(1, 1.0)), () -> histogram(Instruments.REQUESTS));
+            // Its close records no second handshake.
+            assertEquals(Map.of(tls13, 1L), counts(histogram(Instruments.TLS_HANDSHAKE_DURATION)));
+            long second;
+            try (RawClient c = s.connectTls())
+            {
+                // Closed once the server has its end of the handshake: recorded at the close, from new.
+                Wait.until("the server's end of the handshake", () -> s.tracker.getTlsHandshakesInProgress() == 0);
+                c.close();
+                c.awaitEnd();
+                second = c.events().get(1).tls().handshakeNanos();
+            }
+            Histogram both = Wait.until("two handshakes", Wait.TIMEOUT, () -> histogram(Instruments.TLS_HANDSHAKE_DURATION).get(tls13),
+                h -> h != null && h.count() == 2);
+            // Micrometer adds nanoseconds, OpenTelemetry seconds: equal to a nanosecond.
+            assertEquals((first + second) / 1e9, both.sum(), 1e-9);
+            // A client that offers TLS 1.2 only: a series of its own.
+            SSLSocket socket = Tls.socket(s.port(), null);
+            socket.setEnabledProtocols(new String[]{"TLSv1.2"});
+            try (RawClient c = s.client(socket))
+            {
+                c.send(GET);
+                assertEquals("hello", c.read().text());
+                TlsInfo tls = c.events().get(1).tls();
+                assertEquals("TLSv1.2", tls.protocol());
+                Map<String, String> tls12 = with(kind(s.port(), "https", null), Instruments.TLS_PROTOCOL_VERSION, "1.2");
+                awaitEquals(Map.of(tls12, new Histogram(1, tls.handshakeNanos() / 1e9), tls13, both),
+                    () -> histogram(Instruments.TLS_HANDSHAKE_DURATION));
+            }
+            assertEquals(0, s.tracker.getTlsHandshakeFailures());
+        }
+    }
+
+    /** Plain text to a TLS port: one failed handshake, as long as the connection lived, with why it closed. */
+    @Test
+    public void aFailedTlsHandshakeIsRecordedWithItsCloseReason() throws Exception
+    {
+        try (TrackedServer s = server(TrackedServer::addTlsConnector))
+        {
+            long life;
+            try (RawClient c = s.connect())
+            {
+                c.send(GET);
+                // Jetty fails the handshake and closes.
+                c.readToEnd();
+                c.awaitEnd();
+                life = c.events().get(1).ageNanos();
+            }
+            Map<String, String> failed = with(kind(s.port(), "https", null), Instruments.ERROR_TYPE, "tls_handshake_failed");
+            awaitEquals(Map.of(failed, new Histogram(1, life / 1e9)), () -> histogram(Instruments.TLS_HANDSHAKE_DURATION));
+            assertEquals(1, s.tracker.getTlsHandshakeFailures());
+        }
+    }
+
+    /** A client that connects to a TLS port and sends nothing holds a handshake open until its connection closes. */
+    @Test
+    public void aHandshakeHeldOpenIsActiveUntilItsConnectionCloses() throws Exception
+    {
+        try (TrackedServer s = server(TrackedServer::addTlsConnector))
+        {
+            try (RawClient c = s.connect())
+            {
+                awaitEquals(Map.of(Map.of(), 1L), this::activeTlsHandshakes);
+                assertEquals(Map.of(), histogram(Instruments.TLS_HANDSHAKE_DURATION));
+                c.close();
+                c.awaitEnd();
+            }
+            awaitEquals(Map.of(Map.of(), 0L), this::activeTlsHandshakes);
+            Map<String, String> failed = with(kind(s.port(), "https", null), Instruments.ERROR_TYPE, "remote_close");
+            awaitEquals(Map.of(failed, 1L), () -> counts(histogram(Instruments.TLS_HANDSHAKE_DURATION)));
+            assertEquals(1, s.tracker.getTlsHandshakeFailures());
+        }
+    }
+
+    /** A connection without TLS records no handshake, and shows no handshakes in progress. */
+    @Test
+    public void aPlainConnectionRecordsNoHandshake() throws Exception
+    {
+        try (TrackedServer s = server(TrackedServer::addConnector))
+        {
+            try (RawClient c = s.connect())
+            {
+                c.send(GET);
+                assertEquals("hello", c.read().text());
+            }
+            Map<String, String> closed = with(kind(s.port(), "http", "1.1"), Instruments.ERROR_TYPE, "remote_close");
+            awaitEquals(Map.of(closed, new Histogram(1, 1.0)), () -> histogram(Instruments.REQUESTS));
+            assertEquals(Map.of(), histogram(Instruments.TLS_HANDSHAKE_DURATION));
+            assertEquals(Map.of(), activeTlsHandshakes());
+        }
+    }
+
     @Test
     public void anH2cUpgradeCountsOnce() throws Exception
     {
@@ -340,8 +459,8 @@ public abstract class MetricsScenarios
     }
 
     /**
-     * The listener on the Jetty thread, warm: a keep-alive connection's whole life (7
-     * transitions) allocates nothing.
+     * The listener on the Jetty thread, warm: a keep-alive connection's whole life, a hijack, a
+     * TLS connection's and a failed handshake's (12 transitions) allocate nothing.
      */
     @Test
     public void noAllocationPerTransitionOnceWarm() throws Exception
@@ -382,7 +501,10 @@ public abstract class MetricsScenarios
         }
     }
 
-    /** new, active, idle, active, idle, closed by an idle timeout; and a connection hijacked after two requests. */
+    /**
+     * new, active, idle, active, idle, closed by an idle timeout; a connection hijacked after two
+     * requests; a TLS connection with one request; a failed TLS handshake.
+     */
     private static List<ConnStateEvent> life(InetSocketAddress local)
     {
         InetSocketAddress remote = new InetSocketAddress("127.0.0.1", 40000);
@@ -402,6 +524,12 @@ public abstract class MetricsScenarios
             previous = state;
         }
         life.add(new ConnStateEvent(Instant.EPOCH, 2, remote, local, "http/1.1", false, ConnState.HIJACKED, ConnState.ACTIVE, 1000, 2, 0, 2000, 500, null, false, null));
+        TlsInfo tls = new TlsInfo("TLSv1.3", "TLS_AES_128_GCM_SHA256", null, TimeUnit.MILLISECONDS.toNanos(2));
+        life.add(new ConnStateEvent(Instant.EPOCH, 3, remote, local, "unknown", true, ConnState.NEW, null, 0, 0, 0, 0, -1, null, false, null));
+        life.add(new ConnStateEvent(Instant.EPOCH, 3, remote, local, "http/1.1", true, ConnState.ACTIVE, ConnState.NEW, 3000, 1, 0, 3000, -1, null, false, tls));
+        life.add(new ConnStateEvent(Instant.EPOCH, 3, remote, local, "http/1.1", true, ConnState.CLOSED, ConnState.ACTIVE, 1000, 1, 0, 4000, -1, CloseReason.LOCAL_CLOSE, false, tls));
+        life.add(new ConnStateEvent(Instant.EPOCH, 4, remote, local, "unknown", true, ConnState.NEW, null, 0, 0, 0, 0, -1, null, false, null));
+        life.add(new ConnStateEvent(Instant.EPOCH, 4, remote, local, "unknown", true, ConnState.CLOSED, ConnState.NEW, 5000, 0, 0, 5000, -1, CloseReason.TLS_HANDSHAKE_FAILED, false, null));
         return life;
     }
 

@@ -41,8 +41,19 @@ public class MicrometerMetricsTest extends MetricsScenarios
     @Override
     protected Map<Map<String, String>, Long> openConnections()
     {
+        return gauges(Instruments.OPEN_CONNECTIONS);
+    }
+
+    @Override
+    protected Map<Map<String, String>, Long> activeTlsHandshakes()
+    {
+        return gauges(Instruments.ACTIVE_TLS_HANDSHAKES);
+    }
+
+    private Map<Map<String, String>, Long> gauges(String name)
+    {
         Map<Map<String, String>, Long> series = new HashMap<>();
-        registry.find(Instruments.OPEN_CONNECTIONS).gauges().forEach(gauge -> series.put(attributes(gauge), (long)gauge.value()));
+        registry.find(name).gauges().forEach(gauge -> series.put(attributes(gauge), (long)gauge.value()));
         return series;
     }
 

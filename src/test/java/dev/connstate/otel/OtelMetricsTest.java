@@ -8,6 +8,7 @@ import java.util.Optional;
 
 import dev.connstate.Wait;
 import dev.connstate.Raw;
+import dev.connstate.Tls;
 import dev.connstate.TrackedServer;
 
 import dev.connstate.jetty.ConnStateTracker;
@@ -22,9 +23,11 @@ import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.metrics.data.MetricDataType;
 import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
+import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 /**
  * The scenarios on the OpenTelemetry SDK, read through its {@link InMemoryMetricReader}, through
@@ -59,6 +62,12 @@ public class OtelMetricsTest extends MetricsScenarios
     }
 
     @Override
+    protected Map<Map<String, String>, Long> activeTlsHandshakes()
+    {
+        return counter(Instruments.ACTIVE_TLS_HANDSHAKES);
+    }
+
+    @Override
     protected Map<Map<String, String>, Histogram> histogram(String name)
     {
         Map<Map<String, String>, Histogram> series = new HashMap<>();
@@ -87,13 +96,20 @@ public class OtelMetricsTest extends MetricsScenarios
         try (TrackedServer s = new TrackedServer())
         {
             bind(s.tracker);
+            s.addConnector();
+            ServerConnector tls = s.addTlsConnector();
             s.start();
-            try (Socket socket = Raw.connect(s.port()))
+            String get = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+            try (Socket socket = Raw.connect(s.port()); Socket secure = Tls.connect(s.port(tls)))
             {
-                Raw.write(socket, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-                assertEquals("hello", Raw.read(socket.getInputStream()).text());
+                for (Socket each : List.of(socket, secure))
+                {
+                    Raw.write(each, get);
+                    assertEquals("hello", Raw.read(each.getInputStream()).text());
+                }
             }
-            Wait.until("the close to be recorded", () -> metric(Instruments.REQUESTS).isPresent());
+            Wait.until("the close and the handshake to be recorded",
+                () -> metric(Instruments.REQUESTS).isPresent() && metric(Instruments.TLS_HANDSHAKE_DURATION).isPresent());
             Map<String, String> units = new HashMap<>();
             Map<String, List<Double>> boundaries = new HashMap<>();
             for (MetricData m : reader.collectAllMetrics())
@@ -103,10 +119,14 @@ public class OtelMetricsTest extends MetricsScenarios
                     boundaries.put(m.getName(), m.getHistogramData().getPoints().iterator().next().getBoundaries());
             }
             assertEquals(Map.of(Instruments.OPEN_CONNECTIONS, "{connection}", Instruments.CONNECTION_DURATION, "s",
-                Instruments.TIME_TO_FIRST_REQUEST, "s", Instruments.REQUESTS, "{request}"), units);
+                Instruments.TIME_TO_FIRST_REQUEST, "s", Instruments.REQUESTS, "{request}",
+                Instruments.TLS_HANDSHAKE_DURATION, "s", Instruments.ACTIVE_TLS_HANDSHAKES, "{handshake}"), units);
             List<Double> requestBoundaries = Instruments.REQUEST_BOUNDARIES.stream().map(Long::doubleValue).toList();
             assertEquals(Map.of(Instruments.CONNECTION_DURATION, Instruments.SECONDS_BOUNDARIES,
-                Instruments.TIME_TO_FIRST_REQUEST, Instruments.SECONDS_BOUNDARIES, Instruments.REQUESTS, requestBoundaries), boundaries);
+                Instruments.TIME_TO_FIRST_REQUEST, Instruments.SECONDS_BOUNDARIES, Instruments.REQUESTS, requestBoundaries,
+                Instruments.TLS_HANDSHAKE_DURATION, Instruments.SECONDS_BOUNDARIES), boundaries);
+            // Handshakes in progress go up and down: a sum that is not monotonic, as open connections.
+            assertFalse(metric(Instruments.ACTIVE_TLS_HANDSHAKES).orElseThrow().getLongSumData().isMonotonic());
             assertEquals(Instruments.CONNECTION_DURATION_DESCRIPTION, metric(Instruments.CONNECTION_DURATION).orElseThrow().getDescription());
             assertEquals(ConnStateOtelMetrics.SCOPE, metric(Instruments.CONNECTION_DURATION).orElseThrow().getInstrumentationScopeInfo().getName());
         }
