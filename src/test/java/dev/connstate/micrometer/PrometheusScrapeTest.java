@@ -8,11 +8,14 @@ import java.util.regex.Pattern;
 
 import dev.connstate.Wait;
 import dev.connstate.Raw;
+import dev.connstate.RawClient;
 import dev.connstate.TrackedServer;
 import dev.connstate.metrics.Instruments;
 import io.micrometer.core.instrument.binder.jetty.JettyConnectionMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,15 +29,35 @@ public class PrometheusScrapeTest
 {
     private static final String GET = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
 
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final List<String> failures = new ArrayList<>();
+
+    @BeforeEach
+    public void recordRegistrationFailures()
+    {
+        registry.config().onMeterRegistrationFailed((id, reason) -> failures.add(id.getName() + ": " + reason));
+    }
+
+    /** Every meter registered: no series of a name with other labels than the others. */
+    @AfterEach
+    public void noRegistrationFailed()
+    {
+        assertEquals(List.of(), failures);
+    }
+
+    /** A binder of {@code s}'s tracker, bound to the registry. */
+    private ConnStateMeterBinder bound(TrackedServer s)
+    {
+        ConnStateMeterBinder binder = new ConnStateMeterBinder(s.tracker);
+        binder.bindTo(registry);
+        return binder;
+    }
+
     @Test
     public void theScrapeShowsTheNamesBesideJettyConnectionMetrics() throws Exception
     {
-        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        List<String> failures = new ArrayList<>();
-        registry.config().onMeterRegistrationFailed((id, reason) -> failures.add(id.getName() + ": " + reason));
-        try (TrackedServer s = new TrackedServer(); ConnStateMeterBinder binder = new ConnStateMeterBinder(s.tracker))
+        try (TrackedServer s = new TrackedServer(); ConnStateMeterBinder binder = bound(s))
         {
-            binder.bindTo(registry);
             s.addConnector();
             JettyConnectionMetrics.addToAllConnectors(s.server, registry);
             s.start();
@@ -71,7 +94,35 @@ public class PrometheusScrapeTest
                 assertTrue(scrape.contains("\njetty_connections_current_connections{"), scrape);
             }
         }
-        assertEquals(List.of(), failures);
+    }
+
+    /**
+     * The TLS handshake's names and labels: one handshake that succeeded, one that failed, every
+     * series with the same labels (registered without a failure), and none in progress.
+     */
+    @Test
+    public void theScrapeShowsTlsHandshakes() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer(); ConnStateMeterBinder binder = bound(s))
+        {
+            s.addTlsConnector();
+            s.start();
+            try (RawClient secure = s.connectTls(); RawClient plain = s.connect())
+            {
+                secure.send(GET);
+                assertEquals("hello", secure.read().text());
+                plain.send(GET);
+                plain.readToEnd();
+            }
+            String connector = "jetty_connector_name=\"\",server_port=\"" + s.port() + "\",";
+            List<String> expected = List.of(
+                "http_server_active_tls_handshakes 0.0",
+                "http_server_connection_tls_handshake_duration_seconds_count{error_type=\"\"," + connector + "tls_protocol_version=\"1.3\",url_scheme=\"https\"} 1",
+                "http_server_connection_tls_handshake_duration_seconds_count{error_type=\"tls_handshake_failed\"," + connector + "tls_protocol_version=\"\",url_scheme=\"https\"} 1");
+            String scrape = Wait.until("the scrape to show\n" + String.join("\n", expected), Wait.TIMEOUT, registry::scrape,
+                text -> text.lines().toList().containsAll(expected));
+            assertEquals(Instruments.SECONDS_BOUNDARIES.size() + 1, buckets(scrape, "http_server_connection_tls_handshake_duration_seconds_bucket").size());
+        }
     }
 
     /** The {@code le} labels of the first series of {@code bucketName}, in order. */
