@@ -9,6 +9,7 @@ import javax.management.MBeanServerFactory;
 import javax.management.ObjectName;
 
 import dev.connstate.Raw;
+import dev.connstate.RawClient;
 import dev.connstate.TrackedServer;
 import dev.connstate.Wait;
 import org.eclipse.jetty.jmx.MBeanContainer;
@@ -28,11 +29,7 @@ public class JmxTest
         MBeanServer mbeans = MBeanServerFactory.newMBeanServer();
         try (TrackedServer s = new TrackedServer())
         {
-            s.server.addBean(new MBeanContainer(mbeans));
-            s.start();
-            Set<ObjectName> names = mbeans.queryNames(new ObjectName("dev.connstate.jetty:type=connstatetracker,*"), null);
-            assertEquals(1, names.size(), names.toString());
-            ObjectName tracker = names.iterator().next();
+            ObjectName tracker = startWithMBeans(s, mbeans);
 
             // No connection in state new: exactly 0.
             assertEquals(0L, mbeans.getAttribute(tracker, "oldestNewMillis"));
@@ -87,5 +84,47 @@ public class JmxTest
                 assertEquals(0L, mbeans.getAttribute(tracker, "oldestNewMillis"));
             }
         }
+    }
+
+    /** A handshake held open is in progress; plain text to the TLS port makes it a failure; one that completes is neither. */
+    @Test
+    public void tlsHandshakesThroughARealMBeanServer() throws Exception
+    {
+        MBeanServer mbeans = MBeanServerFactory.newMBeanServer();
+        try (TrackedServer s = new TrackedServer())
+        {
+            s.addTlsConnector();
+            ObjectName tracker = startWithMBeans(s, mbeans);
+            assertEquals(0L, mbeans.getAttribute(tracker, "tlsHandshakesInProgress"));
+            try (RawClient held = s.connect())
+            {
+                held.id();
+                assertEquals(1L, mbeans.getAttribute(tracker, "tlsHandshakesInProgress"));
+                assertEquals(0L, mbeans.getAttribute(tracker, "tlsHandshakeFailures"));
+                // Jetty fails the handshake on the first bytes that are not TLS, and closes.
+                held.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                held.readToEnd();
+                held.assertSequence("new", "closed");
+            }
+            assertEquals(0L, mbeans.getAttribute(tracker, "tlsHandshakesInProgress"));
+            assertEquals(1L, mbeans.getAttribute(tracker, "tlsHandshakeFailures"));
+            try (RawClient done = s.connectTls())
+            {
+                done.send("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+                assertEquals("hello", done.read().text());
+                assertEquals(0L, mbeans.getAttribute(tracker, "tlsHandshakesInProgress"));
+            }
+            assertEquals(1L, mbeans.getAttribute(tracker, "tlsHandshakeFailures"));
+        }
+    }
+
+    /** Starts {@code s} with its beans in {@code mbeans}; returns the tracker's name there. */
+    private static ObjectName startWithMBeans(TrackedServer s, MBeanServer mbeans) throws Exception
+    {
+        s.server.addBean(new MBeanContainer(mbeans));
+        s.start();
+        Set<ObjectName> names = mbeans.queryNames(new ObjectName("dev.connstate.jetty:type=connstatetracker,*"), null);
+        assertEquals(1, names.size(), names.toString());
+        return names.iterator().next();
     }
 }
