@@ -48,11 +48,13 @@ logs/
 [ini-template]
 #tag::documentation[]
 ## The sinks that receive every transition, a comma-separated list:
-##   log   - one log line per transition (SLF4J, see jetty.connstate.log.*)
-##   jsonl - one JSON object per line and per transition (see jetty.connstate.jsonl.file)
-##   NAME  - a sink from a jar in lib/connstate/ (a dev.connstate.sink.ConnStateSinkProvider);
-##           its own settings are jetty.connstate.NAME.KEY (as system properties, or passed
-##           by its own module's XML)
+##   log     - one log line per transition (SLF4J, see jetty.connstate.log.*)
+##   jsonl   - one JSON object per line and per transition (see jetty.connstate.jsonl.file)
+##   connlog - one JSON object per line and per connection, when it ends
+##             (see jetty.connstate.connlog.file)
+##   NAME    - a sink from a jar in lib/connstate/ (a dev.connstate.sink.ConnStateSinkProvider);
+##             its own settings are jetty.connstate.NAME.KEY (as system properties, or passed
+##             by its own module's XML)
 ## Blank is allowed if jetty.connstate.listeners names a listener, or to count only
 ## (no event is written): the counts are then read through JMX (the jmx module) or the
 ## connection table (jetty.connstate.status.path), one of which must be on.
@@ -89,6 +91,30 @@ logs/
 ## The time zone of the date in the jsonl file's name and of its midnight
 ## (e.g. GMT, UTC, Europe/Paris, +01:00).
 #jetty.connstate.jsonl.rollover.timezone=GMT
+
+## The file of the connlog sink, relative to jetty.base (parent directories
+## are created), or - for standard output: one JSON object per line and per
+## connection, written when the connection ends. Lines are flushed as the
+## jsonl sink's are. yyyy_mm_dd in the file's name is replaced by the date, and
+## a new file is begun after midnight: by default, a file a day.
+#jetty.connstate.connlog.file=logs/connlog-yyyy_mm_dd.jsonl
+
+## The date that replaces yyyy_mm_dd in the connlog file's name (SimpleDateFormat
+## syntax). It must name the year, month and day.
+#jetty.connstate.connlog.filenameDateFormat=yyyy_MM_dd
+
+## How many days of connlog files to keep besides today's, if the name holds
+## yyyy_mm_dd: older ones (by the date in their name) are deleted at start and
+## at each new day. 0 keeps them all.
+#jetty.connstate.connlog.retainDays=90
+
+## Whether to append to an existing connlog file (true), or to rename it first
+## to NAME.HHmmssSSS, with the time (false).
+#jetty.connstate.connlog.append=true
+
+## The time zone of the date in the connlog file's name and of its midnight
+## (e.g. GMT, UTC, Europe/Paris, +01:00).
+#jetty.connstate.connlog.rollover.timezone=GMT
 
 ## Class names of your own dev.connstate.ConnStateListener implementations,
 ## comma-separated. Each needs a public no-argument constructor, its jar in

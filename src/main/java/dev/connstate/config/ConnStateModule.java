@@ -90,9 +90,10 @@ public class ConnStateModule extends ContainerLifeCycle
     }
 
     /**
-     * @param sinks a comma-separated list of sink names ({@code log}, {@code jsonl}, or a
-     * provider's); blank or {@code null} for none (then {@link #setListeners(String)} must name a
-     * listener, or the counts must be readable through JMX or the connection table)
+     * @param sinks a comma-separated list of sink names ({@code log}, {@code jsonl},
+     * {@code connlog}, or a provider's); blank or {@code null} for none (then
+     * {@link #setListeners(String)} must name a listener, or the counts must be readable through
+     * JMX or the connection table)
      */
     public void setSinks(String sinks)
     {
@@ -143,6 +144,24 @@ public class ConnStateModule extends ContainerLifeCycle
     public void setJsonlFile(String jsonlFile)
     {
         setProperty(ModuleSettings.JSONL_FILE, jsonlFile);
+    }
+
+    @ManagedAttribute("The file of the connlog sink, - for standard output (jetty.connstate.connlog.file)")
+    public String getConnlogFile()
+    {
+        return value(ModuleSettings.CONNLOG_FILE);
+    }
+
+    /**
+     * @param connlogFile the file the {@code connlog} sink appends to, relative to the
+     * {@linkplain #setBaseDirectory(String) base directory}, or {@code -} for standard output;
+     * missing parent directories are created; {@code yyyy_mm_dd} in its name makes a file a day
+     * (see {@link dev.connstate.sink.ConnLogSink}; the other {@code jetty.connstate.connlog.*}
+     * properties through {@link #setProperty(String, String)}); {@code null} for the default
+     */
+    public void setConnlogFile(String connlogFile)
+    {
+        setProperty(ModuleSettings.CONNLOG_FILE, connlogFile);
     }
 
     /**
@@ -228,7 +247,7 @@ public class ConnStateModule extends ContainerLifeCycle
     }
 
     /**
-     * @param baseDirectory the directory a relative {@code jsonl} file is resolved against
+     * @param baseDirectory the directory a relative {@code jsonl} or {@code connlog} file is resolved against
      * ({@code jetty.base}); {@code null} for the working directory
      */
     public void setBaseDirectory(String baseDirectory)

@@ -38,7 +38,7 @@ public final class ModuleSettings
 {
     /** The prefix of every property, and of a sink's own ones ({@code jetty.connstate.NAME.KEY}). */
     public static final String PREFIX = "jetty.connstate.";
-    /** Property: the sinks to enable, a comma-separated list of sink names ({@code log}, {@code jsonl}, or a provider's). */
+    /** Property: the sinks to enable, a comma-separated list of sink names ({@code log}, {@code jsonl}, {@code connlog}, or a provider's). */
     public static final String SINKS = PREFIX + "sinks";
     /** Property: the SLF4J logger of the {@code log} sink. */
     public static final String LOG_LOGGER = PREFIX + BuiltInSinks.Log.NAME + "." + BuiltInSinks.Log.LOGGER;
@@ -54,6 +54,16 @@ public final class ModuleSettings
     public static final String JSONL_APPEND = PREFIX + BuiltInSinks.JsonLines.NAME + "." + BuiltInSinks.JsonLines.APPEND;
     /** Property: the time zone of the date in the {@code jsonl} sink's file name and of its midnight. */
     public static final String JSONL_ROLLOVER_TIMEZONE = PREFIX + BuiltInSinks.JsonLines.NAME + "." + BuiltInSinks.JsonLines.ROLLOVER_TIMEZONE;
+    /** Property: the file of the {@code connlog} sink, {@code -} for standard output. */
+    public static final String CONNLOG_FILE = PREFIX + BuiltInSinks.ConnLog.NAME + "." + BuiltInSinks.ConnLog.FILE;
+    /** Property: the date format that replaces {@code yyyy_mm_dd} in the {@code connlog} sink's file name. */
+    public static final String CONNLOG_FILENAME_DATE_FORMAT = PREFIX + BuiltInSinks.ConnLog.NAME + "." + BuiltInSinks.ConnLog.FILENAME_DATE_FORMAT;
+    /** Property: how many days of the {@code connlog} sink's files to keep besides today's, 0 for all. */
+    public static final String CONNLOG_RETAIN_DAYS = PREFIX + BuiltInSinks.ConnLog.NAME + "." + BuiltInSinks.ConnLog.RETAIN_DAYS;
+    /** Property: whether the {@code connlog} sink appends to an existing file ({@code true} or {@code false}). */
+    public static final String CONNLOG_APPEND = PREFIX + BuiltInSinks.ConnLog.NAME + "." + BuiltInSinks.ConnLog.APPEND;
+    /** Property: the time zone of the date in the {@code connlog} sink's file name and of its midnight. */
+    public static final String CONNLOG_ROLLOVER_TIMEZONE = PREFIX + BuiltInSinks.ConnLog.NAME + "." + BuiltInSinks.ConnLog.ROLLOVER_TIMEZONE;
     /** Property: class names of user listeners, comma-separated. */
     public static final String LISTENERS = PREFIX + "listeners";
     /** Property: the queue capacity of each sink and listener. */
@@ -93,6 +103,11 @@ public final class ModuleSettings
         JSONL_RETAIN_DAYS, String.valueOf(JsonLinesFile.DEFAULT_RETAIN_DAYS),
         JSONL_APPEND, String.valueOf(JsonLinesFile.DEFAULT_APPEND),
         JSONL_ROLLOVER_TIMEZONE, JsonLinesFile.DEFAULT_TIME_ZONE,
+        CONNLOG_FILE, BuiltInSinks.ConnLog.DEFAULT_FILE,
+        CONNLOG_FILENAME_DATE_FORMAT, JsonLinesFile.DEFAULT_FILENAME_DATE_FORMAT,
+        CONNLOG_RETAIN_DAYS, String.valueOf(JsonLinesFile.DEFAULT_RETAIN_DAYS),
+        CONNLOG_APPEND, String.valueOf(JsonLinesFile.DEFAULT_APPEND),
+        CONNLOG_ROLLOVER_TIMEZONE, JsonLinesFile.DEFAULT_TIME_ZONE,
         LISTENERS, "",
         QUEUE_CAPACITY, String.valueOf(ConnStateTracker.DEFAULT_QUEUE_CAPACITY),
         STATUS_PATH, "",

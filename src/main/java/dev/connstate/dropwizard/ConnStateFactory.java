@@ -32,8 +32,8 @@ import java.lang.annotation.Target;
  * <p>Dropwizard's validation checks it when it reads the YAML, with the module's rules
  * ({@link ModuleSettings}): a value that cannot work fails the start with one line naming the
  * field, e.g. {@code connstate.queue.capacity must be between 1 and 1073741824 (was 0)}. What
- * needs the class path (a sink's name, a listener class, a log line's placeholders, the jsonl file)
- * is checked when the server starts, named the same way.</p>
+ * needs the class path (a sink's name, a listener class, a log line's placeholders, the jsonl and
+ * connlog files) is checked when the server starts, named the same way.</p>
  */
 @ConnStateFactory.Checked
 public class ConnStateFactory
@@ -50,6 +50,9 @@ public class ConnStateFactory
     @NotNull
     @JsonProperty
     private Jsonl jsonl = new Jsonl();
+    @NotNull
+    @JsonProperty
+    private ConnLog connlog = new ConnLog();
     @NotNull
     @JsonProperty
     private List<String> listeners = new ArrayList<>(DEFAULTS.listeners());
@@ -131,6 +134,15 @@ public class ConnStateFactory
         }
     }
 
+    /** The {@code connlog} sink. */
+    public static class ConnLog extends SinkFile
+    {
+        public ConnLog()
+        {
+            super(BuiltInSinks.ConnLog.NAME);
+        }
+    }
+
     /** When a sink begins a new file. */
     public static class Rollover
     {
@@ -201,6 +213,7 @@ public class ConnStateFactory
         module.put(ModuleSettings.LOG_LOGGER, log.logger);
         module.put(ModuleSettings.LOG_FORMAT, log.format);
         jsonl.put(module);
+        connlog.put(module);
         module.put(ModuleSettings.LISTENERS, String.join(",", listeners));
         module.put(ModuleSettings.QUEUE_CAPACITY, String.valueOf(queue.capacity));
         module.put(ModuleSettings.STATUS_PATH, status.path);

@@ -38,6 +38,8 @@ public class ConnStateProperties
     private static final Map<String, String> RENAMED = Map.of(
         ModuleSettings.JSONL_FILENAME_DATE_FORMAT, PREFIX + ".jsonl.filename-date-format",
         ModuleSettings.JSONL_RETAIN_DAYS, PREFIX + ".jsonl.retain-days",
+        ModuleSettings.CONNLOG_FILENAME_DATE_FORMAT, PREFIX + ".connlog.filename-date-format",
+        ModuleSettings.CONNLOG_RETAIN_DAYS, PREFIX + ".connlog.retain-days",
         ModuleSettings.KEEP_ALIVE_TIMEOUT, PREFIX + ".keep-alive-timeout",
         ModuleSettings.REQUEST_HEADER_TIMEOUT, PREFIX + ".request-header-timeout",
         ModuleSettings.CLIENT_MAX_CONNECTIONS, PREFIX + ".client.max-connections",
@@ -53,14 +55,17 @@ public class ConnStateProperties
 
     /**
      * The sinks that receive every transition: log (a log line each), jsonl (a JSON object per
-     * line), or the name of a sink that a jar on the class path provides. Empty to count only
-     * (the actuator endpoint, the metrics and every ConnStateListener bean still get them).
+     * line), connlog (a JSON object per line and per connection, when it ends), or the name of a
+     * sink that a jar on the class path provides. Empty to count only (the actuator endpoint, the
+     * metrics and every ConnStateListener bean still get them).
      */
     private List<String> sinks = new ArrayList<>(List.of(BuiltInSinks.Log.NAME));
 
     private final Log log = new Log();
 
     private final SinkFile jsonl = new SinkFile(BuiltInSinks.JsonLines.DEFAULT_FILE);
+
+    private final SinkFile connlog = new SinkFile(BuiltInSinks.ConnLog.DEFAULT_FILE);
 
     private final Queue queue = new Queue();
 
@@ -118,6 +123,11 @@ public class ConnStateProperties
     public SinkFile getJsonl()
     {
         return jsonl;
+    }
+
+    public SinkFile getConnlog()
+    {
+        return connlog;
     }
 
     public Queue getQueue()
@@ -188,7 +198,7 @@ public class ConnStateProperties
         }
     }
 
-    /** The file of a sink that writes one: the {@code jsonl} sink's. */
+    /** The file of a sink that writes one: the {@code jsonl} sink's, the {@code connlog} sink's. */
     public static class SinkFile
     {
         /**
@@ -425,6 +435,7 @@ public class ConnStateProperties
         module.put(ModuleSettings.LOG_LOGGER, log.getLogger());
         module.put(ModuleSettings.LOG_FORMAT, log.getFormat());
         jsonl.put(module, BuiltInSinks.JsonLines.NAME);
+        connlog.put(module, BuiltInSinks.ConnLog.NAME);
         module.put(ModuleSettings.QUEUE_CAPACITY, String.valueOf(queue.getCapacity()));
         // Unset stays null: the module's blank, off. Zero or negative reach the module's check.
         module.put(ModuleSettings.KEEP_ALIVE_TIMEOUT, keepAliveTimeout == null ? null : String.valueOf(keepAliveTimeout.toMillis()));

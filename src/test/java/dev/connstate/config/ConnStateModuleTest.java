@@ -1,5 +1,6 @@
 package dev.connstate.config;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -16,6 +17,7 @@ import java.util.Map;
 
 import dev.connstate.ConnStateListener;
 import dev.connstate.TrackedServer;
+import dev.connstate.sink.BuiltInSinks;
 import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
 import dev.connstate.jetty.ConnStateTracker;
@@ -27,6 +29,8 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -92,6 +96,11 @@ public class ConnStateModuleTest
         expected.put("jetty.connstate.jsonl.retainDays", "90");
         expected.put("jetty.connstate.jsonl.append", "true");
         expected.put("jetty.connstate.jsonl.rollover.timezone", "GMT");
+        expected.put("jetty.connstate.connlog.file", "logs/connlog-yyyy_mm_dd.jsonl");
+        expected.put("jetty.connstate.connlog.filenameDateFormat", "yyyy_MM_dd");
+        expected.put("jetty.connstate.connlog.retainDays", "90");
+        expected.put("jetty.connstate.connlog.append", "true");
+        expected.put("jetty.connstate.connlog.rollover.timezone", "GMT");
         expected.put("jetty.connstate.listeners", "");
         expected.put("jetty.connstate.queue.capacity", "8192");
         expected.put("jetty.connstate.status.path", "");
@@ -131,6 +140,7 @@ public class ConnStateModuleTest
         assertEquals("connstate", settings.sinkSettings("log").get("logger", "other"));
         assertEquals("logs/connstate.jsonl", settings.sinkSettings("jsonl").get("file", "other"));
         assertEquals(Path.of("logs/connstate.jsonl"), settings.sinkSettings("jsonl").resolve("logs/connstate.jsonl"));
+        assertEquals("logs/connlog-yyyy_mm_dd.jsonl", settings.sinkSettings("connlog").get("file", "other"));
 
         // A null value is a property not given.
         Map<String, String> nulls = new HashMap<>();
@@ -143,6 +153,7 @@ public class ConnStateModuleTest
         assertEquals("connstate", module.getLogLogger());
         assertEquals("Client: {remote} - new state: {state} (id {id})", module.getLogFormat());
         assertEquals("logs/connstate.jsonl", module.getJsonlFile());
+        assertEquals("logs/connlog-yyyy_mm_dd.jsonl", module.getConnlogFile());
         assertEquals("", module.getListeners());
         assertEquals(8192, module.getQueueCapacity());
         assertEquals("", module.getStatusPath());
@@ -298,6 +309,7 @@ public class ConnStateModuleTest
         module.setLogLogger("access");
         module.setLogFormat("{id} {state}");
         module.setJsonlFile("-");
+        module.setConnlogFile("connections.jsonl");
         module.setListeners(Counting.class.getName());
         module.setQueueCapacity(16);
         module.setStatusPath(" /connstate ");
@@ -315,6 +327,8 @@ public class ConnStateModuleTest
         assertEquals("access", settings.value(ModuleSettings.LOG_LOGGER));
         assertEquals("{id} {state}", settings.value(ModuleSettings.LOG_FORMAT));
         assertEquals("-", settings.value(ModuleSettings.JSONL_FILE));
+        assertEquals("connections.jsonl", settings.value(ModuleSettings.CONNLOG_FILE));
+        assertEquals("connections.jsonl", module.getConnlogFile());
         assertEquals("blue", settings.sinkSettings("memory").get("tag", "plain"));
         // setSinkProperty is the same property as its setter.
         module.setSinkProperty("log.format", "{id}");
@@ -373,36 +387,54 @@ public class ConnStateModuleTest
         ((JsonLinesSink)resolved.get("jsonl")).close();
     }
 
-    @Test
-    public void jsonlRolloverSettingsAreRefusedByName()
+    /** A property of the sink that writes a file (jsonl, connlog): {@code jetty.connstate.SINK.KEY}. */
+    private static String property(String sink, String key)
     {
-        assertEquals("jetty.connstate.jsonl.filenameDateFormat=yyyy_qq_dd: not a date format (SimpleDateFormat): Illegal pattern character 'q'",
-            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_FILENAME_DATE_FORMAT, "yyyy_qq_dd"));
-        assertEquals("jetty.connstate.jsonl.filenameDateFormat=yyyy_MM: must name the year, month and day (e.g. yyyy_MM_dd): the age of an old file is read from its name",
-            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_FILENAME_DATE_FORMAT, "yyyy_MM"));
-        assertEquals("jetty.connstate.jsonl.filenameDateFormat=yyyy/MM/dd: must not put a '/' in the file name",
-            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_FILENAME_DATE_FORMAT, "yyyy/MM/dd"));
-        assertEquals("jetty.connstate.jsonl.retainDays=ninety: not a number of days",
-            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_RETAIN_DAYS, "ninety"));
-        assertEquals("jetty.connstate.jsonl.retainDays=-1: must be 0 (keep every file) or more days",
-            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_RETAIN_DAYS, "-1"));
-        assertEquals("jetty.connstate.jsonl.append=yes: must be true or false",
-            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_APPEND, "yes"));
-        assertEquals("jetty.connstate.jsonl.rollover.timezone=Mars/Olympus: unknown time zone (e.g. GMT, UTC, Europe/Paris, +01:00)",
-            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_ROLLOVER_TIMEZONE, "Mars/Olympus"));
-        // Also when the jsonl sink writes to standard output, which does not use them.
-        assertEquals("jetty.connstate.jsonl.retainDays=-1: must be 0 (keep every file) or more days",
-            refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_FILE, "-", ModuleSettings.JSONL_RETAIN_DAYS, "-1"));
-        // Through the bean's setProperty, as the module's XML passes them.
-        ConnStateModule module = module(new Server(), "jsonl");
-        module.setProperty(ModuleSettings.JSONL_ROLLOVER_TIMEZONE, " Mars/Olympus ");
-        assertEquals("jetty.connstate.jsonl.rollover.timezone= Mars/Olympus : unknown time zone (e.g. GMT, UTC, Europe/Paris, +01:00)",
-            assertThrows(ConnStateConfigurationException.class, () -> ListenerFactory.make(module.settings(), false)).getMessage());
-        assertFalse(Files.exists(base.resolve("logs")), "a refused jsonl sink made its directory");
+        return ModuleSettings.PREFIX + sink + "." + key;
     }
 
-    @Test
-    public void jsonlFileByTheDayFromTheModulesProperties() throws IOException
+    /** The keys of the sinks that write a file, each refused under the sink's own property. */
+    @ParameterizedTest
+    @ValueSource(strings = {"jsonl", "connlog"})
+    public void fileSettingsAreRefusedByName(String sink)
+    {
+        String dateFormat = property(sink, BuiltInSinks.FileSink.FILENAME_DATE_FORMAT);
+        String retainDays = property(sink, BuiltInSinks.FileSink.RETAIN_DAYS);
+        String timeZone = property(sink, BuiltInSinks.FileSink.ROLLOVER_TIMEZONE);
+        assertEquals(property(sink, "file") + "=: a file name is required (or - for standard output)",
+            refused(ModuleSettings.SINKS, sink, property(sink, BuiltInSinks.FileSink.FILE), ""));
+        assertEquals(dateFormat + "=yyyy_qq_dd: not a date format (SimpleDateFormat): Illegal pattern character 'q'",
+            refused(ModuleSettings.SINKS, sink, dateFormat, "yyyy_qq_dd"));
+        assertEquals(dateFormat + "=yyyy_MM: must name the year, month and day (e.g. yyyy_MM_dd): the age of an old file is read from its name",
+            refused(ModuleSettings.SINKS, sink, dateFormat, "yyyy_MM"));
+        assertEquals(dateFormat + "=yyyy/MM/dd: must not put a '/' in the file name",
+            refused(ModuleSettings.SINKS, sink, dateFormat, "yyyy/MM/dd"));
+        assertEquals(retainDays + "=ninety: not a number of days",
+            refused(ModuleSettings.SINKS, sink, retainDays, "ninety"));
+        assertEquals(retainDays + "=-1: must be 0 (keep every file) or more days",
+            refused(ModuleSettings.SINKS, sink, retainDays, "-1"));
+        assertEquals(property(sink, "append") + "=yes: must be true or false",
+            refused(ModuleSettings.SINKS, sink, property(sink, BuiltInSinks.FileSink.APPEND), "yes"));
+        assertEquals(timeZone + "=Mars/Olympus: unknown time zone (e.g. GMT, UTC, Europe/Paris, +01:00)",
+            refused(ModuleSettings.SINKS, sink, timeZone, "Mars/Olympus"));
+        // Also when the sink writes to standard output, which does not use them.
+        assertEquals(retainDays + "=-1: must be 0 (keep every file) or more days",
+            refused(ModuleSettings.SINKS, sink, property(sink, BuiltInSinks.FileSink.FILE), "-", retainDays, "-1"));
+        // Each sink reads its own keys: the other one's (here good) do not reach it.
+        String other = sink.equals("jsonl") ? "connlog" : "jsonl";
+        assertEquals(retainDays + "=-1: must be 0 (keep every file) or more days",
+            refused(ModuleSettings.SINKS, other + "," + sink, property(other, BuiltInSinks.FileSink.FILE), "-", property(other, BuiltInSinks.FileSink.RETAIN_DAYS), "7", retainDays, "-1"));
+        // Through the bean's setProperty, as the module's XML passes them.
+        ConnStateModule module = module(new Server(), sink);
+        module.setProperty(timeZone, " Mars/Olympus ");
+        assertEquals(timeZone + "= Mars/Olympus : unknown time zone (e.g. GMT, UTC, Europe/Paris, +01:00)",
+            assertThrows(ConnStateConfigurationException.class, () -> ListenerFactory.make(module.settings(), false)).getMessage());
+        assertFalse(Files.exists(base.resolve("logs")), "a refused " + sink + " sink made its directory");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"jsonl", "connlog"})
+    public void fileByTheDayFromTheModulesProperties(String sink) throws IOException
     {
         // The system clock: the day may change while the sink opens (then try again).
         for (int attempt = 1; ; attempt++)
@@ -412,14 +444,15 @@ public class ConnStateModuleTest
             Files.createDirectories(base.resolve("logs"));
             Path old = Files.writeString(base.resolve("logs/connstate-" + DateTimeFormatter.BASIC_ISO_DATE.format(day.minusDays(8)) + ".jsonl"), "x\n");
             Path kept = Files.writeString(base.resolve("logs/connstate-" + DateTimeFormatter.BASIC_ISO_DATE.format(day.minusDays(7)) + ".jsonl"), "x\n");
-            var resolved = make(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_FILE, "logs/connstate-yyyy_mm_dd.jsonl", ModuleSettings.JSONL_FILENAME_DATE_FORMAT, " yyyyMMdd ",
-                ModuleSettings.JSONL_RETAIN_DAYS, "7", ModuleSettings.JSONL_APPEND, "TRUE", ModuleSettings.JSONL_ROLLOVER_TIMEZONE, "Europe/Paris");
-            JsonLinesSink sink = (JsonLinesSink)resolved.get("jsonl");
-            sink.close();
+            var resolved = make(ModuleSettings.SINKS, sink, property(sink, BuiltInSinks.FileSink.FILE), "logs/connstate-yyyy_mm_dd.jsonl",
+                property(sink, BuiltInSinks.FileSink.FILENAME_DATE_FORMAT), " yyyyMMdd ", property(sink, BuiltInSinks.FileSink.RETAIN_DAYS), "7",
+                property(sink, BuiltInSinks.FileSink.APPEND), "TRUE", property(sink, BuiltInSinks.FileSink.ROLLOVER_TIMEZONE), "Europe/Paris");
+            Closeable made = (Closeable)resolved.get(sink);
+            made.close();
             Path today = base.resolve("logs/connstate-" + DateTimeFormatter.BASIC_ISO_DATE.format(day) + ".jsonl");
             if (!day.equals(LocalDate.now(paris)) && attempt < 3)
                 continue;
-            assertEquals("jsonl[" + base.resolve("logs/connstate-yyyy_mm_dd.jsonl") + "]", sink.toString());
+            assertEquals(sink + "[" + base.resolve("logs/connstate-yyyy_mm_dd.jsonl") + "]", made.toString());
             assertTrue(Files.exists(today), today.toString());
             assertFalse(Files.exists(old), "not deleted: " + old);
             assertTrue(Files.exists(kept), "deleted: " + kept);

@@ -26,6 +26,11 @@ public final class SettingSamples
         SAMPLES.put(ModuleSettings.JSONL_RETAIN_DAYS, "7");
         SAMPLES.put(ModuleSettings.JSONL_APPEND, "false");
         SAMPLES.put(ModuleSettings.JSONL_ROLLOVER_TIMEZONE, "UTC");
+        SAMPLES.put(ModuleSettings.CONNLOG_FILE, "connections.jsonl");
+        SAMPLES.put(ModuleSettings.CONNLOG_FILENAME_DATE_FORMAT, "yyyy-MM-dd");
+        SAMPLES.put(ModuleSettings.CONNLOG_RETAIN_DAYS, "30");
+        SAMPLES.put(ModuleSettings.CONNLOG_APPEND, "false");
+        SAMPLES.put(ModuleSettings.CONNLOG_ROLLOVER_TIMEZONE, "Europe/Paris");
         SAMPLES.put(ModuleSettings.LISTENERS, "com.example.Listener");
         SAMPLES.put(ModuleSettings.QUEUE_CAPACITY, "16");
         SAMPLES.put(ModuleSettings.STATUS_PATH, "/table");

@@ -208,20 +208,35 @@ public class BundleTest
     @Test
     public void aSinksBadSettingStopsTheStartNamingTheField() throws Exception
     {
+        assertEquals("connstate.log.format Unknown placeholder {nope} in line format 'Client {remote} {nope}' " +
+            "(known: [id, remote, local, state, prev, protocol, secure, requests, prevMs, ageMs, reason, race, tls, cipher, sni]) (was 'Client {remote} {nope}')",
+            refusedAtStart("""
+                connstate:
+                  log:
+                    format: "Client {remote} {nope}"
+                """));
+        assertEquals("connstate.connlog.retainDays must be 0 (keep every file) or more days (was '-1')",
+            refusedAtStart("""
+                connstate:
+                  sinks: [connlog]
+                  connlog:
+                    file: %s
+                    retainDays: -1
+                """.formatted(dir.resolve("connlog-yyyy_mm_dd.jsonl"))));
+    }
+
+    /** The message of the refusal of this {@code connstate:} block when the application starts; the server did not start. */
+    private String refusedAtStart(String connstate) throws Exception
+    {
         java.nio.file.Path config = dir.resolve("config.yml");
-        Files.writeString(config, TestApplication.SERVER + """
-            connstate:
-              log:
-                format: "Client {remote} {nope}"
-            """);
+        Files.writeString(config, TestApplication.SERVER + connstate);
         HelloApplication application = new HelloApplication();
         IllegalStateException x = assertThrows(IllegalStateException.class, () -> application.run("server", config.toString()));
         Throwable cause = x;
         while (cause.getCause() != null && !cause.getMessage().startsWith("connstate."))
             cause = cause.getCause();
-        assertEquals("connstate.log.format Unknown placeholder {nope} in line format 'Client {remote} {nope}' " +
-            "(known: [id, remote, local, state, prev, protocol, secure, requests, prevMs, ageMs, reason, race, tls, cipher, sni]) (was 'Client {remote} {nope}')", cause.getMessage());
         assertEquals(null, application.server, "the server did not start");
+        return cause.getMessage();
     }
 
     /** The message of Dropwizard's refusal of this YAML. */

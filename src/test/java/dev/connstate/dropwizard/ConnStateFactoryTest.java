@@ -52,6 +52,8 @@ public class ConnStateFactoryTest
     public void theNamesAreTheModulesButDrain()
     {
         assertEquals("jsonl.rollover.timezone", ConnStateFactory.NAMES.get(ModuleSettings.JSONL_ROLLOVER_TIMEZONE));
+        assertEquals("connlog.retainDays", ConnStateFactory.NAMES.get(ModuleSettings.CONNLOG_RETAIN_DAYS));
+        assertEquals("connlog.rollover.timezone", ConnStateFactory.NAMES.get(ModuleSettings.CONNLOG_ROLLOVER_TIMEZONE));
         assertEquals("drain.enabled", ConnStateFactory.NAMES.get(ModuleSettings.DRAIN));
         assertEquals("drain.newGrace", ConnStateFactory.NAMES.get(ModuleSettings.DRAIN_NEW_GRACE));
         assertEquals("keepAliveTimeout", ConnStateFactory.NAMES.get(ModuleSettings.KEEP_ALIVE_TIMEOUT));

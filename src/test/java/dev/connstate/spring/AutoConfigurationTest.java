@@ -153,6 +153,11 @@ public class AutoConfigurationTest
         expected.put("connstate.client.exempt", code.getClient().getExempt());
         expected.put("connstate.client.max-connections", (long)code.getClient().getMaxConnections());
         expected.put("connstate.client.max-new", (long)code.getClient().getMaxNew());
+        expected.put("connstate.connlog.append", code.getConnlog().isAppend());
+        expected.put("connstate.connlog.file", code.getConnlog().getFile());
+        expected.put("connstate.connlog.filename-date-format", code.getConnlog().getFilenameDateFormat());
+        expected.put("connstate.connlog.retain-days", (long)code.getConnlog().getRetainDays());
+        expected.put("connstate.connlog.rollover.timezone", code.getConnlog().getRollover().getTimezone());
         expected.put("connstate.drain.enabled", code.getDrain().isEnabled());
         expected.put("connstate.drain.new-grace", code.getDrain().getNewGrace().toSeconds() + "s");
         expected.put("connstate.enabled", code.isEnabled());

@@ -5,6 +5,8 @@ import java.nio.file.Path;
 
 import dev.connstate.spring.app.HelloApplication;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
@@ -87,12 +89,13 @@ public class SpringBootBadPropertyTest
     }
 
     /** A property whose Boot name is not the module's name with another prefix, checked when its sink is made. */
-    @Test
-    public void aNegativeRetention() throws Exception
+    @ParameterizedTest
+    @ValueSource(strings = {"jsonl", "connlog"})
+    public void aNegativeRetention(String sink) throws Exception
     {
-        Path file = Files.createTempDirectory("connstate").resolve("connstate-yyyy_mm_dd.jsonl");
-        FailureAnalysis analysis = failedStart("--connstate.sinks=jsonl", "--connstate.jsonl.file=" + file, "--connstate.jsonl.retain-days=-1");
-        assertEquals(invalid("connstate.jsonl.retain-days", "-1", "must be 0 (keep every file) or more days"), analysis.getDescription());
+        Path file = Files.createTempDirectory("connstate").resolve(sink + "-yyyy_mm_dd.jsonl");
+        FailureAnalysis analysis = failedStart("--connstate.sinks=" + sink, "--connstate." + sink + ".file=" + file, "--connstate." + sink + ".retain-days=-1");
+        assertEquals(invalid("connstate." + sink + ".retain-days", "-1", "must be 0 (keep every file) or more days"), analysis.getDescription());
     }
 
     @Test
