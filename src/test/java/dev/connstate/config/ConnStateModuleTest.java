@@ -573,6 +573,31 @@ public class ConnStateModuleTest
         }
     }
 
+    /** The connlog sink's properties reach it: one connection, one record in the file they name. */
+    @Test
+    public void connlogRecordsAConnectionInTheConfiguredFile() throws Exception
+    {
+        Server server = TrackedServer.helloServer();
+        ServerConnector connector = (ServerConnector)server.getConnectors()[0];
+        ConnStateModule module = module(server, "connlog");
+        module.setConnlogFile("connlogs/connections.jsonl");
+        server.addBean(module);
+        server.start();
+        try
+        {
+            assertEquals(List.of("connlog"),
+                module.getTracker().getQueuedListeners().stream().map(q -> q.getName().replaceFirst("-[0-9]+$", "")).toList());
+            ConnLogFile.oneRequest(connector.getLocalPort(), "/");
+            Map<String, Object> record = ConnLogFile.awaitOnlyRecord(base.resolve("connlogs/connections.jsonl"));
+            assertEquals("closed", record.get("end"));
+            assertEquals(1L, record.get("requests"));
+        }
+        finally
+        {
+            server.stop();
+        }
+    }
+
     @Test
     public void statusTableOnTheServersPath() throws Exception
     {

@@ -13,6 +13,7 @@ import dev.connstate.Raw;
 import dev.connstate.RawClient;
 import dev.connstate.Recorder;
 import dev.connstate.Wait;
+import dev.connstate.config.ConnLogFile;
 import io.dropwizard.configuration.ConfigurationParsingException;
 import io.dropwizard.configuration.ConfigurationValidationException;
 import io.dropwizard.configuration.YamlConfigurationFactory;
@@ -35,8 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * A real Dropwizard 5 application with the bundle, configured by its own YAML: one connection's
- * exact sequence, in the jsonl file the YAML names and in the metrics; a bad value refused by
- * Dropwizard's validation, naming the field.
+ * exact sequence, in the jsonl file the YAML names and in the metrics, and its record in the
+ * connlog file; a bad value refused by Dropwizard's validation, naming the field.
  */
 public class BundleTest
 {
@@ -80,12 +81,18 @@ public class BundleTest
     public void oneConnectionsSequenceInTheYamlsSinkAndTheMetrics() throws Exception
     {
         java.nio.file.Path jsonl = dir.resolve("logs/connstate.jsonl");
+        java.nio.file.Path connlog = dir.resolve("connlogs/connections.jsonl");
         java.nio.file.Path config = dir.resolve("config.yml");
         Files.writeString(config, TestApplication.SERVER + """
             connstate:
-              sinks: [jsonl]
+              sinks: [jsonl, connlog]
               jsonl:
                 file: %s
+              connlog:
+                file: %s
+                retainDays: 7
+                rollover:
+                  timezone: UTC
               queue:
                 capacity: 64
               keepAliveTimeout: 75s
@@ -96,7 +103,7 @@ public class BundleTest
                 exempt: [10.0.0.0/8, 192.168.0.1-192.168.0.9]
               drain:
                 newGrace: 2s
-            """.formatted(jsonl));
+            """.formatted(jsonl, connlog));
         HelloApplication application = new HelloApplication();
         application.run("server", config.toString());
         try
@@ -110,7 +117,7 @@ public class BundleTest
             assertEquals(100, application.bundle.getTracker().getClientLimits().getMaxConnections());
             assertEquals(10, application.bundle.getTracker().getClientLimits().getMaxNew());
             assertEquals("10.0.0.0/8,192.168.0.1-192.168.0.9", application.bundle.getTracker().getClientLimits().getExempt());
-            assertEquals(List.of("jsonl"), application.bundle.getTracker().getQueuedListeners().stream().map(q -> q.getName().replaceFirst("-[0-9]+$", "")).toList());
+            assertEquals(List.of("jsonl", "connlog"), application.bundle.getTracker().getQueuedListeners().stream().map(q -> q.getName().replaceFirst("-[0-9]+$", "")).toList());
             int port = ((NetworkConnector)application.server.getConnectors()[0]).getLocalPort();
             try (RawClient c = new RawClient(recorder, Raw.connect(port)))
             {
@@ -124,6 +131,10 @@ public class BundleTest
             }
             Wait.until("the closed line in the file", () -> states(jsonl).size() == 4);
             assertEquals(List.of("new", "active", "idle", "closed"), states(jsonl));
+            // The connection's one record, in the connlog file.
+            Map<String, Object> record = ConnLogFile.awaitOnlyRecord(connlog);
+            assertEquals("closed", record.get("end"));
+            assertEquals(1L, record.get("requests"));
             assertEquals(Map.of("new", 0L, "active", 0L, "idle", 0L, "opened", 1L, "closed", 1L, "hijacked", 0L, "requests", 1L), gauges(application.metrics));
             assertEquals(List.of(), recorder.violations());
         }
