@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.connstate.ConnInfo;
+import dev.connstate.ConnState;
 import dev.connstate.ConnStateListener;
 import dev.connstate.jetty.ConnStateStatusHandler;
 import dev.connstate.jetty.ConnStateTracker;
@@ -136,7 +138,20 @@ public final class TrackerAssembly
         for (ConnStateListener listener : own)
         {
             // Through a wrapper: the queue closes what it feeds when it stops, and this is the owner's to close.
-            add(listener.getClass().getSimpleName(), listener::onStateChange);
+            add(listener.getClass().getSimpleName(), new ConnStateListener()
+            {
+                @Override
+                public void onStateChange(ConnInfo conn, ConnState state)
+                {
+                    listener.onStateChange(conn, state);
+                }
+
+                @Override
+                public boolean wants(ConnState state)
+                {
+                    return listener.wants(state);
+                }
+            });
             described.add(listener.getClass().getName());
         }
         this.readers.addAll(readers);

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import dev.connstate.CloseReason;
+import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.Raw;
 import dev.connstate.RawClient;
@@ -49,6 +50,8 @@ public class SpringBootJettyTest
     @Autowired
     private Recorder recorder;
     @Autowired
+    private HelloApplication.Ends ends;
+    @Autowired
     private MeterRegistry registry;
     @Autowired
     private ConnStateServerCustomizer jetty;
@@ -78,6 +81,9 @@ public class SpringBootJettyTest
         assertEquals("", c.readToEnd());
         c.close();
         c.assertSequence("new", "active", "closed");
+        // A listener bean that wants only the ends is given only the end.
+        Wait.until("the end given to the Ends bean", () -> ends.given.containsKey(c.id()));
+        assertEquals(List.of(ConnState.CLOSED), ends.given.get(c.id()));
     }
 
     @Test

@@ -1,8 +1,15 @@
 package dev.connstate.spring.app;
 
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import dev.connstate.ConnInfo;
+import dev.connstate.ConnState;
+import dev.connstate.ConnStateListener;
 import dev.connstate.Recorder;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.context.annotation.Bean;
@@ -21,6 +28,12 @@ public class HelloApplication
     public Recorder recorder()
     {
         return new Recorder();
+    }
+
+    @Bean
+    public Ends ends()
+    {
+        return new Ends();
     }
 
     @Bean
@@ -53,6 +66,24 @@ public class HelloApplication
             if (!gate.open.await(30, TimeUnit.SECONDS))
                 return "gate never opened";
             return "slow";
+        }
+    }
+
+    /** A listener bean that wants the ends of connections only, as the connection log: the states it was given, by connection. */
+    public static class Ends implements ConnStateListener
+    {
+        public final Map<Long, List<ConnState>> given = new ConcurrentHashMap<>();
+
+        @Override
+        public boolean wants(ConnState state)
+        {
+            return state.isTerminal();
+        }
+
+        @Override
+        public void onStateChange(ConnInfo conn, ConnState state)
+        {
+            given.computeIfAbsent(conn.id(), id -> new CopyOnWriteArrayList<>()).add(state);
         }
     }
 
