@@ -3,7 +3,8 @@
 [description]
 Reports the state of every client connection, as Go's http.Server.ConnState
 hook does: new, active, idle, hijacked, closed. Sinks: a log line per
-transition (log) and/or a JSON Lines file (jsonl); user listeners may be
+transition (log), a JSON Lines file of transitions (jsonl) and/or a JSON
+Lines file of one record per connection (connlog); user listeners may be
 added by class name. Works on every connector (http, https, http2, h2c,
 proxy-protocol, ...), whatever the order of the modules.
 
