@@ -8,6 +8,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.ZoneId;
+import java.util.function.Function;
 
 import dev.connstate.ConnStateListener;
 
@@ -73,19 +74,32 @@ public final class BuiltInSinks
         /** Key: the time zone of the date and of midnight, by default {@value JsonLinesFile#DEFAULT_TIME_ZONE}. */
         public static final String ROLLOVER_TIMEZONE = "rollover.timezone";
 
-        /** @return the file when {@link #FILE} is not set, relative to {@code jetty.base} */
-        protected abstract String defaultFile();
+        private final String name;
+        private final String defaultFile;
+        private final Function<JsonLinesFile, ConnStateListener> sink;
 
         /**
-         * @param out the file, open
-         * @return the sink writing to it
+         * @param name the sink's name
+         * @param defaultFile the file when {@link #FILE} is not set, relative to {@code jetty.base}
+         * @param sink makes the sink writing to the open file
          */
-        protected abstract ConnStateListener newSink(JsonLinesFile out);
+        protected FileSink(String name, String defaultFile, Function<JsonLinesFile, ConnStateListener> sink)
+        {
+            this.name = name;
+            this.defaultFile = defaultFile;
+            this.sink = sink;
+        }
+
+        @Override
+        public final String name()
+        {
+            return name;
+        }
 
         @Override
         public final ConnStateListener newSink(SinkSettings settings)
         {
-            String value = settings.get(FILE, defaultFile());
+            String value = settings.get(FILE, defaultFile);
             if (value.isEmpty())
                 throw settings.invalid(FILE, "a file name is required (or - for standard output)");
             // Every setting is checked before anything is opened, also those that standard output does not use.
@@ -112,7 +126,7 @@ public final class BuiltInSinks
                 throw settings.invalid(ROLLOVER_TIMEZONE, "unknown time zone (e.g. GMT, UTC, Europe/Paris, +01:00)");
             }
             if (JsonLinesFile.STDOUT.equals(value))
-                return newSink(JsonLinesFile.stdout(false));
+                return sink.apply(JsonLinesFile.stdout(false));
             Path file;
             try
             {
@@ -127,7 +141,7 @@ public final class BuiltInSinks
                 Path parent = file.getParent();
                 if (parent != null && !Files.isDirectory(parent))
                     Files.createDirectories(parent);
-                return newSink(new Options(file)
+                return sink.apply(new Options(file)
                     .filenameDateFormat(dateFormat)
                     .retainDays(retainDays)
                     .append(append)
@@ -164,22 +178,9 @@ public final class BuiltInSinks
         /** The default file, relative to {@code jetty.base}. */
         public static final String DEFAULT_FILE = "logs/connstate.jsonl";
 
-        @Override
-        public String name()
+        public JsonLines()
         {
-            return NAME;
-        }
-
-        @Override
-        protected String defaultFile()
-        {
-            return DEFAULT_FILE;
-        }
-
-        @Override
-        protected ConnStateListener newSink(JsonLinesFile out)
-        {
-            return new JsonLinesSink(out);
+            super(NAME, DEFAULT_FILE, JsonLinesSink::new);
         }
     }
 
@@ -191,22 +192,9 @@ public final class BuiltInSinks
         /** The default file, relative to {@code jetty.base}: a file a day, as Jetty's request log. */
         public static final String DEFAULT_FILE = "logs/connlog-yyyy_mm_dd.jsonl";
 
-        @Override
-        public String name()
+        public ConnLog()
         {
-            return NAME;
-        }
-
-        @Override
-        protected String defaultFile()
-        {
-            return DEFAULT_FILE;
-        }
-
-        @Override
-        protected ConnStateListener newSink(JsonLinesFile out)
-        {
-            return new ConnLogSink(out);
+            super(NAME, DEFAULT_FILE, ConnLogSink::new);
         }
     }
 }

@@ -1,8 +1,5 @@
 package dev.connstate.sink;
 
-import java.io.Closeable;
-import java.io.Flushable;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.file.Path;
@@ -13,7 +10,6 @@ import dev.connstate.CloseReason;
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
-import dev.connstate.ConnStateListener;
 import dev.connstate.ConnTotals;
 import dev.connstate.TlsInfo;
 
@@ -30,18 +26,16 @@ import dev.connstate.TlsInfo;
  * tracker.addListener("connlog", ConnLogSink.builder(Path.of("logs/connlog-yyyy_mm_dd.jsonl")).build(), 8192);
  * }</pre>
  */
-public final class ConnLogSink implements ConnStateListener, Flushable, Closeable
+public final class ConnLogSink extends JsonFileSink
 {
     private static final String[] REASONS = reasons();
-
-    private final JsonLinesFile out;
 
     /**
      * @param out where the records go
      */
     public ConnLogSink(JsonLinesFile out)
     {
-        this.out = Objects.requireNonNull(out, "out");
+        super("connlog", out);
     }
 
     /**
@@ -155,18 +149,6 @@ public final class ConnLogSink implements ConnStateListener, Flushable, Closeabl
         return quoted;
     }
 
-    @Override
-    public void flush() throws IOException
-    {
-        out.flush();
-    }
-
-    @Override
-    public void close() throws IOException
-    {
-        out.close();
-    }
-
     /**
      * The options of a {@link ConnLogSink} writing to a file: {@link ConnLogSink#builder(Path)},
      * then {@link #build()}.
@@ -189,11 +171,5 @@ public final class ConnLogSink implements ConnStateListener, Flushable, Closeabl
         {
             return new ConnLogSink(open());
         }
-    }
-
-    @Override
-    public String toString()
-    {
-        return "connlog[" + out + "]";
     }
 }

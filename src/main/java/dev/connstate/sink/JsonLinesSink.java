@@ -1,8 +1,5 @@
 package dev.connstate.sink;
 
-import java.io.Closeable;
-import java.io.Flushable;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.file.Path;
@@ -11,7 +8,6 @@ import java.util.Objects;
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
-import dev.connstate.ConnStateListener;
 
 /**
  * Appends the contract's JSON record, one line per transition, to a file or to standard
@@ -34,10 +30,8 @@ import dev.connstate.ConnStateListener;
  * <p>The constructors use the defaults: a file named with {@code yyyy_mm_dd} is rolled over
  * and kept {@value JsonLinesFile#DEFAULT_RETAIN_DAYS} days, any other file is one file, appended to.</p>
  */
-public final class JsonLinesSink implements ConnStateListener, Flushable, Closeable
+public final class JsonLinesSink extends JsonFileSink
 {
-    private final JsonLinesFile out;
-
     /**
      * @param file the file to append to (its directory must exist), or {@value JsonLinesFile#STDOUT} for standard output
      * @throws UncheckedIOException if the file cannot be opened for appending
@@ -82,7 +76,7 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
      */
     public JsonLinesSink(JsonLinesFile out)
     {
-        this.out = Objects.requireNonNull(out, "out");
+        super("jsonl", out);
     }
 
     /**
@@ -100,18 +94,6 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
     {
         out.line().append(ConnStateEvent.of(conn));
         out.endLine();
-    }
-
-    @Override
-    public void flush() throws IOException
-    {
-        out.flush();
-    }
-
-    @Override
-    public void close() throws IOException
-    {
-        out.close();
     }
 
     /**
@@ -136,11 +118,5 @@ public final class JsonLinesSink implements ConnStateListener, Flushable, Closea
         {
             return new JsonLinesSink(open());
         }
-    }
-
-    @Override
-    public String toString()
-    {
-        return "jsonl[" + out + "]";
     }
 }
