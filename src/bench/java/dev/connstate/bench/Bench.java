@@ -42,7 +42,8 @@ public final class Bench
     private final int rounds = Integer.getInteger("bench.rounds", 10);
     private final int idleConnections = Integer.getInteger("bench.idleConnections", 5000);
     private final List<Workload> workloads = list("bench.workloads", "h1,churn,h2c").stream().map(Workload::valueOf).toList();
-    private final List<String> variants = list("bench.variants", "count,log,jsonl,metrics");
+    // plain is always run, as every ratio's denominator: named here too, it would be a second plain server under the same name.
+    private final List<String> variants = list("bench.variants", "count,log,jsonl,metrics").stream().filter(v -> !v.equals("plain")).distinct().toList();
     private final List<String> parts = list("bench.parts", "load,memory,alloc");
     private final List<String> jvmArgs = list("bench.jvmArgs", "-Xms512m -Xmx512m -XX:+UseG1GC", " ");
     private final Map<String, ServerProcess> servers = new LinkedHashMap<>();
