@@ -84,7 +84,8 @@ public final class Bench
     {
         Files.createDirectories(dir);
         Files.deleteIfExists(dir.resolve("jsonl.jsonl"));
-        for (String v : List.of("plain", "aa", "count", "keepalive", "protect", "inline", "queued", "log", "jsonl", "jsonl-null", "metrics", "micrometer-jetty"))
+        Files.deleteIfExists(dir.resolve("connlog.jsonl"));
+        for (String v : List.of("plain", "aa", "count", "keepalive", "protect", "inline", "queued", "log", "jsonl", "jsonl-null", "connlog", "metrics", "micrometer-jetty"))
             Files.deleteIfExists(dir.resolve(v + ".log"));
         if (parts.contains("load") || parts.contains("alloc"))
         {
@@ -140,7 +141,7 @@ public final class Bench
         report.append("- server JVMs: `").append(String.join(" ", jvmArgs)).append("`, one per variant, hello handler, 1 connector (HTTP/1.1 + h2c) on 127.0.0.1\n");
         report.append(String.format("- CPUs (taskset): servers %s, load generators %s, sink threads %s%n", cpus("bench.serverCpus", "any"),
             cpus("bench.clientCpus", "any"), cpus("bench.sinkCpus", "with their server")));
-        report.append("- variants (JMX on in every server): plain = Jetty alone; aa = Jetty alone again, in a JVM of its own (the A/A control: its ratios are the run's own spread); count = counting only (tracker without listeners, counts read through JMX: the module with blank sinks); keepalive = count + a keep-alive timeout of 2 h, above the connector's 1 h idle timeout (idle sockets' timeouts raised and lowered, the keep-alive scan running, never firing); protect = count + a request header timeout of 30 s and caps per client of 100,000 (the deadline scan running, each connection counted under its client, never firing); inline = count + an inline listener that counts; queued = tracker + a queued listener that does nothing (the hand-off to a sink's thread alone); log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flushed whenever its queue is idle); jsonl-null = the same to /dev/null; metrics = tracker + ConnStateMeterBinder on a Micrometer Prometheus registry; micrometer-jetty = no tracker, Micrometer's own JettyConnectionMetrics on a Prometheus registry, as Spring Boot binds it (the peer)\n");
+        report.append("- variants (JMX on in every server): plain = Jetty alone; aa = Jetty alone again, in a JVM of its own (the A/A control: its ratios are the run's own spread); count = counting only (tracker without listeners, counts read through JMX: the module with blank sinks); keepalive = count + a keep-alive timeout of 2 h, above the connector's 1 h idle timeout (idle sockets' timeouts raised and lowered, the keep-alive scan running, never firing); protect = count + a request header timeout of 30 s and caps per client of 100,000 (the deadline scan running, each connection counted under its client, never firing); inline = count + an inline listener that counts; queued = tracker + a queued listener that does nothing (the hand-off to a sink's thread alone); log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flushed whenever its queue is idle); jsonl-null = the same to /dev/null; connlog = tracker + queued ConnLogSink (file, one line per connection at its end); metrics = tracker + ConnStateMeterBinder on a Micrometer Prometheus registry; micrometer-jetty = no tracker, Micrometer's own JettyConnectionMetrics on a Prometheus registry, as Spring Boot binds it (the peer)\n");
         report.append("- ratios are variant / plain of the same round; table: median [min-max] over the rounds\n\n");
     }
 
@@ -287,7 +288,7 @@ public final class Bench
                     summary(cpu), check(median(cpu) <= target[2], "<= ", target[2]), sinkCpu > 0 ? summary(jettyCpu) : "", sinkCpu > 0 ? String.format("%.2f", sinkCpu) : "", plainFigures, errors, dropped));
             }
         }
-        report.append("\nTargets: count = counting only (the counting targets are applied to inline, keepalive and protect too; their sink thread is the deadline scan's); the sink targets (jsonl) are applied to log too. ")
+        report.append("\nTargets: count = counting only (the counting targets are applied to inline, keepalive and protect too; their sink thread is the deadline scan's); the sink targets (jsonl) are applied to log and connlog too. ")
             .append("events dropped > 0 means the sink's queue overflowed: the sink did less work than asked and its cost is understated.\n");
         report.append("server CPU/request = process CPU time of the server JVM (all threads, incl. JIT and GC) / requests it handled; ")
             .append("it resolves small differences better than throughput when client and server share the cores. ")

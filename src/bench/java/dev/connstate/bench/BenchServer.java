@@ -16,6 +16,7 @@ import dev.connstate.ConnStateListener;
 import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.QueuedListener;
 import dev.connstate.micrometer.ConnStateMeterBinder;
+import dev.connstate.sink.ConnLogSink;
 import dev.connstate.sink.JsonLinesSink;
 import dev.connstate.sink.LogSink;
 import io.micrometer.core.instrument.binder.jetty.JettyConnectionMetrics;
@@ -57,6 +58,10 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *   <li>{@code jsonl-null}: the same writing to /dev/null: the lines formatted and written, without
  *   the file system's work (with {@code queued} and {@code jsonl}, it splits the sink's cost into
  *   the hand-off, the formatting and the file);</li>
+ *   <li>{@code connlog}: a tracker with a queued {@link ConnLogSink} appending to DIR/connlog.jsonl: one
+ *   line per connection when it ends (the sink wants only the terminal states, so nothing else is
+ *   queued to it); its thread, as {@code jsonl}'s, runs where the server's do unless
+ *   {@code bench.sinkCpus} pins it;</li>
  *   <li>{@code metrics}: a tracker with {@link ConnStateMeterBinder} bound to a Micrometer
  *   {@link PrometheusMeterRegistry} (what an application exposing Prometheus metrics runs; the
  *   load is measured between scrapes: a scrape walks the open connections off the request path).</li>
@@ -175,6 +180,11 @@ public final class BenchServer
                 tracker = new ConnStateTracker(server);
                 queues.add(tracker.addListener("jsonl", new JsonLinesSink(Path.of("/dev/null")), ConnStateTracker.DEFAULT_QUEUE_CAPACITY));
             }
+            case "connlog" ->
+            {
+                tracker = new ConnStateTracker(server);
+                queues.add(tracker.addListener("connlog", ConnLogSink.builder(dir.resolve("connlog.jsonl")).build(), ConnStateTracker.DEFAULT_QUEUE_CAPACITY));
+            }
             case "metrics" ->
             {
                 tracker = new ConnStateTracker(server);
@@ -183,7 +193,7 @@ public final class BenchServer
             // The peer a Spring Boot user has already: Micrometer's own Jetty connection metrics, bound
             // as Boot binds them (JettyConnectionMetrics.addToAllConnectors), on the same registry, no tracker.
             case "micrometer-jetty" -> JettyConnectionMetrics.addToAllConnectors(server, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, aa, count, keepalive, protect, inline, queued, log, jsonl, jsonl-null, metrics, micrometer-jetty)");
+            default -> throw new IllegalArgumentException("Unknown variant " + variant + " (plain, aa, count, keepalive, protect, inline, queued, log, jsonl, jsonl-null, connlog, metrics, micrometer-jetty)");
         }
         if (tracker != null)
             server.addBean(tracker);
