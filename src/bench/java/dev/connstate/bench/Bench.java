@@ -41,7 +41,7 @@ public final class Bench
     private final int warmup = Integer.getInteger("bench.warmup", 5);
     private final int rounds = Integer.getInteger("bench.rounds", 10);
     private final int idleConnections = Integer.getInteger("bench.idleConnections", 5000);
-    private final List<Workload> workloads = list("bench.workloads", "h1,churn,h2c").stream().map(Workload::valueOf).toList();
+    private final List<Workload> workloads = list("bench.workloads", "h1,churn,h2c").stream().map(Workload::of).toList();
     // plain is always run, as every ratio's denominator: named here too, it would be a second plain server under the same name.
     private final List<String> variants = list("bench.variants", "count,log,jsonl,metrics").stream().filter(v -> !v.equals("plain")).distinct().toList();
     private final List<String> parts = list("bench.parts", "load,memory,alloc");
@@ -138,7 +138,7 @@ public final class Bench
             Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name"), System.getProperty("java.version"), loadAverage()));
         report.append(String.format("- %d rounds of %d s per variant per workload (after %d s warm-up per server and workload); order P,variants then reversed every round%n",
             rounds, seconds, warmup));
-        report.append("- server JVMs: `").append(String.join(" ", jvmArgs)).append("`, one per variant, hello handler, 1 connector (HTTP/1.1 + h2c) on 127.0.0.1\n");
+        report.append("- server JVMs: `").append(String.join(" ", jvmArgs)).append("`, one per variant, hello handler, 2 connectors on 127.0.0.1: HTTP/1.1 + h2c, and HTTP/1.1 over TLS (a self-signed EC P-256 certificate, no session tickets: every TLS connection a full handshake)\n");
         report.append(String.format("- CPUs (taskset): servers %s, load generators %s, sink threads %s%n", cpus("bench.serverCpus", "any"),
             cpus("bench.clientCpus", "any"), cpus("bench.sinkCpus", "with their server")));
         report.append("- variants (JMX on in every server): plain = Jetty alone; aa = Jetty alone again, in a JVM of its own (the A/A control: its ratios are the run's own spread); count = counting only (tracker without listeners, counts read through JMX: the module with blank sinks); keepalive = count + a keep-alive timeout of 2 h, above the connector's 1 h idle timeout (idle sockets' timeouts raised and lowered, the keep-alive scan running, never firing); protect = count + a request header timeout of 30 s and caps per client of 100,000 (the deadline scan running, each connection counted under its client, never firing); inline = count + an inline listener that counts; queued = tracker + a queued listener that does nothing (the hand-off to a sink's thread alone); log = tracker + queued LogSink (slf4j -> file); jsonl = tracker + queued JsonLinesSink (file, flushed whenever its queue is idle); jsonl-null = the same to /dev/null; connlog = tracker + queued ConnLogSink (file, one line per connection at its end); metrics = tracker + ConnStateMeterBinder on a Micrometer Prometheus registry; micrometer-jetty = no tracker, Micrometer's own JettyConnectionMetrics on a Prometheus registry, as Spring Boot binds it (the peer)\n");
@@ -223,7 +223,7 @@ public final class Bench
         ServerProcess server = servers.get(variant);
         server.truncateSinkFiles(dir);
         ServerProcess.Stats before = server.stats();
-        LoadGen.Result result = gen.run(workload, server.port, seconds);
+        LoadGen.Result result = gen.run(workload, server.port, server.tlsPort, seconds);
         ServerProcess.Stats after = server.drainedStats();
         long sinkBytes = server.truncateSinkFiles(dir);
         long requests = Math.max(1, after.requests() - before.requests());
@@ -255,7 +255,7 @@ public final class Bench
         double throughput = switch (workload)
         {
             case h1 -> counting ? 0.98 : 0.95;
-            case churn -> counting ? 0.97 : 0.93;
+            case churn, tls_churn -> counting ? 0.97 : 0.93;
             case h2c -> counting ? 0.98 : 0.95;
         };
         return new double[]{throughput, counting ? 1.05 : 1.10, counting && workload == Workload.h2c ? 1.01 : Double.NaN};
@@ -288,7 +288,7 @@ public final class Bench
                     summary(cpu), check(median(cpu) <= target[2], "<= ", target[2]), sinkCpu > 0 ? summary(jettyCpu) : "", sinkCpu > 0 ? String.format("%.2f", sinkCpu) : "", plainFigures, errors, dropped));
             }
         }
-        report.append("\nTargets: count = counting only (the counting targets are applied to inline, keepalive and protect too; their sink thread is the deadline scan's); the sink targets (jsonl) are applied to log and connlog too. ")
+        report.append("\nTargets: count = counting only (the counting targets are applied to inline, keepalive and protect too; their sink thread is the deadline scan's); the sink targets (jsonl) are applied to log and connlog too; tls-churn has churn's. ")
             .append("events dropped > 0 means the sink's queue overflowed: the sink did less work than asked and its cost is understated.\n");
         report.append("server CPU/request = process CPU time of the server JVM (all threads, incl. JIT and GC) / requests it handled; ")
             .append("it resolves small differences better than throughput when client and server share the cores. ")

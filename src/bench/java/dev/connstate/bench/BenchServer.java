@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateListener;
+import dev.connstate.Tls;
 import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.QueuedListener;
 import dev.connstate.micrometer.ConnStateMeterBinder;
@@ -23,6 +24,7 @@ import io.micrometer.core.instrument.binder.jetty.JettyConnectionMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.jmx.MBeanContainer;
@@ -31,9 +33,12 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -68,9 +73,11 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * </ul>
  *
  * <p>One connector on 127.0.0.1 (free port) speaks HTTP/1.1 and h2c (prior knowledge or upgrade),
- * with the same thread pool, selectors and configuration in every variant, and JMX on (an
- * {@code MBeanContainer}, as the jmx module adds) in every variant. It prints
- * {@code READY port} and then answers commands on standard input, one line each:</p>
+ * a second one HTTP/1.1 over TLS (the tests' self-signed certificate, {@link Tls#server()}, and a
+ * {@link SecureRequestCustomizer}, as Jetty's https module), with the same thread pool, selectors
+ * and configuration in every variant, and JMX on (an {@code MBeanContainer}, as the jmx module
+ * adds) in every variant. It prints {@code READY port tlsPort} and then answers commands on
+ * standard input, one line each:</p>
  * <ul>
  *   <li>{@code stats}: {@code STATS cpuNanos requests allocatedBytes gcCount gcMillis dropped delivered queued sinkCpuNanos}
  *   (process CPU time; requests handled; bytes allocated by all live threads; queued-listener
@@ -111,6 +118,33 @@ public final class BenchServer
         return connector;
     }
 
+    /**
+     * Adds to {@code server} the HTTP/1.1 over TLS connector every variant has, on a free port of
+     * 127.0.0.1: the tests' self-signed certificate (one keystore per build, so every variant
+     * presents the same key), {@code config} with a {@link SecureRequestCustomizer} as Jetty's
+     * https module adds, and the plain connector's idle timeout and accept queue.
+     */
+    static ServerConnector tlsConnector(Server server, HttpConfiguration config) throws Exception
+    {
+        SslContextFactory.Server ssl = Tls.server();
+        // Every connection a full handshake: wrk (OpenSSL) keeps the session of its connection's
+        // last handshake (SSL_clear) and offers it on the next one, and the JDK's server resumed
+        // nearly all of them (TLSv1.3 PSK, seen with -Djavax.net.debug=ssl:handshake). wrk cannot
+        // be told not to, so the server sends no session ticket: the JDK sends none when the
+        // session timeout exceeds the 7 days a TLSv1.3 ticket may live (NewSessionTicket's
+        // MAX_TICKET_LIFETIME), and without a ticket TLSv1.3 has nothing to resume.
+        ssl.setSslSessionTimeout(7 * 24 * 3600 + 1);
+        HttpConfiguration tlsConfig = new HttpConfiguration(config);
+        tlsConfig.addCustomizer(new SecureRequestCustomizer());
+        ServerConnector connector = new ServerConnector(server, new SslConnectionFactory(ssl, HttpVersion.HTTP_1_1.asString()), new HttpConnectionFactory(tlsConfig));
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        connector.setIdleTimeout(3_600_000);
+        connector.setAcceptQueueSize(4096);
+        server.addConnector(connector);
+        return connector;
+    }
+
     public static void main(String[] args) throws Exception
     {
         String variant = args[0];
@@ -130,6 +164,7 @@ public final class BenchServer
         connector.setIdleTimeout(3_600_000);
         connector.setAcceptQueueSize(4096);
         server.addConnector(connector);
+        ServerConnector tls = tlsConnector(server, config);
         server.setHandler(new Hello());
         server.addBean(new MBeanContainer(ManagementFactory.getPlatformMBeanServer()));
 
@@ -199,7 +234,7 @@ public final class BenchServer
             server.addBean(tracker);
         server.start();
         pinSinkThreads(System.getProperty("bench.sinkCpus", "").trim());
-        System.out.println("READY " + connector.getLocalPort());
+        System.out.println("READY " + connector.getLocalPort() + " " + tls.getLocalPort());
         System.out.flush();
 
         com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)ManagementFactory.getOperatingSystemMXBean();

@@ -14,9 +14,9 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The load: {@code wrk} (HTTP/1.1 keep-alive and connection churn) and {@code h2load} (h2c),
- * native load generators in processes of their own, so that the client neither shares the
- * server's JVM nor pays for a JIT of its own.
+ * The load: {@code wrk} (HTTP/1.1 keep-alive and connection churn, in clear and over TLS) and
+ * {@code h2load} (h2c), native load generators in processes of their own, so that the client
+ * neither shares the server's JVM nor pays for a JIT of its own.
  */
 final class LoadGen
 {
@@ -28,13 +28,37 @@ final class LoadGen
         /** HTTP/1.1 with {@code Connection: close}: a new TCP connection per request (new, active, closed). */
         churn("HTTP/1.1 churn (new connection per request)"),
         /** h2c (prior knowledge): few connections, many concurrent streams on each. */
-        h2c("h2c, concurrent streams");
+        h2c("h2c, concurrent streams"),
+        /**
+         * HTTP/1.1 over TLS with {@code Connection: close}: a new connection and a full handshake per
+         * request, to the servers' TLS connector (which sends no session ticket, so wrk has nothing
+         * to resume: see {@link BenchServer#tlsConnector}). The JDK's side of a handshake is the
+         * dear one (an ECDSA P-256 signature and an X25519 exchange in Java: 1.5-2.2 ms of server
+         * CPU per request on the 2-core dev VM, pinned and warm): with 4 to 16 connections the
+         * server's core was busy all the time, so the server is the bottleneck. wrk's core is too,
+         * but only because wrk polls a handshake in progress (some 50 reads that find nothing per
+         * connection, strace): its CPU is not its work.
+         */
+        tls_churn("HTTP/1.1 over TLS churn (new connection and full handshake per request)");
 
         final String title;
 
         Workload(String title)
         {
             this.title = title;
+        }
+
+        /** @return the workload {@code bench.workloads} names {@code name} ({@code tls-churn} is {@link #tls_churn}) */
+        static Workload of(String name)
+        {
+            return valueOf(name.replace('-', '_'));
+        }
+
+        /** @return its name in {@code bench.workloads} and runs.csv */
+        @Override
+        public String toString()
+        {
+            return name().replace('_', '-');
         }
     }
 
@@ -85,18 +109,23 @@ final class LoadGen
         return switch (workload)
         {
             case h1 -> "wrk -t" + clientThreads + " -c" + h1Connections + " --latency";
-            case churn -> "wrk -t" + clientThreads + " -c" + churnConnections + " --latency -H 'Connection: close'";
+            case churn, tls_churn -> "wrk -t" + clientThreads + " -c" + churnConnections + " --latency -H 'Connection: close'" + (workload == Workload.tls_churn ? " https://" : "");
             case h2c -> "h2load -t" + clientThreads + " -c" + h2cConnections + " -m" + h2cStreams + " (h2c prior knowledge), p99 from --log-file";
         };
     }
 
-    Result run(Workload workload, int port, int seconds) throws IOException, InterruptedException
+    /**
+     * @param port the server's connector (HTTP/1.1 and h2c)
+     * @param tlsPort its HTTP/1.1 over TLS connector
+     */
+    Result run(Workload workload, int port, int tlsPort, int seconds) throws IOException, InterruptedException
     {
         String url = "http://127.0.0.1:" + port + "/";
         return switch (workload)
         {
             case h1 -> wrk(List.of("wrk", "-t" + clientThreads, "-c" + h1Connections, "-d" + seconds + "s", "--latency", url), seconds);
-            case churn -> wrk(List.of("wrk", "-t" + clientThreads, "-c" + churnConnections, "-d" + seconds + "s", "--latency", "-H", "Connection: close", url), seconds);
+            case churn, tls_churn -> wrk(List.of("wrk", "-t" + clientThreads, "-c" + churnConnections, "-d" + seconds + "s", "--latency", "-H", "Connection: close",
+                workload == Workload.churn ? url : "https://127.0.0.1:" + tlsPort + "/"), seconds);
             case h2c -> h2load(url, seconds);
         };
     }

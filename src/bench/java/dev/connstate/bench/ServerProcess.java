@@ -17,6 +17,8 @@ final class ServerProcess implements AutoCloseable
     final String variant;
     final Process process;
     final int port;
+    /** The port of its HTTP/1.1 over TLS connector. */
+    final int tlsPort;
     private final BufferedReader out;
     private final PrintWriter in;
 
@@ -60,7 +62,9 @@ final class ServerProcess implements AutoCloseable
             process.destroyForcibly();
             throw new IOException("Server " + variant + " did not start; see " + dir.resolve(variant + ".log"));
         }
-        port = Integer.parseInt(ready.substring(6).trim());
+        String[] ports = ready.substring(6).trim().split(" ");
+        port = Integer.parseInt(ports[0]);
+        tlsPort = Integer.parseInt(ports[1]);
     }
 
     /**
