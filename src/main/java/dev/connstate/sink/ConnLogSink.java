@@ -3,15 +3,11 @@ package dev.connstate.sink;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.Objects;
 
-import dev.connstate.CloseReason;
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
-import dev.connstate.ConnTotals;
-import dev.connstate.TlsInfo;
 
 /**
  * Appends the contract's connection record, one JSON line per connection when it ends
@@ -28,8 +24,6 @@ import dev.connstate.TlsInfo;
  */
 public final class ConnLogSink extends JsonFileSink
 {
-    private static final String[] REASONS = reasons();
-
     /**
      * @param out where the records go
      */
@@ -71,7 +65,7 @@ public final class ConnLogSink extends JsonFileSink
     {
         if (!state.isTerminal())
             return;
-        append(out.line(), ConnStateEvent.of(conn));
+        out.line().appendConnection(ConnStateEvent.of(conn));
         out.endLine();
     }
 
@@ -82,71 +76,7 @@ public final class ConnLogSink extends JsonFileSink
      */
     public static String record(ConnInfo end)
     {
-        return append(new Json(), ConnStateEvent.of(end)).toString();
-    }
-
-    /**
-     * Appends the record of the connection {@code end} ends: every field of the contract's
-     * connection record, always in the same order, {@code null} where a value is unknown.
-     */
-    private static Json append(Json json, ConnStateEvent end)
-    {
-        ConnTotals totals = end.totals();
-        if (totals == null)
-            throw new IllegalArgumentException("Not the end of a connection: " + end.state());
-        Instant ended = end.time();
-        TlsInfo tls = end.tls();
-        json.raw("{\"id\":").number(end.id())
-            .raw(",\"remote\":").string(end.remoteAddress())
-            .raw(",\"local\":").string(end.localAddress())
-            .raw(",\"protocol\":").string(end.protocol())
-            .raw(",\"secure\":").bool(end.secure())
-            .raw(",\"tls\":");
-        if (tls != null)
-        {
-            json.raw("{\"protocol\":").string(tls.protocol())
-                .raw(",\"cipher\":").string(tls.cipherSuite())
-                .raw(",\"sni\":").string(tls.sniHost())
-                .raw(",\"handshakeMs\":").millis(tls.handshakeNanos())
-                .raw("}");
-        }
-        else if (end.secure())
-        {
-            // It ended before its handshake completed: the handshake lasted its whole life.
-            json.raw("{\"protocol\":null,\"cipher\":null,\"sni\":null,\"handshakeMs\":").millis(end.ageNanos()).raw("}");
-        }
-        else
-            json.raw("null");
-        json.raw(",\"opened\":").time(ended.minusNanos(end.ageNanos()))
-            .raw(",\"ended\":").time(ended)
-            .raw(",\"durationMs\":").millis(end.ageNanos())
-            .raw(",\"firstRequestMs\":").millis(totals.firstRequestNanos())
-            .raw(",\"requests\":").number(end.requests())
-            .raw(",\"activeMs\":").millis(totals.activeNanos())
-            .raw(",\"idleMs\":").millis(totals.idleNanos())
-            .raw(",\"maxIdleMs\":").millis(end.longestIdleNanos())
-            .raw(",\"bytesIn\":");
-        count(json, totals.bytesIn()).raw(",\"bytesOut\":");
-        count(json, totals.bytesOut()).raw(",\"end\":").raw(end.state() == ConnState.HIJACKED ? "\"hijacked\"" : "\"closed\"");
-        CloseReason reason = end.reason();
-        json.raw(",\"reason\":").raw(reason == null ? "null" : REASONS[reason.ordinal()])
-            .raw(",\"race\":").bool(end.race())
-            .raw("}");
-        return json;
-    }
-
-    private static Json count(Json json, long count)
-    {
-        return count < 0 ? json.raw("null") : json.number(count);
-    }
-
-    private static String[] reasons()
-    {
-        CloseReason[] values = CloseReason.values();
-        String[] quoted = new String[values.length];
-        for (int i = 0; i < values.length; i++)
-            quoted[i] = '"' + values[i].toString() + '"';
-        return quoted;
+        return new Json().appendConnection(ConnStateEvent.of(end)).toString();
     }
 
     /**

@@ -13,12 +13,13 @@ import dev.connstate.CloseReason;
 import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
+import dev.connstate.ConnTotals;
 import dev.connstate.TlsInfo;
 
 /**
  * Writes JSON as UTF-8 bytes into one growing, reusable array: the contract's record of a
- * transition (the {@code jsonl} sink's lines), and the values other documents are made of (the
- * connection table). Strings are escaped so that no value, client-controlled ones included,
+ * transition (the {@code jsonl} sink's lines) and of a connection (the {@code connlog} sink's),
+ * and the values other documents are made of (the connection table). Strings are escaped so that no value, client-controlled ones included,
  * can break the line or the object.
  *
  * <p>Built for the {@code jsonl} sink's thread, which writes every transition: no
@@ -99,11 +100,35 @@ public final class Json
     /** A record without strings (addresses, protocol, TLS) is shorter than this. */
     private static final int FIXED_LENGTH = 320;
 
+    // The connection record's constant text, in as few pieces as can be.
+    private static final byte[] CONNECTION_ID = ascii("{\"id\":");
+    private static final byte[] CONNECTION_PROTOCOL = ascii("\",\"protocol\":");
+    private static final byte[] SECURE_TRUE_TLS = ascii(",\"secure\":true,\"tls\":");
+    private static final byte[] SECURE_FALSE_TLS = ascii(",\"secure\":false,\"tls\":null");
+    private static final byte[] TLS_PROTOCOL = ascii("{\"protocol\":");
+    private static final byte[] TLS_FAILED = ascii("{\"protocol\":null,\"cipher\":null,\"sni\":null,\"handshakeMs\":");
+    private static final byte[] OPENED = ascii(",\"opened\":\"");
+    private static final byte[] ENDED = ascii("Z\",\"ended\":\"");
+    private static final byte[] DURATION_MS = ascii("Z\",\"durationMs\":");
+    private static final byte[] FIRST_REQUEST_MS = ascii(",\"firstRequestMs\":");
+    private static final byte[] ACTIVE_MS = ascii(",\"activeMs\":");
+    private static final byte[] IDLE_MS = ascii(",\"idleMs\":");
+    private static final byte[] MAX_IDLE_MS = ascii(",\"maxIdleMs\":");
+    private static final byte[] BYTES_IN = ascii(",\"bytesIn\":");
+    private static final byte[] BYTES_OUT = ascii(",\"bytesOut\":");
+    private static final byte[] END_CLOSED = ascii(",\"end\":\"closed\",\"reason\":");
+    private static final byte[] END_HIJACKED = ascii(",\"end\":\"hijacked\",\"reason\":null");
+    private static final byte[] RACE_TRUE_END = ascii(",\"race\":true}");
+    private static final byte[] RACE_FALSE_END = ascii(",\"race\":false}");
+
     private byte[] bytes;
     private int size;
     private long second = Long.MIN_VALUE;
     /** {@code {"time":"} and the second of the last time written, up to its dot. */
     private byte[] secondText;
+    /** The same for the last time a connection record's {@code opened} had: a second of its own. */
+    private long openedSecond = Long.MIN_VALUE;
+    private byte[] openedText;
     private String protocol;
     private byte[] protocolText;
 
@@ -250,6 +275,130 @@ public final class Json
     }
 
     /**
+     * Appends the contract's connection record of the connection {@code end} ends, without a line
+     * terminator: every field, in the contract's order, {@code null} where there is no value
+     * (the {@code connlog} sink's lines). Allocates nothing once warm but the text of an address
+     * seen for the first time, as {@link #append(ConnStateEvent)}.
+     *
+     * @param end the {@code closed} or {@code hijacked} transition of a connection
+     * @return this writer
+     * @throws IllegalArgumentException if {@code end} carries no {@link ConnTotals}: it ends no connection
+     */
+    public Json appendConnection(ConnStateEvent end)
+    {
+        ConnTotals totals = end.totals();
+        if (totals == null)
+            throw new IllegalArgumentException("Not the end of a connection: " + end.state());
+        long age = end.ageNanos();
+        TlsInfo tls = end.tls();
+        ensure(FIXED_LENGTH);
+        put(CONNECTION_ID);
+        digits(end.id());
+        put(REMOTE);
+        address(end.remote());
+        put(LOCAL);
+        address(end.local());
+        put(CONNECTION_PROTOCOL);
+        string(end.protocol());
+        ensure(FIXED_LENGTH);
+        if (!end.secure())
+            put(SECURE_FALSE_TLS);
+        else if (tls == null)
+        {
+            // It ended before its handshake completed: the handshake lasted its whole life.
+            put(SECURE_TRUE_TLS);
+            put(TLS_FAILED);
+            millis(age);
+            bytes[size++] = '}';
+        }
+        else
+        {
+            put(SECURE_TRUE_TLS);
+            put(TLS_PROTOCOL);
+            string(tls.protocol());
+            ensure(16);
+            put(CIPHER);
+            string(tls.cipherSuite());
+            ensure(16);
+            put(SNI);
+            string(tls.sniHost());
+            ensure(FIXED_LENGTH);
+            put(HANDSHAKE_MS);
+            millis(tls.handshakeNanos());
+            bytes[size++] = '}';
+        }
+        // The rest has no string: numbers, times and constant text.
+        ensure(2 * FIXED_LENGTH);
+        Instant ended = end.time();
+        int endedNano = ended.getNano();
+        // The accept: the end less the age, without an Instant.
+        long openedNanos = endedNano - age;
+        long openedSecond = ended.getEpochSecond() + Math.floorDiv(openedNanos, 1_000_000_000L);
+        int openedNano = (int)Math.floorMod(openedNanos, 1_000_000_000L);
+        put(OPENED);
+        if (openedSecond != this.openedSecond)
+        {
+            openedText = SECONDS.format(Instant.ofEpochSecond(openedSecond)).getBytes(StandardCharsets.UTF_8);
+            this.openedSecond = openedSecond;
+        }
+        put(openedText);
+        micros(openedNano);
+        put(ENDED);
+        // The transition record's second, less its {"time":".
+        cacheSecond(ended);
+        System.arraycopy(secondText, TIME.length, bytes, size, secondText.length - TIME.length);
+        size += secondText.length - TIME.length;
+        micros(endedNano);
+        put(DURATION_MS);
+        millis(age);
+        put(FIRST_REQUEST_MS);
+        millis(totals.firstRequestNanos());
+        put(REQUESTS);
+        digits(end.requests());
+        put(ACTIVE_MS);
+        millis(totals.activeNanos());
+        put(IDLE_MS);
+        millis(totals.idleNanos());
+        put(MAX_IDLE_MS);
+        millis(end.longestIdleNanos());
+        put(BYTES_IN);
+        count(totals.bytesIn());
+        put(BYTES_OUT);
+        count(totals.bytesOut());
+        if (end.state() == ConnState.HIJACKED)
+            put(END_HIJACKED);
+        else
+        {
+            put(END_CLOSED);
+            CloseReason reason = end.reason();
+            put(reason == null ? NULL : REASONS[reason.ordinal()]);
+        }
+        put(end.race() ? RACE_TRUE_END : RACE_FALSE_END);
+        return this;
+    }
+
+    /** Appends the six digits of the microseconds in {@code nano}; the caller made room. */
+    private void micros(int nano)
+    {
+        int micros = nano / 1000;
+        int high = micros / 10_000;
+        int low = micros - high * 10_000;
+        int middle = low / 100;
+        pair(high);
+        pair(middle);
+        pair(low - middle * 100);
+    }
+
+    /** Appends a count, {@code null} if negative (not counted); the caller made room. */
+    private void count(long count)
+    {
+        if (count < 0)
+            put(NULL);
+        else
+            digits(count);
+    }
+
+    /**
      * Appends JSON text as it is: the caller's own punctuation and field names.
      *
      * @param json ASCII text that is already JSON, e.g. {@code ,"name":}
@@ -354,8 +503,15 @@ public final class Json
      */
     private void recordTime(Instant time)
     {
+        cacheSecond(time);
+        put(secondText);
+        micros(time.getNano());
+    }
+
+    /** Makes {@link #secondText} the second of {@code time}: formatting is costly, and events come many per second. */
+    private void cacheSecond(Instant time)
+    {
         long epochSecond = time.getEpochSecond();
-        // Formatting is costly, and events come many per second.
         if (epochSecond != second)
         {
             byte[] text = SECONDS.format(time).getBytes(StandardCharsets.UTF_8);
@@ -363,14 +519,6 @@ public final class Json
             System.arraycopy(text, 0, secondText, TIME.length, text.length);
             second = epochSecond;
         }
-        put(secondText);
-        int micros = time.getNano() / 1000;
-        int high = micros / 10_000;
-        int low = micros - high * 10_000;
-        int middle = low / 100;
-        pair(high);
-        pair(middle);
-        pair(low - middle * 100);
     }
 
     private void pair(int twoDigits)
