@@ -3,10 +3,12 @@ package dev.connstate;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
 import dev.connstate.jetty.ConnStateTracker;
+import dev.connstate.sink.ConnLogSink;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.ConnectionFactory;
@@ -129,6 +131,7 @@ public class TrackedServer implements AutoCloseable
             Wait.until("all connections to end", Wait.TIMEOUT, recorder::open, List::isEmpty);
             Wait.until("the tracker to forget every connection", () -> tracker.getTrackedConnections() == 0);
             assertEquals(List.of(), recorder.violations(), "contract violations");
+            assertEquals(List.of(), connectionLogMismatches(), "connection log records unlike their transitions");
             assertEquals(0, tracker.getIllegalTransitions(), "illegal transitions");
             assertEquals(0, tracker.getInternalErrors(), "internal errors");
             assertEquals(0, tracker.getNewConnections() + tracker.getActiveConnections() + tracker.getIdleConnections(), "per-state gauges");
@@ -138,6 +141,25 @@ public class TrackedServer implements AutoCloseable
         {
             server.stop();
         }
+    }
+
+    /**
+     * Every recorded connection's connection-log record, against the one its transitions make:
+     * the suite's connections, with every close reason, check the record.
+     */
+    private List<String> connectionLogMismatches()
+    {
+        List<String> mismatches = new ArrayList<>();
+        for (long id : recorder.ids())
+        {
+            List<ConnStateEvent> events = recorder.events(id);
+            ConnStateEvent end = events.get(events.size() - 1);
+            String record = ConnLogSink.record(end);
+            String derived = ConnLogRecords.derived(events, ConnLogRecords.count(end.totals().bytesIn()), ConnLogRecords.count(end.totals().bytesOut()));
+            if (!ConnLogRecords.same(record, derived))
+                mismatches.add("#" + id + ": " + record + " but its transitions make " + derived);
+        }
+        return mismatches;
     }
 
     /**

@@ -42,7 +42,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The {@code connlog} sink on a real server: through its queue to a file a day, one whole record
  * per connection, equal to the record the connection's transitions make, with the bytes its
  * client counted on its own socket. (Every other test's connections are checked against their
- * transitions too, by the {@code Recorder}: the close reasons among them.)
+ * transitions too, when their {@code TrackedServer} closes: the close reasons among them.)
  */
 public class ConnLogTest
 {

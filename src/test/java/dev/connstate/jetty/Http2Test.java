@@ -157,7 +157,7 @@ public class Http2Test
             assertEquals("h2", events.get(1).protocol());
             assertTrue(events.stream().allMatch(ConnStateEvent::secure));
             assertEquals(3, events.get(3).requests());
-            // Its connection log record (checked whole against the transitions by the recorder):
+            // Its connection log record (checked whole against the transitions when the server closes):
             // three requests in one active period, and no wait between two requests.
             String record = ConnLogSink.record(events.get(3));
             assertTrue(record.contains(",\"protocol\":\"h2\",\"secure\":true,\"tls\":{\"protocol\":\"TLSv1.3\","), record);
