@@ -255,14 +255,7 @@ public final class Json
         if (tls != null)
         {
             put(TLS);
-            string(tls.protocol());
-            ensure(16);
-            put(CIPHER);
-            string(tls.cipherSuite());
-            ensure(16);
-            put(SNI);
-            string(tls.sniHost());
-            ensure(40);
+            tlsFacts(tls);
             if (tls.handshakeNanos() >= 0)
             {
                 put(HANDSHAKE_MS);
@@ -315,14 +308,8 @@ public final class Json
         {
             put(SECURE_TRUE_TLS);
             put(TLS_PROTOCOL);
-            string(tls.protocol());
-            ensure(16);
-            put(CIPHER);
-            string(tls.cipherSuite());
-            ensure(16);
-            put(SNI);
-            string(tls.sniHost());
-            ensure(FIXED_LENGTH);
+            tlsFacts(tls);
+            // Always present here, null if unknown: the connection record has every field.
             put(HANDSHAKE_MS);
             millis(tls.handshakeNanos());
             bytes[size++] = '}';
@@ -375,6 +362,22 @@ public final class Json
         }
         put(end.race() ? RACE_TRUE_END : RACE_FALSE_END);
         return this;
+    }
+
+    /**
+     * Appends a TLS object's strings after its {@code {"protocol":}: the version, {@code "cipher"}
+     * and {@code "sni"}; then makes room for its handshake and its end.
+     */
+    private void tlsFacts(TlsInfo tls)
+    {
+        string(tls.protocol());
+        ensure(16);
+        put(CIPHER);
+        string(tls.cipherSuite());
+        ensure(16);
+        put(SNI);
+        string(tls.sniHost());
+        ensure(FIXED_LENGTH);
     }
 
     /** Appends the six digits of the microseconds in {@code nano}; the caller made room. */
