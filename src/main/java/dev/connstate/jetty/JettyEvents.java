@@ -118,10 +118,15 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
             EndPoint endPoint = connection.getEndPoint();
             EndPoint root = RootEndPoint.of(endPoint);
             // A QUIC connector's UDP socket and its streams are no client's connection (HTTP/3 is not tracked).
-            if (root == null || !root.isOpen() || JettyInternals.isQuic(root))
+            if (root == null || JettyInternals.isQuic(root))
                 return;
-            // Only the thread that accepted the socket opens its first connection: no race here.
             TrackedConnection conn = registry.lookup(root);
+            // Read after the lookup, not before: Jetty marks a socket closed before it reports the
+            // close, and the close is forgotten after that. So a socket missing from the registry
+            // and open here is an accept, never an upgrade (h2c, a detector) whose socket closed
+            // and ended on another thread between the old connection's close and this open.
+            if (!root.isOpen())
+                return;
             boolean accepted = conn == null;
             if (accepted)
                 conn = ConnectionRegistry.create(root);
@@ -156,6 +161,10 @@ final class JettyEvents implements Connection.Listener, SelectorManager.AcceptLi
                     Http1Requests.refuseNext(conn);
                     conn.abort();
                 }
+                // A socket that closed on another thread before the registry held it: that
+                // thread's close found nothing to end, and no other close will come.
+                if (accepted && !root.isOpen())
+                    end(conn, connection);
             }
         }
         catch (Throwable x)
