@@ -1,7 +1,5 @@
 package dev.connstate.jetty;
 
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -12,29 +10,23 @@ import dev.connstate.ConnInfo;
 import dev.connstate.ConnState;
 import dev.connstate.sink.Json;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.http.HttpStatus;
-import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.InetAddressSet;
 
 /**
  * Serves the live connection table as JSON at one path: counts per state and one row per
  * tracked connection. Its own request is tracked like any other, so the table shows the
  * connection asking for it as {@code active}.
  *
- * <p>Only loopback clients and the addresses or ranges of the allow list (single addresses,
- * CIDR {@code 10.0.0.0/8}, ranges {@code 10.0.0.1-10.0.0.9}) get the table; others get 403.
- * The client is the connection's peer (the PROXY protocol's client where that is on), never a
- * request header a client could forge.</p>
+ * <p>Only loopback clients and the allow list get the table ({@link ReaderAccess}); others get 403.</p>
  */
 public class ConnStateStatusHandler extends Handler.Wrapper
 {
     private final ConnStateTracker tracker;
     private final String path;
-    private final InetAddressSet allowed;
+    private final ReaderAccess access;
 
     /**
      * @param tracker the tracker whose table to serve
@@ -48,7 +40,7 @@ public class ConnStateStatusHandler extends Handler.Wrapper
             throw new IllegalArgumentException("The status path must start with '/': '" + path + "'");
         this.tracker = tracker;
         this.path = path;
-        this.allowed = AddressList.parse(allow);
+        this.access = new ReaderAccess(allow);
     }
 
     /**
@@ -72,31 +64,17 @@ public class ConnStateStatusHandler extends Handler.Wrapper
     {
         if (!path.equals(Request.getPathInContext(request)))
             return super.handle(request, response, callback);
-        if (!isAllowed(peer(request)))
-        {
-            Response.writeError(request, response, callback, HttpStatus.FORBIDDEN_403);
+        if (!access.admit(request, response, callback))
             return true;
-        }
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         response.write(true, writeTable().toByteBuffer(), callback);
         return true;
     }
 
-    private static SocketAddress peer(Request request)
-    {
-        // The connection's end point: the socket's peer, or the PROXY protocol's client. Never
-        // Request.getRemoteAddr(), which a forwarding customizer may take from a header.
-        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
-        return endPoint.getRemoteSocketAddress();
-    }
-
     boolean isAllowed(SocketAddress peer)
     {
-        if (!(peer instanceof InetSocketAddress inet))
-            return false;
-        InetAddress address = inet.getAddress();
-        return address != null && (address.isLoopbackAddress() || allowed.test(address));
+        return access.isAllowed(peer);
     }
 
     /**
