@@ -36,6 +36,8 @@ public final class Instruments
     public static final String TLS_HANDSHAKE_DURATION = "http.server.connection.tls_handshake.duration";
     /** TLS handshakes in progress now: an UpDownCounter counted when read (Kestrel: {@code kestrel.active_tls_handshakes}). */
     public static final String ACTIVE_TLS_HANDSHAKES = "http.server.active_tls_handshakes";
+    /** Events a queued sink or listener dropped (its queue full, or it stopping): a counter read when collected. */
+    public static final String LISTENER_DROPPED = "jetty.connstate.listener.dropped";
 
     public static final String OPEN_CONNECTIONS_DESCRIPTION = "Number of inbound HTTP connections that are currently new (no request yet), active or idle on the server.";
     public static final String CONNECTION_DURATION_DESCRIPTION = "The duration of inbound HTTP connections, from accept to close.";
@@ -46,6 +48,7 @@ public final class Instruments
     public static final String REJECTED_DESCRIPTION = "Number of inbound connections refused when they opened, because their client was at a cap (error.type = client_limit).";
     public static final String TLS_HANDSHAKE_DURATION_DESCRIPTION = "The duration of TLS handshakes of inbound connections, from accept to the end of the handshake, or to the close of a connection whose handshake did not complete (error.type = the close reason).";
     public static final String ACTIVE_TLS_HANDSHAKES_DESCRIPTION = "Number of TLS handshakes of inbound connections that are currently in progress.";
+    public static final String LISTENER_DROPPED_DESCRIPTION = "Number of connection state events a queued sink or listener dropped, because its queue was full or it was stopping.";
     public static final String KEEP_ALIVE_RACES_DESCRIPTION = "Number of requests that arrived on a connection the server was closing idle (keep-alive timeout or drain), refused without a response.";
 
     /** OpenTelemetry's unit of connection counts (an annotation: Prometheus adds no suffix). */
@@ -53,6 +56,7 @@ public final class Instruments
     public static final String UNIT_REQUESTS = "{request}";
     public static final String UNIT_SECONDS = "s";
     public static final String UNIT_HANDSHAKES = "{handshake}";
+    public static final String UNIT_EVENTS = "{event}";
 
     /** The semantic conventions' attribute of {@code http.client.open_connections}; here also {@code new}. */
     public static final String CONNECTION_STATE = "http.connection.state";
@@ -67,6 +71,8 @@ public final class Instruments
     public static final String CONNECTOR_NAME = "jetty.connector.name";
     /** The semantic conventions' TLS version: {@code 1.2}, {@code 1.3}, on a handshake that succeeded. */
     public static final String TLS_PROTOCOL_VERSION = "tls.protocol.version";
+    /** The queued sink or listener of {@link #LISTENER_DROPPED}: its queue's name ({@code log-1}, {@code jsonl-2}). */
+    public static final String LISTENER_NAME = "jetty.connstate.listener.name";
 
     /** The advisory boundaries of {@code http.client.connection.duration}, in seconds, for every time histogram here. */
     public static final List<Double> SECONDS_BOUNDARIES = List.of(0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0);

@@ -15,8 +15,9 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 /**
  * Binds a tracker's connection metrics to Micrometer registries: {@code http.server.open_connections}
  * by {@code http.connection.state} ({@code new}, {@code active}, {@code idle}), and the time,
- * request and hijack instruments of {@link dev.connstate.metrics.Instruments}, with the same
- * names and attributes as the OpenTelemetry ones.
+ * request and hijack instruments of {@link dev.connstate.metrics.Instruments}, and the events each
+ * queued sink or listener dropped ({@code jetty.connstate.listener.dropped}), with the same names
+ * and attributes as the OpenTelemetry ones.
  *
  * <pre>{@code
  * new ConnStateMeterBinder(tracker).bindTo(registry);   // Prometheus: http_server_open_connections{http_connection_state="idle"}
@@ -36,7 +37,7 @@ public class ConnStateMeterBinder implements MeterBinder, AutoCloseable
     private final OpenConnectionCounts counts;
     private final List<Bound> bound = new CopyOnWriteArrayList<>();
 
-    private record Bound(MetricsListener listener, MicrometerInstruments instruments)
+    private record Bound(MetricsListener listener, MicrometerInstruments instruments, ListenerDropCounters drops)
     {
     }
 
@@ -65,7 +66,7 @@ public class ConnStateMeterBinder implements MeterBinder, AutoCloseable
     {
         MicrometerInstruments instruments = new MicrometerInstruments(registry, tags, kinds, counts);
         MetricsListener listener = new MetricsListener(kinds, instruments);
-        bound.add(new Bound(listener, instruments));
+        bound.add(new Bound(listener, instruments, ListenerDropCounters.watch(tracker, registry, tags)));
         tracker.addInlineListener(listener);
     }
 
@@ -79,6 +80,7 @@ public class ConnStateMeterBinder implements MeterBinder, AutoCloseable
         {
             tracker.removeListener(b.listener());
             b.instruments().remove();
+            b.drops().remove();
         }
         bound.clear();
     }

@@ -1,17 +1,24 @@
 package dev.connstate.otel;
 
 import dev.connstate.jetty.ConnStateTracker;
+import dev.connstate.jetty.QueuedListener;
+import dev.connstate.metrics.Instruments;
 import dev.connstate.metrics.ConnectionKinds;
 import dev.connstate.metrics.MetricsListener;
 import dev.connstate.metrics.OpenConnectionCounts;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.metrics.ObservableLongCounter;
+import io.opentelemetry.api.metrics.ObservableLongMeasurement;
 
 /**
  * Reports a tracker's connection metrics through the OpenTelemetry API: {@code http.server.open_connections}
  * by {@code http.connection.state} ({@code new}, {@code active}, {@code idle}), and the time,
- * request and hijack instruments of {@link dev.connstate.metrics.Instruments}, on the meter
+ * request and hijack instruments of {@link dev.connstate.metrics.Instruments}, and the events each
+ * queued sink or listener dropped ({@code jetty.connstate.listener.dropped}), on the meter
  * {@value #SCOPE}. Any SDK, or the OpenTelemetry Java agent, exports them (OTLP to a collector).
  *
  * <pre>{@code
@@ -26,16 +33,19 @@ public final class ConnStateOtelMetrics implements AutoCloseable
 {
     /** The instrumentation scope (meter name) of the instruments. */
     public static final String SCOPE = "dev.connstate";
+    private static final AttributeKey<String> LISTENER_NAME = AttributeKey.stringKey(Instruments.LISTENER_NAME);
 
     private final ConnStateTracker tracker;
     private final MetricsListener listener;
     private final OtelInstruments instruments;
+    private final ObservableLongCounter listenerDrops;
 
-    private ConnStateOtelMetrics(ConnStateTracker tracker, MetricsListener listener, OtelInstruments instruments)
+    private ConnStateOtelMetrics(ConnStateTracker tracker, MetricsListener listener, OtelInstruments instruments, ObservableLongCounter listenerDrops)
     {
         this.tracker = tracker;
         this.listener = listener;
         this.instruments = instruments;
+        this.listenerDrops = listenerDrops;
     }
 
     /**
@@ -52,7 +62,18 @@ public final class ConnStateOtelMetrics implements AutoCloseable
         OtelInstruments instruments = new OtelInstruments(meter, kinds, new OpenConnectionCounts(tracker, kinds));
         MetricsListener listener = new MetricsListener(kinds, instruments);
         tracker.addInlineListener(listener);
-        return new ConnStateOtelMetrics(tracker, listener, instruments);
+        ObservableLongCounter drops = meter.counterBuilder(Instruments.LISTENER_DROPPED)
+            .setDescription(Instruments.LISTENER_DROPPED_DESCRIPTION)
+            .setUnit(Instruments.UNIT_EVENTS)
+            .buildWithCallback(measurement -> observeDrops(tracker, measurement));
+        return new ConnStateOtelMetrics(tracker, listener, instruments, drops);
+    }
+
+    /** Called by the SDK when it collects, never on a Jetty thread: each queue's own count of the events it dropped. */
+    private static void observeDrops(ConnStateTracker tracker, ObservableLongMeasurement measurement)
+    {
+        for (QueuedListener queue : tracker.getQueuedListeners())
+            measurement.record(queue.getDropped(), Attributes.of(LISTENER_NAME, queue.getName()));
     }
 
     /**
@@ -73,5 +94,6 @@ public final class ConnStateOtelMetrics implements AutoCloseable
     {
         tracker.removeListener(listener);
         instruments.close();
+        listenerDrops.close();
     }
 }

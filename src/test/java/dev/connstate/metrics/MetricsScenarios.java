@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLSocket;
@@ -17,6 +18,7 @@ import dev.connstate.Wait;
 import dev.connstate.CloseReason;
 import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
+import dev.connstate.ConnStateListener;
 import dev.connstate.Raw;
 import dev.connstate.RawClient;
 import dev.connstate.RawH2;
@@ -24,6 +26,7 @@ import dev.connstate.Tls;
 import dev.connstate.TlsInfo;
 import dev.connstate.TrackedServer;
 import dev.connstate.jetty.ConnStateTracker;
+import dev.connstate.jetty.QueuedListener;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -440,6 +443,69 @@ public abstract class MetricsScenarios
             awaitEquals(Map.of(rejected, 1L), () -> counter(Instruments.REJECTED));
             // The refused one waited for no request: its time to first request carries why it closed.
             assertEquals(Map.of(rejected, 1L, kind(s.port(), "http", "1.1"), 1L), counts(histogram(Instruments.TIME_TO_FIRST_REQUEST)));
+        }
+    }
+
+    /**
+     * A sink too slow for its queue of 1, and another that keeps up: the events each dropped,
+     * read when collected, by the queue's name; a queue removed takes its series with it.
+     */
+    @Test
+    public void aSlowListenersDropsAreCountedByItsName() throws Exception
+    {
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ConnStateListener slow = (conn, state) ->
+        {
+            holding.countDown();
+            try
+            {
+                release.await();
+            }
+            catch (InterruptedException x)
+            {
+                Thread.currentThread().interrupt();
+            }
+        };
+        try (TrackedServer s = new TrackedServer())
+        {
+            // One queue there before the backend is bound, one added after.
+            s.tracker.addListener("quiet", (conn, state) -> { }, 16);
+            bind(s.tracker);
+            QueuedListener slowQueue = s.tracker.addListener("slow", slow, 1);
+            s.addConnector();
+            s.start();
+            try
+            {
+                Map<String, String> quiet = Map.of(Instruments.LISTENER_NAME, "quiet-1");
+                Map<String, String> slowName = Map.of(Instruments.LISTENER_NAME, "slow-2");
+                awaitEquals(Map.of(quiet, 0L, slowName, 0L), () -> counter(Instruments.LISTENER_DROPPED));
+                int firstPort;
+                try (Socket first = Raw.connect(s.port()))
+                {
+                    firstPort = first.getLocalPort();
+                    // The slow sink holds the first connection's new: its queue is empty again.
+                    Wait.until("the slow sink to hold the first event", () -> holding.getCount() == 0);
+                    // active waits in the queue of 1; closed is dropped.
+                    Raw.write(first, GET.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
+                    assertEquals("hello", Raw.read(first.getInputStream()).text());
+                }
+                s.recorder.awaitEnd(firstPort);
+                // Both of a silent client's events are dropped.
+                try (Socket second = Raw.connect(s.port()))
+                {
+                    s.recorder.idOfClientPort(second.getLocalPort());
+                }
+                awaitEquals(Map.of(quiet, 0L, slowName, 3L), () -> counter(Instruments.LISTENER_DROPPED));
+                assertEquals(3L, slowQueue.getDropped());
+            }
+            finally
+            {
+                release.countDown();
+            }
+            s.recorder.awaitAllEnded(2);
+            assertTrue(s.tracker.removeListener(slowQueue));
+            awaitEquals(Map.of(Map.of(Instruments.LISTENER_NAME, "quiet-1"), 0L), () -> counter(Instruments.LISTENER_DROPPED));
         }
     }
 

@@ -125,6 +125,21 @@ public class PrometheusScrapeTest
         }
     }
 
+    /** Each queued sink's drops, a counter with the queue's name, 0 until it drops. */
+    @Test
+    public void theScrapeShowsEachListenersDrops() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer(); ConnStateMeterBinder binder = bound(s))
+        {
+            s.tracker.addListener("jsonl", (conn, state) -> { }, 16);
+            s.addConnector();
+            s.start();
+            List<String> scrape = registry.scrape().lines().toList();
+            assertTrue(scrape.contains("# TYPE jetty_connstate_listener_dropped_total counter"), String.join("\n", scrape));
+            assertTrue(scrape.contains("jetty_connstate_listener_dropped_total{jetty_connstate_listener_name=\"jsonl-1\"} 0.0"), String.join("\n", scrape));
+        }
+    }
+
     /** The {@code le} labels of the first series of {@code bucketName}, in order. */
     private static List<String> buckets(String scrape, String bucketName)
     {

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The scenarios on the OpenTelemetry SDK, read through its {@link InMemoryMetricReader}, through
@@ -96,6 +97,7 @@ public class OtelMetricsTest extends MetricsScenarios
         try (TrackedServer s = new TrackedServer())
         {
             bind(s.tracker);
+            s.tracker.addListener("log", (conn, state) -> { }, 16);
             s.addConnector();
             ServerConnector tls = s.addTlsConnector();
             s.start();
@@ -120,13 +122,15 @@ public class OtelMetricsTest extends MetricsScenarios
             }
             assertEquals(Map.of(Instruments.OPEN_CONNECTIONS, "{connection}", Instruments.CONNECTION_DURATION, "s",
                 Instruments.TIME_TO_FIRST_REQUEST, "s", Instruments.REQUESTS, "{request}",
-                Instruments.TLS_HANDSHAKE_DURATION, "s", Instruments.ACTIVE_TLS_HANDSHAKES, "{handshake}"), units);
+                Instruments.TLS_HANDSHAKE_DURATION, "s", Instruments.ACTIVE_TLS_HANDSHAKES, "{handshake}", Instruments.LISTENER_DROPPED, "{event}"), units);
             List<Double> requestBoundaries = Instruments.REQUEST_BOUNDARIES.stream().map(Long::doubleValue).toList();
             assertEquals(Map.of(Instruments.CONNECTION_DURATION, Instruments.SECONDS_BOUNDARIES,
                 Instruments.TIME_TO_FIRST_REQUEST, Instruments.SECONDS_BOUNDARIES, Instruments.REQUESTS, requestBoundaries,
                 Instruments.TLS_HANDSHAKE_DURATION, Instruments.SECONDS_BOUNDARIES), boundaries);
             // Handshakes in progress go up and down: a sum that is not monotonic, as open connections.
             assertFalse(metric(Instruments.ACTIVE_TLS_HANDSHAKES).orElseThrow().getLongSumData().isMonotonic());
+            // Drops only grow: a counter (Prometheus: _total), though read when collected.
+            assertTrue(metric(Instruments.LISTENER_DROPPED).orElseThrow().getLongSumData().isMonotonic());
             assertEquals(Instruments.CONNECTION_DURATION_DESCRIPTION, metric(Instruments.CONNECTION_DURATION).orElseThrow().getDescription());
             assertEquals(ConnStateOtelMetrics.SCOPE, metric(Instruments.CONNECTION_DURATION).orElseThrow().getInstrumentationScopeInfo().getName());
         }
