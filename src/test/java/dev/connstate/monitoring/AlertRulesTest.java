@@ -20,19 +20,24 @@ public class AlertRulesTest
     @Test
     public void promtoolChecksTheRules() throws Exception
     {
-        Monitoring.assumeInstalled("promtool");
-        Monitoring.Run check = Monitoring.run("promtool", "check", "rules", Monitoring.RULES.toString());
-        assertEquals(0, check.status(), check.output());
-        assertEquals(List.of("Checking " + Monitoring.RULES, "  SUCCESS: 5 rules found"), check.output().strip().lines().toList(), check.output());
+        assertPromtoolPrints(List.of("Checking " + Monitoring.RULES, "  SUCCESS: 5 rules found"), "check", "rules", Monitoring.RULES.toString());
     }
 
     @Test
     public void theRulesUnitTestsPass() throws Exception
     {
+        assertPromtoolPrints(List.of("Unit Testing:  " + Monitoring.RULE_TESTS, "  SUCCESS"), "test", "rules", Monitoring.RULE_TESTS.toString());
+    }
+
+    /** Runs promtool with {@code arguments}: it exits 0 and prints {@code lines}, nothing else. */
+    private static void assertPromtoolPrints(List<String> lines, String... arguments) throws Exception
+    {
         Monitoring.assumeInstalled("promtool");
-        Monitoring.Run test = Monitoring.run("promtool", "test", "rules", Monitoring.RULE_TESTS.toString());
-        assertEquals(0, test.status(), test.output());
-        assertEquals(List.of("Unit Testing:  " + Monitoring.RULE_TESTS, "  SUCCESS"), test.output().strip().lines().toList(), test.output());
+        List<String> command = new ArrayList<>(List.of("promtool"));
+        command.addAll(List.of(arguments));
+        Monitoring.Run run = Monitoring.run(command.toArray(String[]::new));
+        assertEquals(0, run.status(), run.output());
+        assertEquals(lines, run.output().strip().lines().toList(), run.output());
     }
 
     /** Each alert says what it means, what to check and what to change, and names a setting to change. */
