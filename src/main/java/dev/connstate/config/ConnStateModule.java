@@ -331,7 +331,7 @@ public class ConnStateModule extends ContainerLifeCycle
     }
 
     /** Runs a step of the start; a setting it refuses is logged (the line to look for in the server's log) and thrown. */
-    private static <T> T refusalLogged(Supplier<T> step)
+    static <T> T refusalLogged(Supplier<T> step)
     {
         try
         {
