@@ -127,13 +127,19 @@ logs/
 ## dropped).
 #jetty.connstate.queue.capacity=8192
 
-## The path of the live connection table (JSON: counts per state, one row per
-## open connection), e.g. /connstate. Blank: no table.
+## The path of the live connection table, e.g. /connstate. Blank: no table. It
+## serves JSON (counts per state, one row per open connection), an HTML page to
+## browsers (Accept: text/html; ?refresh=N reloads it every N seconds), and
+## nginx's stub_status text; ?format=json|html|stub_status forces one.
 #jetty.connstate.status.path=
 
 ## Who may read the table besides loopback clients: addresses, CIDR ranges
 ## (10.0.0.0/8) or ranges (10.0.0.1-10.0.0.9), comma-separated. Others get 403.
 #jetty.connstate.status.allow=
+
+## How many rows each state of the table shows at most (1 to 1000000): above it,
+## the connections longest in their state, and the table says it cut rows.
+#jetty.connstate.status.maxRows=1000
 
 ## How long (ms) a connection may stay idle before the server closes it, with
 ## close reason keep_alive_timeout (Kestrel's name): HTTP/1 between requests,

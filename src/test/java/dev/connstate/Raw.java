@@ -50,6 +50,16 @@ public final class Raw
         return socket;
     }
 
+    /** A socket from {@code from} (another loopback address, 127.0.0.2...) to 127.0.0.1, bound as {@link #connect(int)}. */
+    public static Socket connect(String from, int port) throws IOException
+    {
+        Socket socket = new Socket();
+        socket.bind(new InetSocketAddress(from, 0));
+        socket.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MS);
+        socket.setSoTimeout(TIMEOUT_MS);
+        return socket;
+    }
+
     public static void write(Socket socket, String ascii) throws IOException
     {
         OutputStream out = socket.getOutputStream();

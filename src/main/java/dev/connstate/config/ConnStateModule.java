@@ -224,6 +224,22 @@ public class ConnStateModule extends ContainerLifeCycle
         properties.put(ModuleSettings.STATUS_ALLOW, statusAllow == null ? "" : statusAllow.trim());
     }
 
+    @ManagedAttribute("How many rows each state of the connection table shows at most (jetty.connstate.status.maxRows)")
+    public String getStatusMaxRows()
+    {
+        return value(ModuleSettings.STATUS_MAX_ROWS);
+    }
+
+    /**
+     * @param statusMaxRows how many rows each state of the connection table shows at most, 1 to
+     * 1000000 (above it, those longest in the state); checked when the server starts; {@code null}
+     * for the default, 1000
+     */
+    public void setStatusMaxRows(String statusMaxRows)
+    {
+        setProperty(ModuleSettings.STATUS_MAX_ROWS, statusMaxRows);
+    }
+
     @ManagedAttribute("Class names of the user listeners (jetty.connstate.listeners)")
     public String getListeners()
     {

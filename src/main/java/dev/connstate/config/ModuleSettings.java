@@ -72,6 +72,8 @@ public final class ModuleSettings
     public static final String STATUS_PATH = PREFIX + "status.path";
     /** Property: addresses and ranges besides loopback that may read the connection table. */
     public static final String STATUS_ALLOW = PREFIX + "status.allow";
+    /** Property: how many rows each state of the connection table shows at most (1 to 1000000). */
+    public static final String STATUS_MAX_ROWS = PREFIX + "status.maxRows";
     /** Property: how long, in milliseconds, a connection may stay {@code idle} before it is closed; blank: the connector's idle timeout decides. */
     public static final String KEEP_ALIVE_TIMEOUT = PREFIX + "keepAliveTimeout";
     /** Property: how long, in milliseconds, a request head may take (the first from the accept, later ones from their first byte); blank or 0: off. */
@@ -112,6 +114,7 @@ public final class ModuleSettings
         QUEUE_CAPACITY, String.valueOf(ConnStateTracker.DEFAULT_QUEUE_CAPACITY),
         STATUS_PATH, "",
         STATUS_ALLOW, "",
+        STATUS_MAX_ROWS, String.valueOf(ConnStateStatusHandler.DEFAULT_MAX_ROWS),
         KEEP_ALIVE_TIMEOUT, "",
         REQUEST_HEADER_TIMEOUT, "",
         CLIENT_MAX_CONNECTIONS, "0",
@@ -131,6 +134,7 @@ public final class ModuleSettings
     private final int queueCapacity;
     private final String statusPath;
     private final String statusAllow;
+    private final int statusMaxRows;
     private final String baseDirectory;
     private final long keepAliveTimeoutMillis;
     private final long requestHeaderTimeoutMillis;
@@ -142,7 +146,7 @@ public final class ModuleSettings
     private final boolean otel;
 
     private ModuleSettings(Map<String, String> values, List<String> sinks, List<String> listeners, int queueCapacity,
-                           String statusPath, String statusAllow, String baseDirectory, long keepAliveTimeoutMillis,
+                           String statusPath, String statusAllow, int statusMaxRows, String baseDirectory, long keepAliveTimeoutMillis,
                            long requestHeaderTimeoutMillis, int clientMaxConnections, int clientMaxNew, String clientExempt, boolean drain,
                            long drainNewGraceMillis, boolean otel)
     {
@@ -160,6 +164,7 @@ public final class ModuleSettings
         this.queueCapacity = queueCapacity;
         this.statusPath = statusPath;
         this.statusAllow = statusAllow;
+        this.statusMaxRows = statusMaxRows;
         this.baseDirectory = baseDirectory;
     }
 
@@ -224,7 +229,8 @@ public final class ModuleSettings
                 throw new ConnStateConfigurationException(STATUS_ALLOW, statusAllow, x.getMessage() + ADDRESSES);
             }
         }
-        int queueCapacity = queueCapacity(values.get(QUEUE_CAPACITY));
+        int statusMaxRows = positive(STATUS_MAX_ROWS, values.get(STATUS_MAX_ROWS), ConnStateStatusHandler.MAX_MAX_ROWS);
+        int queueCapacity = positive(QUEUE_CAPACITY, values.get(QUEUE_CAPACITY), QueuedListener.MAX_CAPACITY);
         List<String> sinks = names(SINKS, values.get(SINKS));
         List<String> listeners = names(LISTENERS, values.get(LISTENERS));
         long keepAliveTimeout = keepAliveTimeout(values.get(KEEP_ALIVE_TIMEOUT));
@@ -245,7 +251,7 @@ public final class ModuleSettings
         boolean drain = bool(DRAIN, values.get(DRAIN));
         long drainNewGrace = millis(DRAIN_NEW_GRACE, values.get(DRAIN_NEW_GRACE));
         boolean otel = bool(OTEL, values.get(OTEL));
-        return new ModuleSettings(values, sinks, listeners, queueCapacity, statusPath, statusAllow, baseDirectory, keepAliveTimeout,
+        return new ModuleSettings(values, sinks, listeners, queueCapacity, statusPath, statusAllow, statusMaxRows, baseDirectory, keepAliveTimeout,
             requestHeaderTimeout, clientMaxConnections, clientMaxNew, clientExempt, drain, drainNewGrace, otel);
     }
 
@@ -309,13 +315,14 @@ public final class ModuleSettings
         return (int)cap;
     }
 
-    private static int queueCapacity(String value)
+    /** A whole number from 1 to {@code max}. */
+    private static int positive(String property, String value, int max)
     {
-        String problem = "must be between 1 and " + QueuedListener.MAX_CAPACITY;
-        long capacity = number(QUEUE_CAPACITY, value, null, problem);
-        if (capacity < 1 || capacity > QueuedListener.MAX_CAPACITY)
-            throw new ConnStateConfigurationException(QUEUE_CAPACITY, value, problem);
-        return (int)capacity;
+        String problem = "must be between 1 and " + max;
+        long number = number(property, value, null, problem);
+        if (number < 1 || number > max)
+            throw new ConnStateConfigurationException(property, value, problem);
+        return (int)number;
     }
 
     /** Splits a comma list, trimmed, without blanks; a name given twice is refused. */
@@ -372,6 +379,15 @@ public final class ModuleSettings
     public String statusAllow()
     {
         return statusAllow;
+    }
+
+    /**
+     * @return how many rows each state of the connection table shows at most, between 1 and
+     * {@link ConnStateStatusHandler#MAX_MAX_ROWS}: above it, those longest in the state
+     */
+    public int statusMaxRows()
+    {
+        return statusMaxRows;
     }
 
     /**

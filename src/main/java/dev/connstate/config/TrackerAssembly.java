@@ -98,7 +98,7 @@ public final class TrackerAssembly
                 return;
         }
         // The settings checked the path and the allow list: this cannot throw.
-        server.insertHandler(new ConnStateStatusHandler(tracker, settings.statusPath(), settings.statusAllow()));
+        server.insertHandler(new ConnStateStatusHandler(tracker, settings.statusPath(), settings.statusAllow(), settings.statusMaxRows()));
         LOG.info("Serving the connection table at {} to loopback{}", settings.statusPath(), settings.statusAllow().isEmpty() ? "" : " and " + settings.statusAllow());
     }
 

@@ -165,6 +165,8 @@ public class ConnStateFactory
         @NotNull
         @JsonProperty
         private List<String> allow = DEFAULTS.statusAllow().isEmpty() ? new ArrayList<>() : new ArrayList<>(List.of(DEFAULTS.statusAllow().split(",")));
+        @JsonProperty
+        private int maxRows = DEFAULTS.statusMaxRows();
     }
 
     /** The caps of connections per client address. */
@@ -218,6 +220,7 @@ public class ConnStateFactory
         module.put(ModuleSettings.QUEUE_CAPACITY, String.valueOf(queue.capacity));
         module.put(ModuleSettings.STATUS_PATH, status.path);
         module.put(ModuleSettings.STATUS_ALLOW, status.allow == null ? null : String.join(",", status.allow));
+        module.put(ModuleSettings.STATUS_MAX_ROWS, String.valueOf(status.maxRows));
         module.put(ModuleSettings.KEEP_ALIVE_TIMEOUT, keepAliveTimeout == null ? "" : String.valueOf(keepAliveTimeout.toMilliseconds()));
         module.put(ModuleSettings.REQUEST_HEADER_TIMEOUT, requestHeaderTimeout == null ? "" : String.valueOf(requestHeaderTimeout.toMilliseconds()));
         module.put(ModuleSettings.CLIENT_MAX_CONNECTIONS, client == null ? null : String.valueOf(client.maxConnections));

@@ -9,7 +9,8 @@ import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 
 /**
  * The actuator endpoint {@code connstate}: the counts and the connection table, the very JSON of
- * the module's table ({@link ConnStateStatusHandler}), and {@code closeIdleConnections} as a write
+ * the module's table ({@link ConnStateStatusHandler}, at most {@code connstate.status.max-rows} rows
+ * per state), and {@code closeIdleConnections} as a write
  * operation. Boot exposes it as it exposes any endpoint: over HTTP only when
  * {@code management.endpoints.web.exposure.include} names it.
  */
@@ -28,7 +29,7 @@ public class ConnStateEndpoint
     }
 
     /**
-     * {@code GET /actuator/connstate}: {@code {"time":...,"counts":{"new":N,"active":N,"idle":N},"connections":[...]}},
+     * {@code GET /actuator/connstate}: {@code {"time":...,"counts":{"new":N,"active":N,"idle":N},"shownPerState":N,"truncated":false,"connections":[...]}},
      * one row per open connection, the one asking included (as {@code active}).
      *
      * @return the table as JSON text, written by the module's table
@@ -55,7 +56,7 @@ public class ConnStateEndpoint
     {
         // The handler is never in a server: only its writer of the table is used.
         if (table == null)
-            table = new ConnStateStatusHandler(jetty.tracker(), "/actuator/connstate", "");
+            table = new ConnStateStatusHandler(jetty.tracker(), "/actuator/connstate", "", jetty.settings().statusMaxRows());
         return table;
     }
 }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.connstate.config.ConnStateConfigurationException;
+import dev.connstate.jetty.ConnStateStatusHandler;
 import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.ConnectionDrain;
 import dev.connstate.config.ModuleSettings;
@@ -35,17 +36,18 @@ public class ConnStateProperties
     public static final String PREFIX = "connstate";
 
     /** Boot's name of each module property whose name differs beyond the prefix. */
-    private static final Map<String, String> RENAMED = Map.of(
-        ModuleSettings.JSONL_FILENAME_DATE_FORMAT, PREFIX + ".jsonl.filename-date-format",
-        ModuleSettings.JSONL_RETAIN_DAYS, PREFIX + ".jsonl.retain-days",
-        ModuleSettings.CONNLOG_FILENAME_DATE_FORMAT, PREFIX + ".connlog.filename-date-format",
-        ModuleSettings.CONNLOG_RETAIN_DAYS, PREFIX + ".connlog.retain-days",
-        ModuleSettings.KEEP_ALIVE_TIMEOUT, PREFIX + ".keep-alive-timeout",
-        ModuleSettings.REQUEST_HEADER_TIMEOUT, PREFIX + ".request-header-timeout",
-        ModuleSettings.CLIENT_MAX_CONNECTIONS, PREFIX + ".client.max-connections",
-        ModuleSettings.CLIENT_MAX_NEW, PREFIX + ".client.max-new",
-        ModuleSettings.DRAIN, PREFIX + ".drain.enabled",
-        ModuleSettings.DRAIN_NEW_GRACE, PREFIX + ".drain.new-grace");
+    private static final Map<String, String> RENAMED = Map.ofEntries(
+        Map.entry(ModuleSettings.JSONL_FILENAME_DATE_FORMAT, PREFIX + ".jsonl.filename-date-format"),
+        Map.entry(ModuleSettings.JSONL_RETAIN_DAYS, PREFIX + ".jsonl.retain-days"),
+        Map.entry(ModuleSettings.CONNLOG_FILENAME_DATE_FORMAT, PREFIX + ".connlog.filename-date-format"),
+        Map.entry(ModuleSettings.CONNLOG_RETAIN_DAYS, PREFIX + ".connlog.retain-days"),
+        Map.entry(ModuleSettings.KEEP_ALIVE_TIMEOUT, PREFIX + ".keep-alive-timeout"),
+        Map.entry(ModuleSettings.REQUEST_HEADER_TIMEOUT, PREFIX + ".request-header-timeout"),
+        Map.entry(ModuleSettings.CLIENT_MAX_CONNECTIONS, PREFIX + ".client.max-connections"),
+        Map.entry(ModuleSettings.CLIENT_MAX_NEW, PREFIX + ".client.max-new"),
+        Map.entry(ModuleSettings.DRAIN, PREFIX + ".drain.enabled"),
+        Map.entry(ModuleSettings.DRAIN_NEW_GRACE, PREFIX + ".drain.new-grace"),
+        Map.entry(ModuleSettings.STATUS_MAX_ROWS, PREFIX + ".status.max-rows"));
 
     /**
      * Whether to report the connection states of Boot's Jetty server (every connector, the
@@ -68,6 +70,8 @@ public class ConnStateProperties
     private final SinkFile connlog = new SinkFile(BuiltInSinks.ConnLog.DEFAULT_FILE);
 
     private final Queue queue = new Queue();
+
+    private final Status status = new Status();
 
     /**
      * How long a connection may stay idle (HTTP/1 between requests, HTTP/2 with no stream open)
@@ -133,6 +137,11 @@ public class ConnStateProperties
     public Queue getQueue()
     {
         return queue;
+    }
+
+    public Status getStatus()
+    {
+        return status;
     }
 
     public Duration getKeepAliveTimeout()
@@ -327,6 +336,26 @@ public class ConnStateProperties
         }
     }
 
+    /** The connection table of the actuator endpoint connstate. */
+    public static class Status
+    {
+        /**
+         * How many rows each state of the connection table shows at most (1 to 1000000): above
+         * it, the connections longest in their state, and the table says so ("truncated": true).
+         */
+        private int maxRows = ConnStateStatusHandler.DEFAULT_MAX_ROWS;
+
+        public int getMaxRows()
+        {
+            return maxRows;
+        }
+
+        public void setMaxRows(int maxRows)
+        {
+            this.maxRows = maxRows;
+        }
+    }
+
     /**
      * The caps of connections per client address: the connection's peer, or the PROXY protocol's
      * client once its header is read; never X-Forwarded-For.
@@ -437,6 +466,7 @@ public class ConnStateProperties
         jsonl.put(module, BuiltInSinks.JsonLines.NAME);
         connlog.put(module, BuiltInSinks.ConnLog.NAME);
         module.put(ModuleSettings.QUEUE_CAPACITY, String.valueOf(queue.getCapacity()));
+        module.put(ModuleSettings.STATUS_MAX_ROWS, String.valueOf(status.getMaxRows()));
         // Unset stays null: the module's blank, off. Zero or negative reach the module's check.
         module.put(ModuleSettings.KEEP_ALIVE_TIMEOUT, keepAliveTimeout == null ? null : String.valueOf(keepAliveTimeout.toMillis()));
         module.put(ModuleSettings.REQUEST_HEADER_TIMEOUT, requestHeaderTimeout == null ? null : String.valueOf(requestHeaderTimeout.toMillis()));

@@ -101,6 +101,14 @@ public class ConnStateServerCustomizer implements JettyServerCustomizer
     }
 
     /**
+     * @return the settings the tracker is assembled from, checked
+     */
+    public ModuleSettings settings()
+    {
+        return settings;
+    }
+
+    /**
      * @return the tracker, once Boot built its Jetty server
      * @throws IllegalStateException before
      */

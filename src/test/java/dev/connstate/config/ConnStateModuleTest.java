@@ -105,6 +105,7 @@ public class ConnStateModuleTest
         expected.put("jetty.connstate.queue.capacity", "8192");
         expected.put("jetty.connstate.status.path", "");
         expected.put("jetty.connstate.status.allow", "");
+        expected.put("jetty.connstate.status.maxRows", "1000");
         expected.put("jetty.connstate.keepAliveTimeout", "");
         expected.put("jetty.connstate.requestHeaderTimeout", "");
         expected.put("jetty.connstate.client.maxConnections", "0");
@@ -128,6 +129,7 @@ public class ConnStateModuleTest
         assertEquals(8192, settings.queueCapacity());
         assertEquals("", settings.statusPath());
         assertEquals("", settings.statusAllow());
+        assertEquals(1000, settings.statusMaxRows());
         assertEquals(0, settings.keepAliveTimeoutMillis());
         assertEquals(0, settings.requestHeaderTimeoutMillis());
         assertEquals(0, settings.clientMaxConnections());
@@ -190,6 +192,9 @@ public class ConnStateModuleTest
         assertEquals("10.0.0.0/8, 192.168.0.1-192.168.0.9,::1", settings(ModuleSettings.CLIENT_EXEMPT, " 10.0.0.0/8, 192.168.0.1-192.168.0.9,::1 ").clientExempt());
         assertEquals("/connstate", settings.statusPath());
         assertEquals("10.0.0.0/8", settings.statusAllow());
+        assertEquals(50, settings(ModuleSettings.STATUS_MAX_ROWS, " 50 ").statusMaxRows());
+        assertEquals(1, settings(ModuleSettings.STATUS_MAX_ROWS, "1").statusMaxRows());
+        assertEquals(1_000_000, settings(ModuleSettings.STATUS_MAX_ROWS, "1000000").statusMaxRows());
         // As given, for the messages; trimmed for the sink.
         assertEquals(" jsonl ,, log ", settings.value(ModuleSettings.SINKS));
         assertEquals("{id}", settings.sinkSettings("log").get("format", null));
@@ -247,6 +252,14 @@ public class ConnStateModuleTest
                 " (allowed: addresses, CIDR ranges such as 10.0.0.0/8, ranges such as 10.0.0.1-10.0.0.9)",
             assertThrows(ConnStateConfigurationException.class,
                 () -> settings(ModuleSettings.STATUS_PATH, "/connstate", ModuleSettings.STATUS_ALLOW, "10.0.0.0/8,example.com")).getMessage());
+        assertEquals("jetty.connstate.status.maxRows=0: must be between 1 and 1000000",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.STATUS_MAX_ROWS, "0")).getMessage());
+        assertEquals("jetty.connstate.status.maxRows=1000001: must be between 1 and 1000000",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.STATUS_MAX_ROWS, "1000001")).getMessage());
+        assertEquals("jetty.connstate.status.maxRows=lots: not a number, must be between 1 and 1000000",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.STATUS_MAX_ROWS, "lots")).getMessage());
+        assertEquals("jetty.connstate.status.maxRows=: not a number, must be between 1 and 1000000",
+            assertThrows(ConnStateConfigurationException.class, () -> settings(ModuleSettings.STATUS_MAX_ROWS, "")).getMessage());
         // The allow list does nothing without the table: it is only checked with a path.
         assertEquals("example.com", settings(ModuleSettings.STATUS_ALLOW, "example.com").statusAllow());
         // The table is checked first: when a server starts, before anything else.
@@ -314,6 +327,7 @@ public class ConnStateModuleTest
         module.setQueueCapacity(16);
         module.setStatusPath(" /connstate ");
         module.setStatusAllow(" 10.0.0.1 ");
+        module.setStatusMaxRows(" 25 ");
         module.setSinkProperty("memory.tag", "blue");
         ModuleSettings settings = module.settings();
         assertEquals(List.of("log", "jsonl"), settings.sinks());
@@ -323,6 +337,8 @@ public class ConnStateModuleTest
         assertEquals("/connstate", module.getStatusPath());
         assertEquals("10.0.0.1", settings.statusAllow());
         assertEquals("10.0.0.1", module.getStatusAllow());
+        assertEquals(25, settings.statusMaxRows());
+        assertEquals(" 25 ", module.getStatusMaxRows());
         assertEquals(base.toString(), settings.baseDirectory());
         assertEquals("access", settings.value(ModuleSettings.LOG_LOGGER));
         assertEquals("{id} {state}", settings.value(ModuleSettings.LOG_FORMAT));
@@ -607,6 +623,7 @@ public class ConnStateModuleTest
         server.addConnector(connector);
         ConnStateModule module = module(server, "log");
         module.setStatusPath("/connstate");
+        module.setStatusMaxRows("7");
         server.addBean(module);
         // Set after the module, as a later XML file would: the table must still be served.
         server.setHandler(new TrackedServer.Hello());
@@ -619,6 +636,7 @@ public class ConnStateModuleTest
                 assertTrue(get(connector, "/other").endsWith("hello"));
                 // Once: a restart keeps the one table.
                 assertEquals(1, server.getDescendants(ConnStateStatusHandler.class).size(), "round " + round);
+                assertEquals(7, server.getDescendants(ConnStateStatusHandler.class).get(0).getMaxRows(), "round " + round);
                 server.stop();
             }
         }

@@ -35,6 +35,7 @@ public final class SettingSamples
         SAMPLES.put(ModuleSettings.QUEUE_CAPACITY, "16");
         SAMPLES.put(ModuleSettings.STATUS_PATH, "/table");
         SAMPLES.put(ModuleSettings.STATUS_ALLOW, "10.0.0.1");
+        SAMPLES.put(ModuleSettings.STATUS_MAX_ROWS, "50");
         SAMPLES.put(ModuleSettings.KEEP_ALIVE_TIMEOUT, "75000");
         SAMPLES.put(ModuleSettings.REQUEST_HEADER_TIMEOUT, "10000");
         SAMPLES.put(ModuleSettings.CLIENT_MAX_CONNECTIONS, "100");

@@ -152,6 +152,8 @@ public class BundleTest
             refused("connstate:\n  queue:\n    capacity: 0\n"));
         assertEquals("dw.yml has an error:\n  * connstate.status.path must start with '/', e.g. /connstate (was 'connstate')\n",
             refused("connstate:\n  status:\n    path: connstate\n"));
+        assertEquals("dw.yml has an error:\n  * connstate.status.maxRows must be between 1 and 1000000 (was '0')\n",
+            refused("connstate:\n  status:\n    maxRows: 0\n"));
         assertEquals("dw.yml has an error:\n  * connstate.keepAliveTimeout must be more than 0 (leave it blank for the connector's idle timeout) (was '0')\n",
             refused("connstate:\n  keepAliveTimeout: 0s\n"));
         assertEquals("dw.yml has an error:\n  * connstate.client.maxConnections must be between 0 (no cap) and 2147483647 (was '-1')\n",

@@ -54,7 +54,9 @@ public class StatusHandlerTest
                 assertTrue(response.contains("\r\nContent-Type: application/json\r\n"), response);
                 String body = response.substring(response.indexOf("\r\n\r\n") + 4);
                 Map<String, Object> table = JsonLinesCheck.parseObject(body, "the table");
-                assertEquals(List.of("time", "counts", "connections"), List.copyOf(table.keySet()), body);
+                assertEquals(List.of("time", "counts", "shownPerState", "truncated", "connections"), List.copyOf(table.keySet()), body);
+                assertEquals(1000L, table.get("shownPerState"), body);
+                assertEquals(false, table.get("truncated"), body);
                 // Made from the wall clock in milliseconds, written with microseconds.
                 Instant time = Instant.parse((String)table.get("time"));
                 assertTrue(time.toEpochMilli() >= before && time.toEpochMilli() <= after && time.getNano() % 1_000_000 == 0, body);

@@ -172,6 +172,7 @@ public class AutoConfigurationTest
         expected.put("connstate.queue.capacity", (long)code.getQueue().getCapacity());
         expected.put("connstate.request-header-timeout", code.getRequestHeaderTimeout()); // none: off
         expected.put("connstate.sinks", code.getSinks());
+        expected.put("connstate.status.max-rows", (long)code.getStatus().getMaxRows());
         assertEquals(expected, defaults);
     }
 }

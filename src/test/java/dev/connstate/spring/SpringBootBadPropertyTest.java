@@ -54,6 +54,13 @@ public class SpringBootBadPropertyTest
             failedStart("--connstate.queue.capacity=0").getDescription());
     }
 
+    @Test
+    public void aStatusMaxRowsOutOfRange()
+    {
+        assertEquals(invalid("connstate.status.max-rows", "1000001", "must be between 1 and 1000000"),
+            failedStart("--connstate.status.max-rows=1000001").getDescription());
+    }
+
     /** A duration the module refuses: named by its Boot name, with the module's milliseconds. */
     @Test
     public void aKeepAliveTimeoutOfZero()

@@ -38,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
     "server.http2.enabled=true",
     "management.server.port=0",
     "management.server.address=127.0.0.1",
-    "management.endpoints.web.exposure.include=health,connstate,metrics,prometheus"})
+    "management.endpoints.web.exposure.include=health,connstate,metrics,prometheus",
+    "connstate.status.max-rows=1"})
 public class SpringBootJettyTest
 {
     private static final String GET_HELLO = "GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n";
@@ -102,7 +103,10 @@ public class SpringBootJettyTest
         }
     }
 
-    /** The connection asking the management port is tracked by the same tracker as the server port's. */
+    /**
+     * The connection asking the management port is tracked by the same tracker as the server port's;
+     * {@code connstate.status.max-rows=1} bounds the table to the connection longest in each state.
+     */
     @Test
     public void theEndpointServesTheTableAndClosesIdleConnections() throws Exception
     {
@@ -114,15 +118,33 @@ public class SpringBootJettyTest
             assertEquals("application/json", response.header("Content-Type"));
             String body = response.text();
             Map<String, Object> table = JsonLinesCheck.parseObject(body, "the table");
-            assertEquals(List.of("time", "counts", "connections"), List.copyOf(table.keySet()), body);
+            assertEquals(List.of("time", "counts", "shownPerState", "truncated", "connections"), List.copyOf(table.keySet()), body);
             assertEquals(ordered("new", 0L, "active", 1L, "idle", 1L), table.get("counts"), body);
+            assertEquals(1L, table.get("shownPerState"), body);
+            assertEquals(false, table.get("truncated"), body);
             // One row per connection, by id.
             List<Map<String, Object>> expected = new ArrayList<>(List.of(row(idle, port, "idle"), row(asking, managementPort, "active")));
             expected.sort(Comparator.comparingLong(row -> (Long)row.get("id")));
             assertEquals(expected, Arrays.stream((Object[])table.get("connections")).map(SpringBootJettyTest::withoutTimes).toList(), body);
 
-            Raw.Response closed = asking.send("POST /actuator/connstate HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n").expect(200);
-            assertEquals("{\"closed\":1}", closed.text());
+            // A second idle connection: two idle, one shown, the one idle longest.
+            try (RawClient later = connect(port))
+            {
+                later.send(GET_HELLO).expect(200);
+                later.awaitSequence("new", "active", "idle");
+                body = asking.send("GET /actuator/connstate HTTP/1.1\r\nHost: localhost\r\n\r\n").expect(200).text();
+                table = JsonLinesCheck.parseObject(body, "the table");
+                assertEquals(ordered("new", 0L, "active", 1L, "idle", 2L), table.get("counts"), body);
+                assertEquals(true, table.get("truncated"), body);
+                // The asking connection's second request.
+                expected.replaceAll(row -> row.get("id").equals(asking.id()) ? with(row, "requests", 2L) : row);
+                assertEquals(expected, Arrays.stream((Object[])table.get("connections")).map(SpringBootJettyTest::withoutTimes).toList(), body);
+
+                Raw.Response closed = asking.send("POST /actuator/connstate HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n").expect(200);
+                assertEquals("{\"closed\":2}", closed.text());
+                assertEquals("", later.readToEnd());
+                later.assertSequence("new", "active", "idle", "closed");
+            }
             assertEquals("", idle.readToEnd());
             idle.assertSequence("new", "active", "idle", "closed");
             assertEquals(CloseReason.LOCAL_CLOSE, idle.reason());
@@ -142,6 +164,13 @@ public class SpringBootJettyTest
         assertEquals(List.of("id", "remote", "local", "protocol", "secure", "state", "stateMs", "ageMs", "requests"), List.copyOf(fields.keySet()));
         assertTrue((Long)fields.remove("stateMs") >= 0 && (Long)fields.remove("ageMs") >= 0, row::toString);
         return fields;
+    }
+
+    private static Map<String, Object> with(Map<String, Object> row, String key, Object value)
+    {
+        Map<String, Object> changed = new LinkedHashMap<>(row);
+        changed.put(key, value);
+        return changed;
     }
 
     private static Map<String, Object> ordered(Object... keysAndValues)
