@@ -69,6 +69,20 @@ public class ConnStatePrometheusModule
 
     private Boolean install(Server server)
     {
+        try
+        {
+            return insert(server);
+        }
+        catch (LinkageError x)
+        {
+            // The handler's class needs Micrometer's as soon as it is linked, for its path check too.
+            throw new ConnStateConfigurationException(PATH, path, "Micrometer's Prometheus registry is not on the server's class path (" + x +
+                "): java -jar $JETTY_HOME/start.jar --add-modules=connstate-prometheus fetches it into $JETTY_BASE/lib/connstate/prometheus/");
+        }
+    }
+
+    private boolean insert(Server server)
+    {
         String problem = ConnStatePrometheusHandler.checkPath(path);
         if (problem != null)
             throw new ConnStateConfigurationException(PATH, path, "the metrics path " + problem + ", e.g. " + DEFAULT_PATH);
@@ -77,17 +91,8 @@ public class ConnStatePrometheusModule
         ConnStateTracker tracker = module.getTracker();
         // The connstate module checked the allow list already.
         String allow = module.getStatusAllow();
-        boolean inserted;
-        try
-        {
-            inserted = HandlerInsertion.insertOnce(server, ConnStatePrometheusHandler.class, metrics -> metrics.getTracker() == tracker,
-                () -> new ConnStatePrometheusHandler(tracker, path, allow));
-        }
-        catch (LinkageError x)
-        {
-            throw new ConnStateConfigurationException(PATH, path, "Micrometer's Prometheus registry is not on the server's class path (" + x +
-                "): java -jar $JETTY_HOME/start.jar --add-modules=connstate-prometheus fetches it into $JETTY_BASE/lib/connstate/prometheus/");
-        }
+        boolean inserted = HandlerInsertion.insertOnce(server, ConnStatePrometheusHandler.class, metrics -> metrics.getTracker() == tracker,
+            () -> new ConnStatePrometheusHandler(tracker, path, allow));
         if (inserted)
             LOG.info("Serving the connection metrics as Prometheus text at {} to loopback{}", path, allow.isEmpty() ? "" : " and " + allow);
         return inserted;

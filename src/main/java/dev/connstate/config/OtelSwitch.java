@@ -13,11 +13,20 @@ public final class OtelSwitch
 {
     /** The module's property. */
     public static final String PROPERTY = "jetty.connstate.otel";
-    /** A class of each jar the OpenTelemetry API needs: opentelemetry-api, -context and -common. */
-    private static final String[] API_CLASSES = {"io.opentelemetry.api.GlobalOpenTelemetry", "io.opentelemetry.context.Context", "io.opentelemetry.common.ComponentLoader"};
-    static final String ABSENT = "the OpenTelemetry API is not on the server's class path: put opentelemetry-api, opentelemetry-context " +
-        "and opentelemetry-common (1.68.0 or later) in $JETTY_BASE/lib/connstate/ and attach the OpenTelemetry Java agent " +
-        "(java -javaagent:opentelemetry-javaagent.jar -jar $JETTY_HOME/start.jar), or turn " + PROPERTY + " off";
+    /**
+     * The oldest OpenTelemetry API this works with (the histograms' bucket advice came in 1.32.0).
+     * An agent bridges the API versions up to the one it is built on, and no newer one: the
+     * {@code connstate-otel} module fetches this version, so that every agent since then bridges it.
+     */
+    public static final String OLDEST_API = "1.32.0";
+    /**
+     * A class of each jar every OpenTelemetry API version needs: opentelemetry-api and -context
+     * (recent ones also need opentelemetry-common: without it, registering fails as not fitting).
+     */
+    private static final String[] API_CLASSES = {"io.opentelemetry.api.GlobalOpenTelemetry", "io.opentelemetry.context.Context"};
+    static final String ABSENT = "the OpenTelemetry API is not on the server's class path: add the connstate-otel module " +
+        "(java -jar $JETTY_HOME/start.jar --add-modules=connstate-otel fetches it into $JETTY_BASE/lib/connstate/otel/) and attach the " +
+        "OpenTelemetry Java agent (java -javaagent:opentelemetry-javaagent.jar -jar $JETTY_HOME/start.jar), or turn " + PROPERTY + " off";
 
     private OtelSwitch()
     {
@@ -47,7 +56,7 @@ public final class OtelSwitch
         catch (LinkageError x)
         {
             // An API jar older than the one this was built with lacks a method it calls.
-            throw new ConnStateConfigurationException(PROPERTY, value, "the OpenTelemetry API on the server's class path does not fit (" + x + "): use 1.68.0 or later");
+            throw new ConnStateConfigurationException(PROPERTY, value, "the OpenTelemetry API on the server's class path does not fit (" + x + "): use " + OLDEST_API + " or later, no newer than the agent's");
         }
     }
 

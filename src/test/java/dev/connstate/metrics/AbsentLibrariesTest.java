@@ -46,11 +46,25 @@ public class AbsentLibrariesTest
         }
     }
 
+    /** The connstate-prometheus module's bean without Micrometer (its [files] not fetched): refused by name, not a stack of frames. */
+    @Test
+    public void thePrometheusModuleWithoutMicrometerIsRefusedByName() throws Exception
+    {
+        try (WithoutMetricsLibraries loader = new WithoutMetricsLibraries())
+        {
+            @SuppressWarnings("unchecked")
+            Callable<String> probe = (Callable<String>)loader.loadClass(NoMicrometerPrometheusProbe.class.getName()).getConstructor().newInstance();
+            assertEquals("refused: jetty.connstate.prometheus.path=/metrics: Micrometer's Prometheus registry is not on the server's class path " +
+                "(java.lang.NoClassDefFoundError: io/micrometer/core/instrument/MeterRegistry): java -jar $JETTY_HOME/start.jar " +
+                "--add-modules=connstate-prometheus fetches it into $JETTY_BASE/lib/connstate/prometheus/", probe.call());
+        }
+    }
+
     private static String expectedAbsentMessage()
     {
-        return "the OpenTelemetry API is not on the server's class path: put opentelemetry-api, opentelemetry-context and opentelemetry-common " +
-            "(1.68.0 or later) in $JETTY_BASE/lib/connstate/ and attach the OpenTelemetry Java agent " +
-            "(java -javaagent:opentelemetry-javaagent.jar -jar $JETTY_HOME/start.jar), or turn jetty.connstate.otel off";
+        return "the OpenTelemetry API is not on the server's class path: add the connstate-otel module " +
+            "(java -jar $JETTY_HOME/start.jar --add-modules=connstate-otel fetches it into $JETTY_BASE/lib/connstate/otel/) and attach the " +
+            "OpenTelemetry Java agent (java -javaagent:opentelemetry-javaagent.jar -jar $JETTY_HOME/start.jar), or turn jetty.connstate.otel off";
     }
 
     @SuppressWarnings("unchecked")
