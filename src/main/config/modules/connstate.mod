@@ -196,7 +196,7 @@ logs/
 
 ## Report connection metrics through OpenTelemetry (true or false), on
 ## GlobalOpenTelemetry, which the OpenTelemetry Java agent sets up (see
-## docs/metrics.md). Needs opentelemetry-api, opentelemetry-context and
-## opentelemetry-common 1.68.0+ in $JETTY_BASE/lib/connstate/.
+## docs/metrics.md). Needs the OpenTelemetry API: the connstate-otel module
+## (--add-modules=connstate-otel) fetches it and turns this on.
 #jetty.connstate.otel=false
 #end::documentation[]

@@ -46,6 +46,9 @@ public class BundleIT
     private static final Set<String> ENTRIES = Set.of(
         "modules/connstate.mod",
         "etc/jetty-connstate.xml",
+        "modules/connstate-prometheus.mod",
+        "etc/jetty-connstate-prometheus.xml",
+        "modules/connstate-otel.mod",
         "lib/connstate/jetty-connstate-" + Distribution.VERSION + ".jar");
 
     @Test

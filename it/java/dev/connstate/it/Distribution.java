@@ -46,6 +46,8 @@ public final class Distribution
     public static final Path WORK = Path.of(required("connstate.it.work"));
     public static final Path TEST_CLASSES = Path.of(required("connstate.it.testClasses"));
     public static final Path EXAMPLES = Path.of(required("connstate.it.examples"));
+    /** The build's local Maven repository, where start.jar finds what the modules' {@code maven://} files name. */
+    public static final Path MAVEN_REPO = Path.of(required("connstate.it.mavenRepo"));
 
     private static final AtomicLong BASES = new AtomicLong();
     private static final Pattern CONNECTOR = Pattern.compile("Started oejs\\.ServerConnector@\\w+\\{([^}]*)\\}\\{([^}]*):(\\d+)\\}");
@@ -125,10 +127,17 @@ public final class Distribution
     {
     }
 
+    /** The start.jar property that takes the modules' {@code maven://} files from the build's local repository (no download). */
+    public static String mavenLocalRepo()
+    {
+        return "maven.local.repo=" + MAVEN_REPO;
+    }
+
     /** A {@code $JETTY_BASE} directory. */
     public static final class Base
     {
         public final Path dir;
+        private final List<String> jvmArgs = new ArrayList<>();
         private int runs;
 
         Base(Path dir)
@@ -141,9 +150,17 @@ public final class Distribution
             return dir.resolve(path);
         }
 
+        /** Options for the JVM of every later start.jar run on this base (a {@code -javaagent}, {@code -D}...). */
+        public Base jvmArgs(String... args)
+        {
+            jvmArgs.addAll(List.of(args));
+            return this;
+        }
+
         private ProcessBuilder startJar(List<String> args, Path output)
         {
             List<String> command = java();
+            command.addAll(command.indexOf("-jar"), jvmArgs);
             command.add("jetty.home=" + JETTY_HOME);
             command.add("jetty.base=" + dir);
             command.addAll(args);

@@ -1,0 +1,44 @@
+# Jetty module of jetty-connstate (see README.md). The build writes the version below from
+# its pom (mvn package): the one it is tested with through the newest OpenTelemetry Java agent.
+
+[description]
+Reports the connstate module's connection metrics through OpenTelemetry, on
+GlobalOpenTelemetry, which the OpenTelemetry Java agent sets up: attach it to
+the JVM that runs Jetty (java -javaagent:opentelemetry-javaagent.jar -jar
+$JETTY_HOME/start.jar). Turns jetty.connstate.otel on and fetches the
+OpenTelemetry API @otel-module-api.version@ from Maven Central into
+lib/connstate/otel/: the agent bridges API versions up to the one it is built
+on, and every agent built on OpenTelemetry Java @otel-module-api.version@ or
+later bridges this one.
+
+[tags]
+monitoring
+metrics
+
+[depend]
+connstate
+
+[files]
+maven://io.opentelemetry/opentelemetry-context/@otel-module-api.version@|lib/connstate/otel/opentelemetry-context-@otel-module-api.version@.jar
+maven://io.opentelemetry/opentelemetry-api/@otel-module-api.version@|lib/connstate/otel/opentelemetry-api-@otel-module-api.version@.jar
+
+[lib]
+lib/connstate/otel/opentelemetry-context-@otel-module-api.version@.jar
+lib/connstate/otel/opentelemetry-api-@otel-module-api.version@.jar
+
+[ini]
+jetty.connstate.otel=true
+
+[license]
+The OpenTelemetry API is distributed under the Apache License 2.0.
+https://github.com/open-telemetry/opentelemetry-java/blob/main/LICENSE
+
+[ini-template]
+#tag::documentation[]
+## With this module, jetty.connstate.otel is true. The metrics leave the JVM
+## through the OpenTelemetry Java agent, attached to the JVM that runs Jetty:
+##   java -javaagent:/path/to/opentelemetry-javaagent.jar \
+##        -Dotel.service.name=jetty -Dotel.exporter.otlp.endpoint=http://collector:4318 \
+##        -jar $JETTY_HOME/start.jar
+## (with --exec, put the -javaagent line under --exec in a start.d/*.ini).
+#end::documentation[]
