@@ -23,6 +23,23 @@ public final class Clients
     {
     }
 
+    /**
+     * GETs {@code path} over a raw connection of its own, {@code proxyHeader} first (may be empty),
+     * and closes it once the response is read: the client closes ({@code remote_close}).
+     */
+    public static dev.connstate.Raw.Response rawGet(int port, String proxyHeader, String path)
+    {
+        try (java.net.Socket socket = dev.connstate.Raw.connect(port))
+        {
+            dev.connstate.Raw.write(socket, proxyHeader + "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            return dev.connstate.Raw.read(socket.getInputStream());
+        }
+        catch (java.io.IOException x)
+        {
+            throw new java.io.UncheckedIOException(x);
+        }
+    }
+
     /** An HTTP/1.1 client (over TLS if {@code tls}, trusting the test certificate); stop it to close its connections. */
     public static HttpClient http1(boolean tls) throws Exception
     {

@@ -225,6 +225,15 @@ public final class Distribution
             }
         }
 
+        /** The names of the files in {@code dir} (relative to the base), sorted. */
+        public List<String> list(String dir) throws IOException
+        {
+            try (java.util.stream.Stream<Path> files = Files.list(this.dir.resolve(dir)))
+            {
+                return files.map(f -> f.getFileName().toString()).sorted().toList();
+            }
+        }
+
         /** The records of the jsonl sink at {@code file} (relative to the base). */
         public Path file(String file)
         {

@@ -1,16 +1,13 @@
 package dev.connstate.it;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.jar.JarFile;
-import java.util.stream.Stream;
 
 import dev.connstate.Raw;
 import dev.connstate.Wait;
@@ -48,20 +45,6 @@ public class OtelModuleIT
         }
     }
 
-    /** A request on a connection of its own, closed by the client after the response. */
-    private static Raw.Response get(int port, String path)
-    {
-        try (Socket socket = Raw.connect(port))
-        {
-            Raw.write(socket, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
-            return Raw.read(socket.getInputStream());
-        }
-        catch (IOException x)
-        {
-            throw new UncheckedIOException(x);
-        }
-    }
-
     @Test
     public void theAgentExportsOurInstrumentsThroughTheModulesApi() throws Exception
     {
@@ -69,11 +52,7 @@ public class OtelModuleIT
         Result added = base.run("--add-modules=http,connstate-otel", "--approve-all-licenses", Distribution.mavenLocalRepo());
         assertEquals(0, added.exit(), added.output());
         // The API the module fetched: the oldest the code works with, which every agent since bridges.
-        List<String> jars;
-        try (Stream<Path> files = Files.list(base.resolve("lib/connstate/otel")))
-        {
-            jars = files.map(f -> f.getFileName().toString()).sorted().toList();
-        }
+        List<String> jars = base.list("lib/connstate/otel");
         assertEquals(List.of("opentelemetry-api-" + OtelSwitch.OLDEST_API + ".jar", "opentelemetry-context-" + OtelSwitch.OLDEST_API + ".jar"), jars, added.output());
         // The agent is built on a newer API than that (it would not bridge a newer one than its own).
         String agentApi = agentApiVersion();
@@ -99,7 +78,7 @@ public class OtelModuleIT
             int port = jetty.httpPort();
             // Known traffic: three connections with one request each, closed by the client; one left idle.
             for (int i = 0; i < 3; i++)
-                assertEquals(404, get(port, "/").status());
+                assertEquals(404, Clients.rawGet(port, "", "/").status());
             try (Socket idle = Raw.connect(port))
             {
                 Raw.write(idle, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");

@@ -6,7 +6,6 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 
 import dev.connstate.Raw;
 import dev.connstate.Wait;
@@ -48,29 +47,10 @@ public class PrometheusModuleIT
         addOutput = added.output();
     }
 
-    /** A request on a connection of its own, {@code proxyHeader} first (may be empty), closed by the client after the response. */
-    private static Raw.Response get(int port, String proxyHeader, String path)
-    {
-        try (Socket socket = Raw.connect(port))
-        {
-            Raw.write(socket, proxyHeader + "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
-            return Raw.read(socket.getInputStream());
-        }
-        catch (IOException x)
-        {
-            throw new UncheckedIOException(x);
-        }
-    }
-
     @Test
     public void theFilesFetchTheLibrariesIntoLibConnstatePrometheus() throws Exception
     {
-        Path dir = base.resolve("lib/connstate/prometheus");
-        List<String> jars;
-        try (Stream<Path> files = Files.list(dir))
-        {
-            jars = files.map(f -> f.getFileName().toString()).sorted().toList();
-        }
+        List<String> jars = base.list("lib/connstate/prometheus");
         // Each at the version the build resolved, whose jar the tests ran with.
         List<String> expected = LIBRARIES.stream().map(PrometheusModuleIT::jarOnTheTestClassPath).sorted().toList();
         assertEquals(expected, jars, addOutput);
@@ -104,7 +84,7 @@ public class PrometheusModuleIT
             int port = jetty.httpPort();
             // Known traffic: two connections with one request each, closed by the client; one with two requests left open, idle.
             for (int i = 0; i < 2; i++)
-                assertEquals(404, get(port, "", "/").status());
+                assertEquals(404, Clients.rawGet(port, "", "/").status());
             try (Socket idle = Raw.connect(port); Socket scraper = Raw.connect(port))
             {
                 Raw.write(idle, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\nGET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
@@ -140,7 +120,7 @@ public class PrometheusModuleIT
                     .filter(l -> l.startsWith("http_server_open_connections{") || l.startsWith("http_server_connection_requests_") && !l.contains("_bucket"))
                     .reduce((a, b) -> a + "\n" + b).orElse(""));
                 // A client the PROXY header places outside loopback: refused.
-                assertEquals(403, get(port, "PROXY TCP4 192.0.2.7 192.0.2.1 1234 80\r\n", "/metrics").status());
+                assertEquals(403, Clients.rawGet(port, "PROXY TCP4 192.0.2.7 192.0.2.1 1234 80\r\n", "/metrics").status());
             }
         }
     }
@@ -152,12 +132,12 @@ public class PrometheusModuleIT
         {
             int port = jetty.httpPort();
             assertTrue(jetty.output().contains("Serving the connection metrics as Prometheus text at /internal/prometheus to loopback and 192.0.2.0/24\n"), jetty.output());
-            Raw.Response listed = get(port, "PROXY TCP4 192.0.2.7 192.0.2.1 1234 80\r\n", "/internal/prometheus");
+            Raw.Response listed = Clients.rawGet(port, "PROXY TCP4 192.0.2.7 192.0.2.1 1234 80\r\n", "/internal/prometheus");
             assertEquals(200, listed.status(), listed.head());
             assertTrue(listed.text().contains("\nhttp_server_open_connections{http_connection_state=\"active\""), listed.text());
-            assertEquals(403, get(port, "PROXY TCP4 198.51.100.9 192.0.2.1 1234 80\r\n", "/internal/prometheus").status());
+            assertEquals(403, Clients.rawGet(port, "PROXY TCP4 198.51.100.9 192.0.2.1 1234 80\r\n", "/internal/prometheus").status());
             // The default path is the application's now (none here: 404).
-            assertEquals(404, get(port, "", "/metrics").status());
+            assertEquals(404, Clients.rawGet(port, "", "/metrics").status());
         }
     }
 
