@@ -22,6 +22,7 @@ import dev.connstate.ConnStateListener;
 import dev.connstate.Raw;
 import dev.connstate.RawClient;
 import dev.connstate.RawH2;
+import dev.connstate.Recorder;
 import dev.connstate.Tls;
 import dev.connstate.TlsInfo;
 import dev.connstate.TrackedServer;
@@ -455,17 +456,11 @@ public abstract class MetricsScenarios
     {
         CountDownLatch holding = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
+        ConnStateListener blocked = Recorder.blockingUntilInterrupted(release);
         ConnStateListener slow = (conn, state) ->
         {
             holding.countDown();
-            try
-            {
-                release.await();
-            }
-            catch (InterruptedException x)
-            {
-                Thread.currentThread().interrupt();
-            }
+            blocked.onStateChange(conn, state);
         };
         try (TrackedServer s = new TrackedServer())
         {

@@ -17,9 +17,9 @@ import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.connstate.Tools;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The files of {@code monitoring/} as the tests read them: the dashboard's queries, the alert
@@ -131,28 +131,10 @@ final class Monitoring
         return names;
     }
 
-    /**
-     * Skips the test if {@code tool} is not installed, unless {@code -Dconnstate.tools.required=true}
-     * ({@code .ci/run}, which installs it): then it fails.
-     */
+    /** {@link Tools#assumeInstalled}: both tools are Debian's package prometheus. */
     static void assumeInstalled(String tool)
     {
-        assumeTrue(installed(tool) || Boolean.getBoolean("connstate.tools.required"),
-            tool + " is not installed: .ci/run installs it (apt-get install prometheus)");
-    }
-
-    private static boolean installed(String tool)
-    {
-        try
-        {
-            Process p = new ProcessBuilder(tool, "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        }
-        catch (IOException | InterruptedException x)
-        {
-            return false;
-        }
+        Tools.assumeInstalled(tool, "prometheus");
     }
 
     /** What a command printed (stdout and stderr) and its exit status. */

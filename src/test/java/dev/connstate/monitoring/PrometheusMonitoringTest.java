@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.connstate.ConnStateListener;
 import dev.connstate.Raw;
+import dev.connstate.Recorder;
 import dev.connstate.Tls;
 import dev.connstate.TrackedServer;
 import dev.connstate.Wait;
@@ -99,7 +99,7 @@ public class PrometheusMonitoringTest
             binder.bindTo(registry);
             // A sink that takes the first event and never returns, with a queue of 1: every
             // later event but one is dropped.
-            s.tracker.addListener("slow", slowSink(release), 1);
+            s.tracker.addListener("slow", Recorder.blockingUntilInterrupted(release), 1);
             ServerConnector lb = s.addConnector();
             lb.setName("lb-public");
             // Silent clients stay until the drain; the keep-alive timeout closes idle connections.
@@ -277,22 +277,6 @@ public class PrometheusMonitoringTest
         socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 10_000);
         socket.setSoTimeout(10_000);
         return socket;
-    }
-
-    /** A sink that holds the first event it gets until {@code release}. */
-    private static ConnStateListener slowSink(CountDownLatch release)
-    {
-        return (conn, state) ->
-        {
-            try
-            {
-                release.await();
-            }
-            catch (InterruptedException x)
-            {
-                Thread.currentThread().interrupt();
-            }
-        };
     }
 
     /** An untracked server on a free port of 127.0.0.1 serving the registry's scrape, at any path. */

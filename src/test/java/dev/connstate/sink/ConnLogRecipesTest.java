@@ -17,12 +17,12 @@ import dev.connstate.ConnState;
 import dev.connstate.ConnStateEvent;
 import dev.connstate.ConnTotals;
 import dev.connstate.TlsInfo;
+import dev.connstate.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Runs every {@code jq} recipe of {@code docs/connlog.md} with the real {@code jq} on a day's
@@ -47,7 +47,7 @@ public class ConnLogRecipesTest
     @Test
     public void everyRecipeOfThePagePrintsWhatThePageShows() throws Exception
     {
-        assumeTrue(jq() || Boolean.getBoolean("connstate.tools.required"), "jq is not installed: .ci/run installs it (apt-get install jq)");
+        Tools.assumeInstalled("jq", "jq");
         writeTheDay(dir.resolve(FILE));
         Matcher m = RECIPE.matcher(Files.readString(PAGE));
         List<String> ran = new ArrayList<>();
@@ -59,20 +59,6 @@ public class ConnLogRecipesTest
             ran.add(command);
         }
         assertEquals(5, ran.size(), () -> "recipes found in " + PAGE + ": " + ran);
-    }
-
-    private static boolean jq()
-    {
-        try
-        {
-            Process p = new ProcessBuilder("jq", "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-        }
-        catch (IOException | InterruptedException x)
-        {
-            return false;
-        }
     }
 
     private String run(String command) throws Exception
