@@ -92,13 +92,10 @@ public final class TrackerAssembly
         tracker.getDrain().replaceGracefulHandlers(server);
         if (settings.statusPath().isEmpty())
             return;
-        for (ConnStateStatusHandler table : server.getDescendants(ConnStateStatusHandler.class))
-        {
-            if (table.getTracker() == tracker)
-                return;
-        }
         // The settings checked the path and the allow list: this cannot throw.
-        server.insertHandler(new ConnStateStatusHandler(tracker, settings.statusPath(), settings.statusAllow(), settings.statusMaxRows()));
+        if (!HandlerInsertion.insertOnce(server, ConnStateStatusHandler.class, table -> table.getTracker() == tracker,
+            () -> new ConnStateStatusHandler(tracker, settings.statusPath(), settings.statusAllow(), settings.statusMaxRows())))
+            return;
         LOG.info("Serving the connection table at {} to loopback{}", settings.statusPath(), settings.statusAllow().isEmpty() ? "" : " and " + settings.statusAllow());
     }
 
