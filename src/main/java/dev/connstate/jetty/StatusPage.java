@@ -88,7 +88,7 @@ final class StatusPage
             save();
           }
           function sort(column, ascending) {
-            var numeric = heads[column].classList.contains('num');
+            var numeric = heads[column].dataset.sort === 'number';
             for (var i = 0; i < heads.length; i++) heads[i].removeAttribute('aria-sort');
             heads[column].setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
             var rows = Array.prototype.slice.call(body.rows);
@@ -199,8 +199,8 @@ final class StatusPage
     private static void facts(StringBuilder html, StatusSnapshot snapshot)
     {
         html.append("<div class=\"facts\"><section><h2>Oldest</h2><dl>");
-        oldest(html, "oldest-new", "new, waiting for a request", snapshot.oldestNew);
-        oldest(html, "oldest-idle", "idle, kept alive", snapshot.oldestIdle);
+        oldest(html, "oldest-new", "new", snapshot.oldestNew);
+        oldest(html, "oldest-idle", "idle", snapshot.oldestIdle);
         html.append("</dl></section>\n<section><h2>Since start</h2><dl>");
         StatusSnapshot.Totals totals = snapshot.totals;
         fact(html, "opened", "opened", totals.opened());
@@ -267,15 +267,16 @@ final class StatusPage
             html.append("<option>").append(state).append("</option>");
         html.append("</select></label><label>Client <input id=\"client\" type=\"search\" placeholder=\"address contains\" autocomplete=\"off\"></label>")
             .append("<span id=\"shown\">").append(snapshot.rows.size()).append(" rows</span></div>\n")
-            .append("<table id=\"connections\"><thead><tr><th class=\"num\" aria-sort=\"ascending\">id</th><th class=\"num\">state</th>")
-            .append("<th class=\"num\">in state</th><th class=\"num\">age</th><th class=\"num\">requests</th><th>protocol</th><th>TLS</th>")
+            .append("<table id=\"connections\"><thead><tr><th class=\"num\" data-sort=\"number\" aria-sort=\"ascending\">id</th>")
+            .append("<th data-sort=\"number\">state</th><th class=\"num\" data-sort=\"number\">in state</th><th class=\"num\" data-sort=\"number\">age</th>")
+            .append("<th class=\"num\" data-sort=\"number\">requests</th><th>protocol</th><th>TLS</th>")
             .append("<th>client</th><th>local</th></tr></thead>\n<tbody>\n");
         for (StatusSnapshot.Row row : snapshot.rows)
         {
             html.append("<tr data-id=\"").append(row.id()).append("\" data-state=\"").append(row.state()).append("\" data-client=\"");
             HtmlText.escape(html, row.remote()).append("\">");
             number(html, row.id(), String.valueOf(row.id()));
-            html.append("<td class=\"num\" data-v=\"").append(row.state().ordinal()).append("\"><span class=\"state ").append(row.state())
+            html.append("<td data-v=\"").append(row.state().ordinal()).append("\"><span class=\"state ").append(row.state())
                 .append("\">").append(row.state()).append("</span></td>");
             number(html, row.stateMillis(), duration(row.stateMillis()));
             number(html, row.ageMillis(), duration(row.ageMillis()));
