@@ -133,8 +133,9 @@ logs/
 ## nginx's stub_status text; ?format=json|html|stub_status forces one.
 #jetty.connstate.status.path=
 
-## Who may read the table besides loopback clients: addresses, CIDR ranges
-## (10.0.0.0/8) or ranges (10.0.0.1-10.0.0.9), comma-separated. Others get 403.
+## Who may read the table (and the connstate-prometheus module's metrics)
+## besides loopback clients: addresses, CIDR ranges (10.0.0.0/8) or ranges
+## (10.0.0.1-10.0.0.9), comma-separated. Others get 403.
 #jetty.connstate.status.allow=
 
 ## How many rows each state of the table shows at most (1 to 1000000): above it,
