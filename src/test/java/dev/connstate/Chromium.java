@@ -50,23 +50,6 @@ public final class Chromium implements AutoCloseable
     private String session;
 
     /**
-     * @return whether {@value #EXECUTABLE} runs here
-     */
-    public static boolean available()
-    {
-        try
-        {
-            Process p = new ProcessBuilder(EXECUTABLE, "--version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        }
-        catch (IOException | InterruptedException x)
-        {
-            return false;
-        }
-    }
-
-    /**
      * Starts Chromium, headless, and opens one page, {@code about:blank}, of the given size.
      *
      * @param log where Chromium's own output goes

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.connstate.Chromium;
 import dev.connstate.Raw;
 import dev.connstate.Tls;
+import dev.connstate.Tools;
 import dev.connstate.TrackedServer;
 import dev.connstate.Wait;
 import org.eclipse.jetty.server.ServerConnector;
@@ -20,7 +21,6 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The status page in a real headless Chromium ({@link Chromium}), on a real server holding known
@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  *
  * <p>{@code .ci/run} installs {@code chromium} when it is missing and sets
  * {@code -Dconnstate.tools.required=true}: there a missing Chromium fails the test. A plain
- * {@code mvn verify} on a machine without it skips it, saying so.</p>
+ * {@code mvn verify} on a machine without it skips it, saying so ({@link Tools}).</p>
  */
 public class StatusPageBrowserTest
 {
@@ -44,8 +44,7 @@ public class StatusPageBrowserTest
     @Test
     public void whatAPersonSees() throws Exception
     {
-        assumeTrue(Chromium.available() || Boolean.getBoolean("connstate.tools.required"),
-            "chromium is not installed: .ci/run installs it (apt-get install chromium)");
+        Tools.assumeInstalled(Chromium.EXECUTABLE, "chromium");
         Files.createDirectories(SCREENSHOT.getParent());
         try (TrackedServer s = new TrackedServer())
         {
