@@ -26,16 +26,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * rules' expressions, the Prometheus names docs/metrics.md promises, and Debian's
  * {@code prometheus} and {@code promtool}, run for real.
  */
-final class Monitoring
+public final class Monitoring
 {
-    static final Path DASHBOARD = Path.of("monitoring/grafana/connstate.json");
-    static final Path RULES = Path.of("monitoring/prometheus/connstate-alerts.yml");
-    static final Path RULE_TESTS = Path.of("monitoring/prometheus/connstate-alerts.test.yml");
-    static final Path METRICS_PAGE = Path.of("docs/metrics.md");
+    public static final Path DASHBOARD = Path.of("monitoring/grafana/connstate.json");
+    public static final Path RULES = Path.of("monitoring/prometheus/connstate-alerts.yml");
+    public static final Path RULE_TESTS = Path.of("monitoring/prometheus/connstate-alerts.test.yml");
+    public static final Path METRICS_PAGE = Path.of("docs/metrics.md");
     /** The dashboard's variables, as its queries use them. */
-    static final List<String> VARIABLES = List.of("instance", "port", "connector");
+    public static final List<String> VARIABLES = List.of("instance", "port", "connector");
     /** The label each variable filters on. */
-    static final Map<String, String> VARIABLE_LABELS = Map.of("instance", "instance", "port", "server_port", "connector", "jetty_connector_name");
+    public static final Map<String, String> VARIABLE_LABELS = Map.of("instance", "instance", "port", "server_port", "connector", "jetty_connector_name");
 
     /** A metric name of ours: the names of docs/metrics.md begin so (labels too, but they never stand before a selector). */
     private static final Pattern METRIC = Pattern.compile("\\b((?:http_server|jetty_connstate)_[a-z_]+)\\s*(?=[{\\[])");
@@ -46,13 +46,13 @@ final class Monitoring
     {
     }
 
-    static JsonNode dashboard() throws IOException
+    public static JsonNode dashboard() throws IOException
     {
         return new ObjectMapper().readTree(DASHBOARD.toFile());
     }
 
     /** Every query of every panel of the dashboard, in order, with its panel's title. */
-    static List<Query> dashboardQueries() throws IOException
+    public static List<Query> dashboardQueries() throws IOException
     {
         List<Query> queries = new ArrayList<>();
         for (JsonNode panel : dashboard().path("panels"))
@@ -64,7 +64,7 @@ final class Monitoring
     }
 
     /** Every rule of every group of the alert rules, in the file's order. */
-    static List<JsonNode> rules() throws IOException
+    public static List<JsonNode> rules() throws IOException
     {
         List<JsonNode> rules = new ArrayList<>();
         for (JsonNode group : new YAMLMapper().readTree(RULES.toFile()).path("groups"))
@@ -73,7 +73,7 @@ final class Monitoring
     }
 
     /** Every alert rule's expression, by its alert's name, in the file's order. */
-    static Map<String, String> alertExpressions() throws IOException
+    public static Map<String, String> alertExpressions() throws IOException
     {
         Map<String, String> alerts = new LinkedHashMap<>();
         for (JsonNode rule : rules())
@@ -82,7 +82,7 @@ final class Monitoring
     }
 
     /** The metric names an expression selects, in order of first use. */
-    static Set<String> metricNames(String expr)
+    public static Set<String> metricNames(String expr)
     {
         Set<String> names = new TreeSet<>();
         Matcher m = METRIC.matcher(expr);
@@ -92,7 +92,7 @@ final class Monitoring
     }
 
     /** Each selector of an expression: its metric name and the text between its braces. */
-    static List<String[]> selectors(String expr)
+    public static List<String[]> selectors(String expr)
     {
         List<String[]> selectors = new ArrayList<>();
         Matcher m = SELECTOR.matcher(expr);
@@ -105,7 +105,7 @@ final class Monitoring
      * The names Prometheus shows for our instruments, from the table "Names in Prometheus" of
      * docs/metrics.md: a histogram's {@code _bucket}, {@code _count} and {@code _sum}, a counter's {@code _total}.
      */
-    static Set<String> documentedPrometheusNames() throws IOException
+    public static Set<String> documentedPrometheusNames() throws IOException
     {
         String page = Files.readString(METRICS_PAGE, StandardCharsets.UTF_8);
         int table = page.indexOf("### Names in Prometheus");
@@ -132,18 +132,18 @@ final class Monitoring
     }
 
     /** {@link Tools#assumeInstalled}: both tools are Debian's package prometheus. */
-    static void assumeInstalled(String tool)
+    public static void assumeInstalled(String tool)
     {
         Tools.assumeInstalled(tool, "prometheus");
     }
 
     /** What a command printed (stdout and stderr) and its exit status. */
-    record Run(int status, String output)
+    public record Run(int status, String output)
     {
     }
 
     /** Runs {@code command} in the project's directory, for at most a minute. */
-    static Run run(String... command) throws IOException, InterruptedException
+    public static Run run(String... command) throws IOException, InterruptedException
     {
         Path output = Files.createTempFile("connstate-monitoring", ".out");
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
@@ -160,7 +160,7 @@ final class Monitoring
     }
 
     /** One query of the dashboard, named by its panel and legend. */
-    record Query(String name, String expr)
+    public record Query(String name, String expr)
     {
     }
 }
