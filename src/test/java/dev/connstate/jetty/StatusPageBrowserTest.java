@@ -152,7 +152,8 @@ public class StatusPageBrowserTest
                     assertEquals(rows, ids.size());
                     assertEquals(List.of(), chrome.problems());
 
-                    // Reloading every second: a connection that closes leaves the page.
+                    // Reloading every second: a connection that closes leaves the page; the filter chosen stays.
+                    chrome.evaluate("var s = document.getElementById('state'); s.value = 'new'; s.dispatchEvent(new Event('change'));");
                     chrome.navigate(page + "?refresh=1");
                     String gone = "tr[data-id=\"" + s.recorder.idOfClientPort(silent.get(1).getLocalPort()) + "\"]";
                     String stays = "tr[data-id=\"" + s.recorder.idOfClientPort(silent.get(0).getLocalPort()) + "\"]";
@@ -161,8 +162,11 @@ public class StatusPageBrowserTest
                     Wait.until("the closed connection's row to leave the reloaded page", Wait.TIMEOUT, () -> chrome.evaluateOrNull(
                         "document.querySelector('" + gone + "') === null && document.querySelector('" + stays + "') !== null"),
                         seen -> seen != null && seen.asBoolean());
-                    // One snapshot: the count of open connections is the page's rows.
+                    // One snapshot: the count of open connections is the page's rows; the rows shown, the new ones.
                     assertEquals(true, chrome.evaluate("document.getElementById('count-open').textContent === String(" + ROWS + ".length)").asBoolean());
+                    assertEquals("new", chrome.evaluate("document.getElementById('state').value").asText());
+                    assertEquals(true, chrome.evaluate("document.getElementById('count-new').textContent === String(" + VISIBLE + ".length) && " +
+                        VISIBLE + ".every(function (r) { return r.dataset.state === 'new'; })").asBoolean());
                     assertEquals(List.of(), chrome.problems());
 
                     // The problems are heard: a style the policy does not allow is one.
