@@ -1,15 +1,14 @@
 # Jetty module of jetty-connstate (see README.md). The build writes the version below from
-# its pom (mvn package): the one it is tested with through the newest OpenTelemetry Java agent.
+# its pom (mvn package): the one it is built and tested with, through the newest OpenTelemetry
+# Java agent too.
 
 [description]
 Reports the connstate module's connection metrics through OpenTelemetry, on
 GlobalOpenTelemetry, which the OpenTelemetry Java agent sets up: attach it to
 the JVM that runs Jetty (java -javaagent:opentelemetry-javaagent.jar -jar
 $JETTY_HOME/start.jar). Turns jetty.connstate.otel on and fetches the
-OpenTelemetry API @otel-module-api.version@ from Maven Central into
-lib/connstate/otel/: the agent bridges API versions up to the one it is built
-on, and every agent built on OpenTelemetry Java @otel-module-api.version@ or
-later bridges this one.
+OpenTelemetry API @opentelemetry.version@ from Maven Central into
+lib/connstate/otel/.
 
 [tags]
 monitoring
@@ -19,12 +18,14 @@ metrics
 connstate
 
 [files]
-maven://io.opentelemetry/opentelemetry-context/@otel-module-api.version@|lib/connstate/otel/opentelemetry-context-@otel-module-api.version@.jar
-maven://io.opentelemetry/opentelemetry-api/@otel-module-api.version@|lib/connstate/otel/opentelemetry-api-@otel-module-api.version@.jar
+maven://io.opentelemetry/opentelemetry-common/@opentelemetry.version@|lib/connstate/otel/opentelemetry-common-@opentelemetry.version@.jar
+maven://io.opentelemetry/opentelemetry-context/@opentelemetry.version@|lib/connstate/otel/opentelemetry-context-@opentelemetry.version@.jar
+maven://io.opentelemetry/opentelemetry-api/@opentelemetry.version@|lib/connstate/otel/opentelemetry-api-@opentelemetry.version@.jar
 
 [lib]
-lib/connstate/otel/opentelemetry-context-@otel-module-api.version@.jar
-lib/connstate/otel/opentelemetry-api-@otel-module-api.version@.jar
+lib/connstate/otel/opentelemetry-common-@opentelemetry.version@.jar
+lib/connstate/otel/opentelemetry-context-@opentelemetry.version@.jar
+lib/connstate/otel/opentelemetry-api-@opentelemetry.version@.jar
 
 [ini]
 jetty.connstate.otel=true

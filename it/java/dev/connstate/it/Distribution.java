@@ -133,6 +133,19 @@ public final class Distribution
         return "maven.local.repo=" + MAVEN_REPO;
     }
 
+    /** The file name of {@code artifactId}'s jar on the test class path (its version, as the build resolved it). */
+    public static String jarOnTheTestClassPath(String artifactId)
+    {
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        for (String entry : classPath.split(java.io.File.pathSeparator))
+        {
+            String name = Path.of(entry).getFileName().toString();
+            if (name.matches(java.util.regex.Pattern.quote(artifactId) + "-\\d[^-]*\\.jar"))
+                return name;
+        }
+        throw new AssertionError(artifactId + " is not on the test class path: " + classPath);
+    }
+
     /** A {@code $JETTY_BASE} directory. */
     public static final class Base
     {

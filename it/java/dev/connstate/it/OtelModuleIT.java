@@ -4,10 +4,13 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.jar.JarFile;
+import java.util.stream.Stream;
+
 
 import dev.connstate.Raw;
 import dev.connstate.Wait;
@@ -24,17 +27,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@code --add-modules=http,connstate-otel} on the real distribution, with the newest
  * OpenTelemetry Java agent that Maven Central serves ({@code otel-agent.version} in the pom)
- * attached with {@code -javaagent}: the module's {@code [files]} fetch the OpenTelemetry API, it
- * turns {@code jetty.connstate.otel} on, and our instruments reach the agent's own Prometheus
- * exporter with the exact values of known traffic.
- *
- * <p>The API the module fetches is older than the one the code is compiled against: an agent
- * bridges the application's API only up to the version it is built on.</p>
+ * attached with {@code -javaagent}: the module's {@code [files]} fetch the OpenTelemetry API the
+ * code is built with, it turns {@code jetty.connstate.otel} on, and our instruments reach the
+ * agent's own Prometheus exporter with the exact values of known traffic. The oldest API the
+ * module's switch accepts ({@link OtelSwitch#OLDEST_API}), put in {@code lib/connstate/} by hand,
+ * gets there too.
  */
 public class OtelModuleIT
 {
     private static final Path AGENT = Path.of(System.getProperty("connstate.it.otelAgent"));
-    /** The agent needs more than start.jar's usual small heap, and a while to start. */
+    /** Where the build put the oldest API's jars. */
+    private static final Path OLDEST_API = Path.of(System.getProperty("connstate.it.otelOldestApi"));
+    /** The agent takes a while to start, and to answer on its exporter's port. */
     private static final Duration AGENT_EVENT_TIMEOUT = Duration.ofSeconds(30);
 
     private static int freePort() throws IOException
@@ -46,18 +50,30 @@ public class OtelModuleIT
     }
 
     @Test
-    public void theAgentExportsOurInstrumentsThroughTheModulesApi() throws Exception
+    public void theModuleFetchesTheApiAndTheAgentExportsOurInstruments() throws Exception
     {
         Base base = Distribution.newBase("otel");
         Result added = base.run("--add-modules=http,connstate-otel", "--approve-all-licenses", Distribution.mavenLocalRepo());
         assertEquals(0, added.exit(), added.output());
-        // The API the module fetched: the oldest the code works with, which every agent since bridges.
-        List<String> jars = base.list("lib/connstate/otel");
-        assertEquals(List.of("opentelemetry-api-" + OtelSwitch.OLDEST_API + ".jar", "opentelemetry-context-" + OtelSwitch.OLDEST_API + ".jar"), jars, added.output());
-        // The agent is built on a newer API than that (it would not bridge a newer one than its own).
-        String agentApi = agentApiVersion();
-        assertTrue(compareVersions(agentApi, OtelSwitch.OLDEST_API) >= 0, "the agent is built on " + agentApi);
+        // The API the code is built and unit-tested with.
+        List<String> expected = Stream.of("opentelemetry-api", "opentelemetry-common", "opentelemetry-context").map(Distribution::jarOnTheTestClassPath).toList();
+        assertEquals(expected, base.list("lib/connstate/otel"), added.output());
+        // The module turns jetty.connstate.otel on.
+        exportsOurInstruments(base, expected.get(0));
+    }
 
+    @Test
+    public void theOldestApiTheSwitchAcceptsWorksThroughTheNewestAgent() throws Exception
+    {
+        Base base = Distribution.newBase("otel-oldest").addModules("http,connstate");
+        for (String jar : List.of("opentelemetry-api-" + OtelSwitch.OLDEST_API + ".jar", "opentelemetry-context-" + OtelSwitch.OLDEST_API + ".jar"))
+            Files.copy(OLDEST_API.resolve(jar), base.resolve("lib/connstate/" + jar));
+        exportsOurInstruments(base, "opentelemetry-api-" + OtelSwitch.OLDEST_API + ".jar", "jetty.connstate.otel=true");
+    }
+
+    /** Starts Jetty on {@code base} with the agent and its Prometheus exporter, makes known traffic, and reads our instruments from the exporter. */
+    private static void exportsOurInstruments(Base base, String api, String... properties) throws Exception
+    {
         int exporterPort = freePort();
         base.jvmArgs("-Xmx256m", "-javaagent:" + AGENT,
             "-Dotel.service.name=connstate-it",
@@ -68,11 +84,10 @@ public class OtelModuleIT
             "-Dotel.metrics.exemplar.filter=always_off",
             "-Dotel.traces.exporter=none",
             "-Dotel.logs.exporter=none");
-        try (Jetty jetty = base.start())
+        try (Jetty jetty = base.start(properties))
         {
             String output = jetty.output();
             assertTrue(output.contains("opentelemetry-javaagent - version: " + agentVersion()), output);
-            // The module turned jetty.connstate.otel on.
             assertTrue(output.contains("Reporting connection metrics through OpenTelemetry (GlobalOpenTelemetry)"), output);
             assertFalse(output.contains(":ERROR:"), output);
             int port = jetty.httpPort();
@@ -93,7 +108,7 @@ public class OtelModuleIT
                 // The agent's exporter collects when scraped; the closes reach the counts after the client read its response.
                 String scrape = Wait.until("the agent's exporter to show\n" + String.join("\n", expected), AGENT_EVENT_TIMEOUT,
                     () -> metricsOrEmpty(exporterPort), text -> text.lines().toList().containsAll(expected));
-                System.out.println("The agent " + agentVersion() + " (API " + agentApi + ") exported, with the module's API " + OtelSwitch.OLDEST_API + ":\n" +
+                System.out.println("The agent " + agentVersion() + " (built on the API " + agentApiVersion() + ") exported, with " + api + ":\n" +
                     scrape.lines().filter(l -> l.startsWith("http_server_open_connections{") || l.startsWith("http_server_connection_duration_seconds_count{"))
                         .reduce((a, b) -> a + "\n" + b).orElse(""));
             }
@@ -132,18 +147,5 @@ public class OtelModuleIT
             properties.load(jar.getInputStream(jar.getEntry("io/opentelemetry/javaagent/shaded/io/opentelemetry/api/version.properties")));
             return properties.getProperty("sdk.version");
         }
-    }
-
-    private static int compareVersions(String a, String b)
-    {
-        String[] x = a.split("\\.");
-        String[] y = b.split("\\.");
-        for (int i = 0; i < Math.max(x.length, y.length); i++)
-        {
-            int c = Integer.compare(i < x.length ? Integer.parseInt(x[i]) : 0, i < y.length ? Integer.parseInt(y[i]) : 0);
-            if (c != 0)
-                return c;
-        }
-        return 0;
     }
 }

@@ -52,25 +52,12 @@ public class PrometheusModuleIT
     {
         List<String> jars = base.list("lib/connstate/prometheus");
         // Each at the version the build resolved, whose jar the tests ran with.
-        List<String> expected = LIBRARIES.stream().map(PrometheusModuleIT::jarOnTheTestClassPath).sorted().toList();
+        List<String> expected = LIBRARIES.stream().map(Distribution::jarOnTheTestClassPath).sorted().toList();
         assertEquals(expected, jars, addOutput);
         for (String jar : jars)
             assertTrue(addOutput.contains(" to ${jetty.base}/lib/connstate/prometheus/" + jar) && addOutput.contains("copy " + Distribution.MAVEN_REPO + "/"), addOutput);
         String ini = Files.readString(base.resolve("start.d/connstate-prometheus.ini"));
         assertTrue(ini.contains("#jetty.connstate.prometheus.path=/metrics\n"), ini);
-    }
-
-    /** The file name of {@code artifactId}'s jar on the test class path (its version, as the build resolved it). */
-    private static String jarOnTheTestClassPath(String artifactId)
-    {
-        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        for (String entry : classPath.split(java.io.File.pathSeparator))
-        {
-            String name = Path.of(entry).getFileName().toString();
-            if (name.matches(java.util.regex.Pattern.quote(artifactId) + "-\\d[^-]*\\.jar"))
-                return name;
-        }
-        throw new AssertionError(artifactId + " is not on the test class path: " + classPath);
     }
 
     @Test
