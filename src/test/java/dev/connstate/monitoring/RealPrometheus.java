@@ -269,6 +269,12 @@ public final class RealPrometheus implements AutoCloseable
         return labels;
     }
 
+    /** Ports as Prometheus lists a label's values: strings, sorted as strings. */
+    public static List<String> labelValues(int... ports)
+    {
+        return java.util.Arrays.stream(ports).mapToObj(Integer::toString).sorted().toList();
+    }
+
     /** A sample's value, as a whole number. */
     public static long value(JsonNode sample)
     {
