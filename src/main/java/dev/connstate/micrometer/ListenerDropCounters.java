@@ -9,6 +9,7 @@ import dev.connstate.metrics.Instruments;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import org.eclipse.jetty.util.annotation.ManagedObject;
 import org.eclipse.jetty.util.component.Container;
 
 /**
@@ -16,7 +17,11 @@ import org.eclipse.jetty.util.component.Container;
  * listener of the tracker, made when the queue is added (or at once for those already there)
  * and removed with it: each reads {@link QueuedListener#getDropped()} when scraped, so a drop
  * costs nothing more than the queue's own count.
+ *
+ * <p>Jetty keeps a container's event listener among its beans: this one shows in the tracker's
+ * dump, and in JMX with the jmx module.</p>
  */
+@ManagedObject("Counts, in a Micrometer registry, the events each queued listener of the tracker dropped")
 final class ListenerDropCounters implements Container.Listener
 {
     private final ConnStateTracker tracker;
