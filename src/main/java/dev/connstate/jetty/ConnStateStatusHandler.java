@@ -1,12 +1,10 @@
 package dev.connstate.jetty;
 
-import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
-import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -24,7 +22,7 @@ import org.eclipse.jetty.util.Callback;
  * in it. Everything is read and written on the thread of the status request, when one comes:
  * other requests only pass through.</p>
  */
-public class ConnStateStatusHandler extends Handler.Wrapper
+public class ConnStateStatusHandler extends ReaderEndpoint
 {
     /** The default of the rows shown per state at most. */
     public static final int DEFAULT_MAX_ROWS = 1000;
@@ -37,8 +35,6 @@ public class ConnStateStatusHandler extends Handler.Wrapper
     private static final String CONTENT_TYPE_OPTIONS = "X-Content-Type-Options";
 
     private final ConnStateTracker tracker;
-    private final String path;
-    private final ReaderAccess access;
     private final int maxRows;
 
     /**
@@ -65,14 +61,18 @@ public class ConnStateStatusHandler extends Handler.Wrapper
      */
     public ConnStateStatusHandler(ConnStateTracker tracker, String path, String allow, int maxRows)
     {
-        if (path == null || !path.startsWith("/"))
-            throw new IllegalArgumentException("The status path must start with '/': '" + path + "'");
+        super(checked(path), allow);
         if (maxRows < 1 || maxRows > MAX_MAX_ROWS)
             throw new IllegalArgumentException("The rows per state must be between 1 and " + MAX_MAX_ROWS + ": " + maxRows);
         this.tracker = tracker;
-        this.path = path;
-        this.access = new ReaderAccess(allow);
         this.maxRows = maxRows;
+    }
+
+    private static String checked(String path)
+    {
+        if (path == null || !path.startsWith("/"))
+            throw new IllegalArgumentException("The status path must start with '/': '" + path + "'");
+        return path;
     }
 
     /**
@@ -84,14 +84,6 @@ public class ConnStateStatusHandler extends Handler.Wrapper
     }
 
     /**
-     * @return the path the table is served at
-     */
-    public String getPath()
-    {
-        return path;
-    }
-
-    /**
      * @return how many rows each state shows at most
      */
     public int getMaxRows()
@@ -100,12 +92,8 @@ public class ConnStateStatusHandler extends Handler.Wrapper
     }
 
     @Override
-    public boolean handle(Request request, Response response, Callback callback) throws Exception
+    protected void serve(Request request, Response response, Callback callback)
     {
-        if (!path.equals(Request.getPathInContext(request)))
-            return super.handle(request, response, callback);
-        if (!access.admit(request, response, callback))
-            return true;
         StatusQuery query;
         try
         {
@@ -115,7 +103,7 @@ public class ConnStateStatusHandler extends Handler.Wrapper
         {
             response.setStatus(HttpStatus.BAD_REQUEST_400);
             write(response, callback, TEXT, x.getMessage() + "\n");
-            return true;
+            return;
         }
         StatusSnapshot snapshot = StatusSnapshot.take(tracker, maxRows);
         // The answer depends on Accept when no format is forced.
@@ -132,7 +120,6 @@ public class ConnStateStatusHandler extends Handler.Wrapper
             case STUB_STATUS -> write(response, callback, StubStatus.CONTENT_TYPE, StubStatus.write(snapshot));
             default -> write(response, callback, "application/json", StatusJson.write(snapshot).toByteBuffer());
         }
-        return true;
     }
 
     private static void write(Response response, Callback callback, String contentType, String body)
@@ -147,11 +134,6 @@ public class ConnStateStatusHandler extends Handler.Wrapper
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         response.getHeaders().put(CONTENT_TYPE_OPTIONS, "nosniff");
         response.write(true, body, callback);
-    }
-
-    boolean isAllowed(SocketAddress peer)
-    {
-        return access.isAllowed(peer);
     }
 
     /**

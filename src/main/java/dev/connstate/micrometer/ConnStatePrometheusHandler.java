@@ -5,11 +5,11 @@ import java.nio.ByteBuffer;
 
 import dev.connstate.jetty.ConnStateTracker;
 import dev.connstate.jetty.ReaderAccess;
+import dev.connstate.jetty.ReaderEndpoint;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -30,12 +30,10 @@ import org.eclipse.jetty.util.Callback;
  * ({@code Cache-Control: no-store}). Made with a tracker, it binds the metrics when it starts and
  * removes them when it stops; made with a registry, it serves that registry as it is.</p>
  */
-public class ConnStatePrometheusHandler extends Handler.Wrapper
+public class ConnStatePrometheusHandler extends ReaderEndpoint
 {
     private final ConnStateTracker tracker;
     private final PrometheusMeterRegistry registry;
-    private final String path;
-    private final ReaderAccess access;
     private final ExpositionFormats formats = ExpositionFormats.init();
     private ConnStateMeterBinder binder;
 
@@ -70,13 +68,17 @@ public class ConnStatePrometheusHandler extends Handler.Wrapper
 
     private ConnStatePrometheusHandler(ConnStateTracker tracker, PrometheusMeterRegistry registry, String path, String allow)
     {
+        super(checked(path), allow);
+        this.tracker = tracker;
+        this.registry = registry;
+    }
+
+    private static String checked(String path)
+    {
         String problem = checkPath(path);
         if (problem != null)
             throw new IllegalArgumentException("The metrics path " + problem + ": '" + path + "'");
-        this.tracker = tracker;
-        this.registry = registry;
-        this.path = path;
-        this.access = new ReaderAccess(allow);
+        return path;
     }
 
     /**
@@ -113,14 +115,6 @@ public class ConnStatePrometheusHandler extends Handler.Wrapper
         return registry;
     }
 
-    /**
-     * @return the path the metrics are served at
-     */
-    public String getPath()
-    {
-        return path;
-    }
-
     @Override
     protected void doStart() throws Exception
     {
@@ -142,12 +136,8 @@ public class ConnStatePrometheusHandler extends Handler.Wrapper
     }
 
     @Override
-    public boolean handle(Request request, Response response, Callback callback) throws Exception
+    protected void serve(Request request, Response response, Callback callback) throws Exception
     {
-        if (!path.equals(Request.getPathInContext(request)))
-            return super.handle(request, response, callback);
-        if (!access.admit(request, response, callback))
-            return true;
         String accept = request.getHeaders().get(HttpHeader.ACCEPT);
         ByteArrayOutputStream scrape = new ByteArrayOutputStream(16 * 1024);
         registry.scrape(scrape, accept);
@@ -155,6 +145,5 @@ public class ConnStatePrometheusHandler extends Handler.Wrapper
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, formats.findWriter(accept).getContentType());
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         response.write(true, ByteBuffer.wrap(scrape.toByteArray()), callback);
-        return true;
     }
 }
