@@ -57,8 +57,9 @@ logs/
 ##             its own settings are jetty.connstate.NAME.KEY (as system properties, or passed
 ##             by its own module's XML)
 ## Blank is allowed if jetty.connstate.listeners names a listener, or to count only
-## (no event is written): the counts are then read through JMX (the jmx module) or the
-## connection table (jetty.connstate.status.path), one of which must be on.
+## (no event is written): the counts are then read through JMX (the jmx module), the
+## connection table (jetty.connstate.status.path), Prometheus (the connstate-prometheus
+## module) or OpenTelemetry (jetty.connstate.otel), one of which must be on.
 #jetty.connstate.sinks=log
 
 ## The logger of the log sink (its level must allow INFO).

@@ -1,5 +1,6 @@
 package dev.connstate.config;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +41,9 @@ import org.slf4j.LoggerFactory;
 @ManagedObject("The connstate module: a connection state tracker and its sinks")
 public class ConnStateModule extends ContainerLifeCycle
 {
+    /** The connstate-prometheus module's bean, named: its class links Micrometer. */
+    private static final String PROMETHEUS_MODULE = "dev.connstate.config.ConnStatePrometheusModule";
+
     private static final Logger LOG = LoggerFactory.getLogger(ConnStateModule.class);
 
     private final Server server;
@@ -315,8 +319,13 @@ public class ConnStateModule extends ContainerLifeCycle
         // Made when the server started; made now if this starts alone (again through JMX).
         TrackerAssembly started = assembly != null ? assembly : assemble();
         assembly = null;
-        // The counts of a module without sinks can be read through JMX, besides what the settings name.
-        List<String> readers = hasJmx() ? List.of("JMX") : List.of();
+        // The counts of a module without sinks can be read through JMX or the connstate-prometheus
+        // module, besides what the settings name.
+        List<String> readers = new ArrayList<>();
+        if (hasBean("org.eclipse.jetty.jmx.MBeanContainer"))
+            readers.add("JMX");
+        if (hasBean(PROMETHEUS_MODULE))
+            readers.add("Prometheus");
         refusalLogged(() ->
         {
             started.addListeners(List.of(), readers);
@@ -368,14 +377,18 @@ public class ConnStateModule extends ContainerLifeCycle
         return value != null ? value : ModuleSettings.defaultValue(property);
     }
 
-    /** Whether the server exports its beans through JMX (the jmx module's MBeanContainer, which this jar does not depend on). */
-    private boolean hasJmx()
+    /**
+     * Whether the server has a bean of the class named (or a subclass): by name, so that neither
+     * the jmx module's MBeanContainer, which this jar does not depend on, nor the
+     * connstate-prometheus module's bean, which links Micrometer, is loaded here.
+     */
+    private boolean hasBean(String className)
     {
         for (Object bean : server.getBeans())
         {
             for (Class<?> type = bean.getClass(); type != null; type = type.getSuperclass())
             {
-                if (type.getName().equals("org.eclipse.jetty.jmx.MBeanContainer"))
+                if (type.getName().equals(className))
                     return true;
             }
         }

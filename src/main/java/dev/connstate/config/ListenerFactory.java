@@ -60,10 +60,10 @@ public final class ListenerFactory
                     throw settings.invalid(ModuleSettings.SINKS, "unknown sink '" + sink + "' (known: " + known + ")");
             }
             // Counting only is a configuration of its own: the gauges and totals are read through
-            // JMX, the connection table or OpenTelemetry. Without any, nothing would be reported.
+            // JMX, the connection table, Prometheus or OpenTelemetry. Without any, nothing would be reported.
             if (settings.sinks().isEmpty() && settings.listeners().isEmpty() && settings.statusPath().isEmpty() && !settings.otel() && !jmx)
                 throw settings.invalid(ModuleSettings.SINKS,
-                    "no sink and no listener (" + ModuleSettings.LISTENERS + "), nothing would be reported; to count only, enable the jmx module or set " +
+                    "no sink and no listener (" + ModuleSettings.LISTENERS + "), nothing would be reported; to count only, enable the jmx or connstate-prometheus module or set " +
                         ModuleSettings.STATUS_PATH + " or " + ModuleSettings.OTEL + "=true (known sinks: " + known + ")");
             // The files last: a bad setting elsewhere must not leave a file behind.
             for (String sink : settings.sinks())

@@ -270,7 +270,7 @@ public class ConnStateModuleTest
         assertEquals("jetty.connstate.sinks=log,foo: unknown sink 'foo' " + KNOWN, refused(ModuleSettings.SINKS, "log,foo"));
         assertEquals("jetty.connstate.sinks=LOG: unknown sink 'LOG' " + KNOWN, refused(ModuleSettings.SINKS, "LOG"));
         assertEquals("jetty.connstate.sinks= , : no sink and no listener (jetty.connstate.listeners), nothing would be reported; " +
-            "to count only, enable the jmx module or set jetty.connstate.status.path or jetty.connstate.otel=true (known sinks: log, jsonl, connlog, memory)", refused(ModuleSettings.SINKS, " , "));
+            "to count only, enable the jmx or connstate-prometheus module or set jetty.connstate.status.path or jetty.connstate.otel=true (known sinks: log, jsonl, connlog, memory)", refused(ModuleSettings.SINKS, " , "));
         assertEquals("jetty.connstate.log.logger= : the logger name must not be empty", refused(ModuleSettings.LOG_LOGGER, " "));
         assertEquals("jetty.connstate.log.format=: The line format must not be empty", refused(ModuleSettings.LOG_FORMAT, ""));
         assertEquals("jetty.connstate.jsonl.file=: a file name is required (or - for standard output)", refused(ModuleSettings.SINKS, "jsonl", ModuleSettings.JSONL_FILE, ""));
@@ -296,7 +296,7 @@ public class ConnStateModuleTest
         assertEquals(Map.of(), ListenerFactory.make(settings(ModuleSettings.SINKS, ""), true));
         assertEquals(Map.of(), ListenerFactory.make(settings(ModuleSettings.SINKS, "", ModuleSettings.STATUS_PATH, "/connstate"), false));
         assertEquals("jetty.connstate.sinks=: no sink and no listener (jetty.connstate.listeners), nothing would be reported; " +
-            "to count only, enable the jmx module or set jetty.connstate.status.path or jetty.connstate.otel=true (known sinks: log, jsonl, connlog, memory)", refused(ModuleSettings.SINKS, ""));
+            "to count only, enable the jmx or connstate-prometheus module or set jetty.connstate.status.path or jetty.connstate.otel=true (known sinks: log, jsonl, connlog, memory)", refused(ModuleSettings.SINKS, ""));
         // A listener is enough.
         assertEquals(List.of("Counting"), List.copyOf(make(ModuleSettings.SINKS, "", ModuleSettings.LISTENERS, Counting.class.getName()).keySet()));
     }

@@ -75,6 +75,34 @@ public class ConnStatePrometheusModuleTest
         }
     }
 
+    /** Prometheus reads the counts: no sink, no table, no JMX is a configuration that starts. */
+    @Test
+    public void prometheusAloneIsEnoughToCountOnly() throws Exception
+    {
+        Server server = new Server();
+        modules(server, null, "");
+        ServerConnector connector = new ServerConnector(server, 1, 1);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        server.setHandler(new TrackedServer.Hello());
+        try
+        {
+            server.start();
+            int port = TrackedServer.portOf(server);
+            assertEquals("hello", get(port, "/").text());
+            Raw.Response metrics = get(port, "/metrics");
+            assertEquals(200, metrics.status(), metrics.head());
+            // The scrape's own connection, active while it is served.
+            assertTrue(metrics.text().lines().anyMatch(line -> line.startsWith("http_server_open_connections{http_connection_state=\"active\"") && line.endsWith("} 1.0")), metrics.text());
+            // No table: the application answers its path.
+            assertEquals("hello", get(port, "/connstate").text());
+        }
+        finally
+        {
+            server.stop();
+        }
+    }
+
     @Test
     public void aBadPathStopsTheStartWithOneLine() throws Exception
     {

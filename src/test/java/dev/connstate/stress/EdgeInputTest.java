@@ -115,7 +115,7 @@ public class EdgeInputTest
     }
 
     private static final String NOTHING_REPORTED = "no sink and no listener (jetty.connstate.listeners), nothing would be reported; " +
-        "to count only, enable the jmx module or set jetty.connstate.status.path or jetty.connstate.otel=true (known sinks: log, jsonl, connlog, memory)";
+        "to count only, enable the jmx or connstate-prometheus module or set jetty.connstate.status.path or jetty.connstate.otel=true (known sinks: log, jsonl, connlog, memory)";
     private static final String NOT_FOUND = " not found on the server class path (put its jar in $JETTY_BASE/lib/connstate/)";
 
     @Test
