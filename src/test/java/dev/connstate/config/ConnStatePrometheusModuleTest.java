@@ -44,16 +44,23 @@ public class ConnStatePrometheusModuleTest
         return prometheus;
     }
 
-    @Test
-    public void theHandlerGoesInWhenTheServerStartsAndStaysOnce() throws Exception
+    /** Both modules at the default metrics path, then a connector and the application's handler. */
+    private static Server serverWithModules(String statusPath)
     {
         Server server = new Server();
         // The connector and the handler come after the modules' XML, as a later module's XML would set them.
-        modules(server, null, "/connstate");
+        modules(server, null, statusPath);
         ServerConnector connector = new ServerConnector(server, 1, 1);
         connector.setHost("127.0.0.1");
         server.addConnector(connector);
         server.setHandler(new TrackedServer.Hello());
+        return server;
+    }
+
+    @Test
+    public void theHandlerGoesInWhenTheServerStartsAndStaysOnce() throws Exception
+    {
+        Server server = serverWithModules("/connstate");
         try
         {
             for (int start = 0; start < 2; start++)
@@ -79,12 +86,7 @@ public class ConnStatePrometheusModuleTest
     @Test
     public void prometheusAloneIsEnoughToCountOnly() throws Exception
     {
-        Server server = new Server();
-        modules(server, null, "");
-        ServerConnector connector = new ServerConnector(server, 1, 1);
-        connector.setHost("127.0.0.1");
-        server.addConnector(connector);
-        server.setHandler(new TrackedServer.Hello());
+        Server server = serverWithModules("");
         try
         {
             server.start();
