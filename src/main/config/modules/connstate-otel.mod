@@ -41,5 +41,6 @@ https://github.com/open-telemetry/opentelemetry-java/blob/main/LICENSE
 ##   java -javaagent:/path/to/opentelemetry-javaagent.jar \
 ##        -Dotel.service.name=jetty -Dotel.exporter.otlp.endpoint=http://collector:4318 \
 ##        -jar $JETTY_HOME/start.jar
-## (with --exec, put the -javaagent line under --exec in a start.d/*.ini).
+## To keep the agent in the base: put --exec and the -javaagent:... line in a
+## start.d/*.ini (start.jar then runs Jetty in a JVM of its own with it).
 #end::documentation[]
