@@ -325,6 +325,8 @@ final class Http1Requests
         // A request that raced an idle close was never one the server took: the close reports the race.
         if ((state != ConnState.NEW && state != ConnState.IDLE) || boundary == null || boundary.closingIdle || !boundary.requestBegunSince())
             return Unseen.NONE;
-        return boundary.answeredSince() ? Unseen.ANSWERED : Unseen.BEGUN;
+        // Jetty may answer a head that the client's close cut short (400, "Early EOF"): the
+        // client closed first, the request was not bad.
+        return boundary.answeredSince() && !JettyInternals.headCutByEndOfInput(boundary.connection) ? Unseen.ANSWERED : Unseen.BEGUN;
     }
 }

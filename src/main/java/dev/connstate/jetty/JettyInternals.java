@@ -5,6 +5,7 @@ import java.nio.channels.SocketChannel;
 import java.util.function.Consumer;
 
 import org.eclipse.jetty.http.ComplianceViolation;
+import org.eclipse.jetty.http.HttpParser;
 import org.eclipse.jetty.io.AbstractConnection;
 import org.eclipse.jetty.io.AbstractEndPoint;
 import org.eclipse.jetty.io.Connection;
@@ -61,6 +62,21 @@ final class JettyInternals
     static boolean isHttp1(Connection connection)
     {
         return connection instanceof HttpConnection;
+    }
+
+    /**
+     * Relies on: when a fill returns the end of input (the client's FIN) while a request head is
+     * partial, {@code HttpParser} marks itself at EOF, moves to {@code CLOSED} and only then tells
+     * {@code HttpConnection}, which may answer 400 ("Early EOF") on its own. A malformed head
+     * moves the parser to {@code CLOSE} instead, and the connection parses nothing more, so it
+     * never reaches {@code CLOSED} (a later failed fill may still mark it at EOF).
+     *
+     * @return whether the HTTP/1 connection's last request head was cut short by the client's
+     * end of input, rather than refused as malformed
+     */
+    static boolean headCutByEndOfInput(Connection http1)
+    {
+        return http1 instanceof HttpConnection connection && connection.getParser().isAtEOF() && connection.getParser().isState(HttpParser.State.CLOSED);
     }
 
     /**

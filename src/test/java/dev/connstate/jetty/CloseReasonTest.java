@@ -124,6 +124,38 @@ public class CloseReasonTest
         }
     }
 
+    /**
+     * Jetty answers a head that the client's close cut short with its own 400 ("Early EOF") when
+     * the FIN comes after the bytes, and silently when it comes with them: either way the client
+     * closed first, and a malformed head stays an error. Repeated, so that both orders occur.
+     */
+    @Test
+    public void aCutHeadIsTheClientsCloseWhetherOrNotJettyAnswersIt() throws Exception
+    {
+        try (TrackedServer s = new TrackedServer().start())
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                try (RawClient c = s.connect())
+                {
+                    c.send("GET / HTTP/1.1\r\nHo");
+                    c.id();
+                    c.close();
+                    c.assertSequence("new", "active", "closed");
+                    assertEquals(CloseReason.REMOTE_CLOSE, reasonOf(c), "connection " + i);
+                }
+                try (RawClient c = s.connect())
+                {
+                    c.send("GARBAGE\r\n\r\n");
+                    c.readToEnd();
+                    c.close();
+                    c.assertSequence("new", "active", "closed");
+                    assertEquals(CloseReason.ERROR, reasonOf(c), "connection " + i);
+                }
+            }
+        }
+    }
+
     @Test
     public void serverStop() throws Exception
     {

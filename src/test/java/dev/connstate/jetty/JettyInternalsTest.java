@@ -332,4 +332,42 @@ public class JettyInternalsTest
         }
         assertTrue(nextEnd().takenOver(), "Jetty changed: HttpStream.UPGRADE_CONNECTION_ATTRIBUTE no longer holds the taking-over connection when the request ends (JettyInternals.takenOver)");
     }
+
+    /**
+     * Whether Jetty's answer to a head was to a malformed one or to one the client's close cut
+     * short: read as each connection closes, over connections whose FIN comes with the last bytes
+     * or after them (which decides whether Jetty answers the cut head with its own 400).
+     */
+    @Test
+    public void aHeadCutByTheClientsCloseIsToldFromAMalformedOne() throws Exception
+    {
+        BlockingQueue<Boolean> cut = new LinkedBlockingQueue<>();
+        int port = start(hello(), false);
+        connector.addBean(new org.eclipse.jetty.io.Connection.Listener()
+        {
+            @Override
+            public void onClosed(org.eclipse.jetty.io.Connection connection)
+            {
+                cut.add(JettyInternals.headCutByEndOfInput(connection));
+            }
+        });
+        for (int i = 0; i < 20; i++)
+        {
+            try (Socket socket = Raw.connect(port))
+            {
+                Raw.write(socket, "GET / HTTP/1.1\r\nHo");
+                socket.shutdownOutput();
+                socket.getInputStream().readAllBytes();
+            }
+            assertEquals(Boolean.TRUE, cut.poll(10, TimeUnit.SECONDS),
+                "Jetty changed: a head cut short by the client's FIN no longer leaves HttpParser at EOF and CLOSED (JettyInternals.headCutByEndOfInput)");
+            try (Socket socket = Raw.connect(port))
+            {
+                Raw.write(socket, "GARBAGE\r\n\r\n");
+                assertEquals(400, Raw.read(socket.getInputStream()).status());
+            }
+            assertEquals(Boolean.FALSE, cut.poll(10, TimeUnit.SECONDS),
+                "Jetty changed: a malformed head now leaves HttpParser at EOF and CLOSED, as a head cut by the client's FIN (JettyInternals.headCutByEndOfInput)");
+        }
+    }
 }
