@@ -92,19 +92,38 @@ public class CloseReasonTest
         }
     }
 
+    /** A malformed head, answered 400 by Jetty, which then closes: {@code error}. */
+    private static void malformedHead(TrackedServer s, String label) throws Exception
+    {
+        try (RawClient c = s.connect())
+        {
+            c.send("GARBAGE\r\n\r\n");
+            c.readToEnd();
+            c.close();
+            c.assertSequence("new", "active", "closed");
+            assertEquals(CloseReason.ERROR, reasonOf(c), label);
+        }
+    }
+
+    /** A head the client's close cuts short: {@code remote_close}. */
+    private static void cutHead(TrackedServer s, String label) throws Exception
+    {
+        try (RawClient c = s.connect())
+        {
+            c.send("GET / HTTP/1.1\r\nHo");
+            c.id();
+            c.close();
+            c.assertSequence("new", "active", "closed");
+            assertEquals(CloseReason.REMOTE_CLOSE, reasonOf(c), label);
+        }
+    }
+
     @Test
     public void malformedRequestIsAnError() throws Exception
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            try (RawClient c = s.connect())
-            {
-                c.send("GARBAGE\r\n\r\n");
-                c.readToEnd();
-                c.close();
-                c.assertSequence("new", "active", "closed");
-                assertEquals(CloseReason.ERROR, reasonOf(c));
-            }
+            malformedHead(s, "a malformed head");
         }
     }
 
@@ -113,14 +132,7 @@ public class CloseReasonTest
     {
         try (TrackedServer s = new TrackedServer().start())
         {
-            try (RawClient c = s.connect())
-            {
-                c.send("GET / HTTP/1.1\r\nHo");
-                c.id();
-                c.close();
-                c.assertSequence("new", "active", "closed");
-                assertEquals(CloseReason.REMOTE_CLOSE, reasonOf(c));
-            }
+            cutHead(s, "a cut head");
         }
     }
 
@@ -136,22 +148,8 @@ public class CloseReasonTest
         {
             for (int i = 0; i < 50; i++)
             {
-                try (RawClient c = s.connect())
-                {
-                    c.send("GET / HTTP/1.1\r\nHo");
-                    c.id();
-                    c.close();
-                    c.assertSequence("new", "active", "closed");
-                    assertEquals(CloseReason.REMOTE_CLOSE, reasonOf(c), "connection " + i);
-                }
-                try (RawClient c = s.connect())
-                {
-                    c.send("GARBAGE\r\n\r\n");
-                    c.readToEnd();
-                    c.close();
-                    c.assertSequence("new", "active", "closed");
-                    assertEquals(CloseReason.ERROR, reasonOf(c), "connection " + i);
-                }
+                cutHead(s, "cut head " + i);
+                malformedHead(s, "malformed head " + i);
             }
         }
     }
